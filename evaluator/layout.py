@@ -1,0 +1,30 @@
+"""On-disk layout of a compiled hidden test set.
+
+    DIR/images/images.npy   uint8 (N, C, H, W), np.save format, opened with mmap_mode="r"
+    DIR/images/meta.json    n, spec, class names, fingerprint: all a model may know
+    DIR/labels/labels.npy   int64 (N,)
+    DIR/labels/split.npy    bool (N,), True where the image is in the public part
+    DIR/labels/meta.json    public fraction, seed, import report
+
+Images and labels sit in sibling directories so that the sandbox binds ``images/`` alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+IMAGES_DIR = "images"
+IMAGES_FILE = "images.npy"
+META_FILE = "meta.json"
+LABELS_DIR = "labels"
+LABELS_FILE = "labels.npy"
+SPLIT_FILE = "split.npy"
+FORMAT_VERSION = 1
+
+
+def images_dir(root: Path) -> Path:
+    return Path(root) / IMAGES_DIR
+
+
+def labels_dir(root: Path) -> Path:
+    return Path(root) / LABELS_DIR
