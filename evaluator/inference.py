@@ -1,0 +1,276 @@
+"""The scoring loop: uint8 images in, float32 logits out, as fast as a bare forward pass.
+
+Runs inside the sandbox child; it never sees labels. The stored set is uint8 at the declared
+input size, so each batch is only a copy, a fused multiply-add (normalisation) on the scoring
+device and the forward pass. On a GPU the uint8 set is made device-resident when it fits
+(otherwise batches are copied from pinned memory on a side stream while the previous batch
+computes), torch models run channels_last, and ``bf16`` means autocast. On a CPU everything is
+fp32: bf16 autocast is several times slower there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from evaluator.errors import ModelCheckError, ModelMemoryError
+from evaluator.formats.base import LoadedModel
+from evaluator.spec import InputSpec
+
+PRECISIONS = ("fp32", "bf16")
+# Keep the resident copy well under free memory: activations need the rest.
+RESIDENT_FRACTION = 0.25
+
+
+@dataclass
+class InferenceResult:
+    logits: np.ndarray  # float32 (N, num_classes)
+    seconds: float  # the timed loop only: copies, normalisation, forward, logits back to host
+    images_per_second: float
+    batch_size: int
+    n_nonfinite: int  # rows holding NaN or inf; the metrics count them wrong
+    precision: str
+    resident: bool  # whether the uint8 set was held on the device
+
+
+def effective_precision(*, device: str, precision: str) -> str:
+    """bf16 only where it pays: on a CUDA device. A CPU always runs fp32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return precision if device.startswith("cuda") else "fp32"
+
+
+def _affine(spec: InputSpec, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x/255 - mean)/std as one multiply-add: x*scale + bias, per channel."""
+    std = torch.tensor(spec.std, dtype=torch.float32)
+    mean = torch.tensor(spec.mean, dtype=torch.float32)
+    scale = (1.0 / (255.0 * std)).view(1, -1, 1, 1).to(device)
+    bias = (-mean / std).view(1, -1, 1, 1).to(device)
+    return scale, bias
+
+
+def _is_oom(exc: BaseException) -> bool:
+    if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError):
+        return True
+    text = str(exc).lower()
+    return "out of memory" in text or "failed to allocate" in text or "bad_alloc" in text
+
+
+class _Forward:
+    """One callable per model kind: uint8 batch in, logits tensor out."""
+
+    def __init__(self, *, model: LoadedModel, spec: InputSpec, device: str, precision: str) -> None:
+        self.model = model
+        self.device = torch.device(device)
+        self.precision = precision
+        self.scale, self.bias = _affine(spec, self.device if model.kind == "torch" else "cpu")
+        self.cuda = self.device.type == "cuda"
+        # onnxruntime takes host arrays; torch models take tensors on the scoring device.
+        self.input_device = self.device if model.kind == "torch" else torch.device("cpu")
+        if model.kind == "torch" and self.cuda:
+            # Some scripted/exported modules refuse; contiguous input still works for them.
+            with contextlib.suppress(RuntimeError, TypeError, AttributeError):
+                model.module.to(memory_format=torch.channels_last)
+
+    def normalise(self, batch_u8: torch.Tensor) -> torch.Tensor:
+        x = torch.addcmul(self.bias, batch_u8.float(), self.scale)
+        if self.cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def __call__(self, batch_u8: torch.Tensor) -> torch.Tensor:
+        if self.model.kind == "onnx":
+            return self._onnx(batch_u8)
+        x = self.normalise(batch_u8)
+        if self.precision == "bf16":
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16):
+                out = self.model.module(x)
+        else:
+            out = self.model.module(x)
+        return _as_tensor(out)
+
+    def _onnx(self, batch_u8: torch.Tensor) -> torch.Tensor:
+        x = torch.addcmul(self.bias, batch_u8.float(), self.scale).numpy()
+        fixed = self.model.fixed_batch
+        n = x.shape[0]
+        if fixed is not None and n < fixed:  # a static batch axis: pad, then drop the padding
+            x = np.concatenate([x, np.zeros((fixed - n, *x.shape[1:]), np.float32)])
+        (out,) = self.model.session.run(None, {self.model.input_name: x})[:1]
+        return torch.from_numpy(np.asarray(out)[:n])
+
+
+def _as_tensor(out: object) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    raise ModelCheckError(
+        f"the model returned {type(out).__name__}; it must return one tensor of logits "
+        "shaped [batch, num_classes] (drop auxiliary heads before exporting)"
+    )
+
+
+def _check_output(out: torch.Tensor, *, batch: int, num_classes: int) -> None:
+    shape = list(out.shape)
+    if shape != [batch, num_classes]:
+        raise ModelCheckError(
+            f"output shape is {shape} for a batch of {batch}; expected [{batch}, {num_classes}] "
+            f"(one score per class of this challenge)"
+        )
+    if not out.is_floating_point():
+        raise ModelCheckError(f"output dtype is {out.dtype}; expected floating-point logits")
+
+
+def _probe(
+    *, forward: _Forward, images: np.ndarray, num_classes: int, batch_size: int
+) -> tuple[int, torch.Tensor]:
+    """Find a batch size the model accepts and check its output; doubles as the warm-up."""
+    fixed = forward.model.fixed_batch
+    b = fixed if fixed is not None else max(1, min(batch_size, len(images)))
+    while True:
+        sample = torch.from_numpy(np.ascontiguousarray(images[: min(b, len(images))]))
+        try:
+            with torch.inference_mode():
+                out = forward(sample.to(forward.input_device))
+            _check_output(out, batch=len(sample), num_classes=num_classes)
+            return b, out
+        except ModelCheckError:
+            raise
+        except Exception as exc:  # any failure of untrusted code is reported
+            if forward.cuda:
+                torch.cuda.empty_cache()
+            if b > 1 and fixed is None:
+                b = max(1, b // 2)
+                continue
+            if _is_oom(exc):
+                raise ModelMemoryError(
+                    f"the model ran out of memory even at batch size {b}: {_first_line(exc)}"
+                ) from exc
+            c, h, w = images.shape[1:]
+            raise ModelCheckError(
+                f"the model failed on an input of shape [{b}, {c}, {h}, {w}] "
+                f"(float32, normalised): {type(exc).__name__}: {_first_line(exc)}"
+            ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else "(no message)"
+
+
+def _batches(n: int, b: int) -> list[tuple[int, int]]:
+    return [(i, min(i + b, n)) for i in range(0, n, b)]
+
+
+def _resident_fits(images: np.ndarray, device: torch.device) -> bool:
+    free, _total = torch.cuda.mem_get_info(device)
+    return images.nbytes < RESIDENT_FRACTION * free
+
+
+def _loop_cpu(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
+    for lo, hi in _batches(len(images), b):
+        batch = torch.from_numpy(np.ascontiguousarray(images[lo:hi]))
+        out[lo:hi] = forward(batch)
+
+
+def _loop_cuda_resident(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
+    dev = forward.device
+    resident = torch.empty(images.shape, dtype=torch.uint8, device=dev)
+    chunk = 4096
+    for lo, hi in _batches(len(images), chunk):
+        resident[lo:hi].copy_(torch.from_numpy(np.ascontiguousarray(images[lo:hi])).pin_memory())
+    for lo, hi in _batches(len(images), b):
+        out[lo:hi] = forward(resident[lo:hi])
+
+
+def _loop_cuda_streamed(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
+    """Copy batch i+1 on a side stream while batch i computes (two pinned host buffers)."""
+    dev = forward.device
+    copy_stream = torch.cuda.Stream(device=dev)
+    host = [torch.empty((b, *images.shape[1:]), dtype=torch.uint8).pin_memory() for _ in range(2)]
+    gpu = [torch.empty((b, *images.shape[1:]), dtype=torch.uint8, device=dev) for _ in range(2)]
+    ready = [torch.cuda.Event() for _ in range(2)]
+    used = [torch.cuda.Event() for _ in range(2)]
+    spans = _batches(len(images), b)
+
+    def stage(k: int) -> None:
+        lo, hi = spans[k]
+        slot = k % 2
+        used[slot].synchronize()  # the compute that read this slot has finished
+        host[slot][: hi - lo].copy_(torch.from_numpy(np.ascontiguousarray(images[lo:hi])))
+        with torch.cuda.stream(copy_stream):
+            gpu[slot][: hi - lo].copy_(host[slot][: hi - lo], non_blocking=True)
+            ready[slot].record(copy_stream)
+
+    stage(0)
+    for k, (lo, hi) in enumerate(spans):
+        slot = k % 2
+        torch.cuda.current_stream(dev).wait_event(ready[slot])
+        out[lo:hi] = forward(gpu[slot][: hi - lo])
+        used[slot].record(torch.cuda.current_stream(dev))
+        if k + 1 < len(spans):
+            stage(k + 1)
+
+
+def run_inference(
+    *,
+    model: LoadedModel,
+    images: np.ndarray,
+    spec: InputSpec,
+    num_classes: int,
+    device: str,
+    batch_size: int,
+    precision: str,
+) -> InferenceResult:
+    """Check the model on one batch, then produce logits for every image, timing the loop."""
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 (N, C, H, W), got {images.dtype} {images.shape}")
+    if len(images) == 0:
+        raise ValueError("the image set is empty")
+    precision = effective_precision(device=device, precision=precision)
+    forward = _Forward(model=model, spec=spec, device=device, precision=precision)
+    b, probe_out = _probe(
+        forward=forward, images=images, num_classes=num_classes, batch_size=batch_size
+    )
+    if not torch.isfinite(probe_out).any():
+        raise ModelCheckError(
+            "every output of the first batch is NaN or infinite; check the weights "
+            "(a diverged training run?) and the input normalisation"
+        )
+    if forward.cuda and model.kind == "torch":
+        torch.cuda.synchronize(forward.device)
+    out_dev = forward.device if (forward.cuda and model.kind == "torch") else torch.device("cpu")
+    out = torch.empty((len(images), num_classes), dtype=torch.float32, device=out_dev)
+    loop: Callable[[_Forward, np.ndarray, int, torch.Tensor], None] = _loop_cpu
+    resident = False
+    if out_dev.type == "cuda":
+        resident = _resident_fits(images, forward.device)
+        loop = _loop_cuda_resident if resident else _loop_cuda_streamed
+    start = time.perf_counter()
+    try:
+        with torch.inference_mode():
+            loop(forward, images, b, out)
+        logits = out.cpu().numpy() if out_dev.type == "cuda" else out.numpy()
+    except ModelCheckError:
+        raise
+    except Exception as exc:  # a later batch can still fail
+        if _is_oom(exc):
+            raise ModelMemoryError(f"the model ran out of memory while scoring: {exc}") from exc
+        raise ModelCheckError(
+            f"the model failed while scoring (batch size {b}): "
+            f"{type(exc).__name__}: {_first_line(exc)}"
+        ) from exc
+    seconds = time.perf_counter() - start
+    n_nonfinite = int((~np.isfinite(logits)).any(axis=1).sum())
+    return InferenceResult(
+        logits=np.ascontiguousarray(logits, dtype=np.float32),
+        seconds=seconds,
+        images_per_second=len(images) / seconds if seconds > 0 else float("inf"),
+        batch_size=b,
+        n_nonfinite=n_nonfinite,
+        precision=precision,
+        resident=resident,
+    )
