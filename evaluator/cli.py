@@ -1,0 +1,92 @@
+"""`python -m evaluator {import,score}`: the contract other tools (the worker, CI) depend on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from evaluator.errors import EvaluatorError
+
+
+def _add_score_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("score", help="score a model file on a compiled hidden test set")
+    p.add_argument("--dataset", required=True, type=Path, help="compiled set directory")
+    p.add_argument(
+        "--model", required=True, type=Path, help="ONNX, safetensors, .pt2 or TorchScript"
+    )
+    p.add_argument("--arch", help="architecture name, required for safetensors weights")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--timeout", type=float, default=600, help="wall-clock limit, seconds")
+    p.add_argument("--memory-mb", type=int, default=8192, help="memory cap on CPU runs")
+    p.add_argument("--require-sandbox", action="store_true", help="fail if bubblewrap can't run")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _summary(result: dict) -> str:
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{100 * v:.2f}%"
+
+    lines = [
+        f"top-1 error {pct(result['top1_error'])}   top-5 error {pct(result['top5_error'])}"
+        f"   ({result['n_images']} images)",
+    ]
+    for part in ("public", "private"):
+        r = result[part]
+        lines.append(
+            f"  {part:<8} top-1 {pct(r['top1_error'])}  top-5 {pct(r['top5_error'])}"
+            f"  ({r['n_images']} images)"
+        )
+    lines.append(
+        f"format {result['format']}, device {result['device']}, {result['precision']}, "
+        f"{result['throughput_img_s'] or 0:.0f} img/s, sandbox {result['sandbox']}"
+    )
+    return "\n".join(lines)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from evaluator.scoring import score
+
+    try:
+        result = score(
+            dataset_dir=args.dataset,
+            model_path=args.model,
+            arch=args.arch,
+            device=args.device,
+            precision=args.precision,
+            batch_size=args.batch_size,
+            timeout_s=args.timeout,
+            memory_mb=args.memory_mb,
+            require_sandbox=args.require_sandbox,
+        )
+    except (EvaluatorError, FileNotFoundError) as exc:
+        code = getattr(exc, "code", "not_found")
+        message = str(exc) if isinstance(exc, EvaluatorError) else f"no such file: {exc.filename}"
+        if args.json:
+            print(json.dumps({"error": message, "code": code}))
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    print(json.dumps(result) if args.json else _summary(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from evaluator.datasets.cli import add_import_parser
+
+    parser = argparse.ArgumentParser(prog="python -m evaluator", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_import_parser(subparsers)
+    _add_score_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "import":
+        from evaluator.datasets.cli import run_import
+
+        return run_import(args)
+    return run_score(args)

@@ -1,0 +1,115 @@
+"""score(): one model on one compiled hidden test set, end to end.
+
+The trusted parent opens the labels, detects the format from the file's content, hands the
+model and the images (never the labels) to a sandboxed child, then computes every metric itself
+from the logits the child returns. The result is a plain JSON-serialisable dict: the metrics
+plus the reproducibility record stored with every score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from evaluator import layout
+from evaluator.datasets import open_dataset
+from evaluator.formats.base import ModelFormat
+from evaluator.formats.detect import detect_format, safetensors_param_count
+from evaluator.metrics import classification_report
+from evaluator.sandbox.runner import run_model
+
+RECORD_VERSION = 1
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def library_versions() -> dict[str, str | None]:
+    """Versions in the trusted parent's environment (the child runs the same one)."""
+    return {
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "torchvision": _version("torchvision"),
+        "onnxruntime": _version("onnxruntime") or _version("onnxruntime-gpu"),
+        "numpy": _version("numpy"),
+    }
+
+
+def score(
+    *,
+    dataset_dir: Path,
+    model_path: Path,
+    arch: str | None = None,
+    device: str = "cpu",
+    timeout_s: float = 600,
+    memory_mb: int | None = 8192,
+    precision: str = "fp32",
+    batch_size: int = 256,
+    require_sandbox: bool = False,
+    bootstrap_seed: int = 0,
+) -> dict:
+    """Score ``model_path`` on the compiled set at ``dataset_dir``.
+
+    Raises an EvaluatorError subclass (with a stable ``code``) for anything about the model or
+    the data: an unsupported or pickled file, a failed check, a timeout, a memory blow-up, a
+    crash of the model's process.
+    """
+    dataset_dir, model_path = Path(dataset_dir), Path(model_path)
+    dataset = open_dataset(dataset_dir)
+    fmt = detect_format(model_path)
+    child = run_model(
+        model_path=model_path,
+        fmt=fmt,
+        arch=arch,
+        images_dir=layout.images_dir(dataset_dir),
+        num_classes=dataset.num_classes,
+        device=device,
+        batch_size=batch_size,
+        precision=precision,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        require_sandbox=require_sandbox,
+    )
+    report = classification_report(
+        logits=child.logits,
+        labels=dataset.labels,
+        public_mask=dataset.public_mask,
+        num_classes=dataset.num_classes,
+        seed=bootstrap_seed,
+    )
+    info = child.info
+    params = safetensors_param_count(model_path) if fmt is ModelFormat.SAFETENSORS else None
+    if params is None and isinstance(info.get("params"), int):
+        params = info["params"]
+    return {
+        **report,
+        "record_version": RECORD_VERSION,
+        "model_sha256": file_sha256(model_path),
+        "dataset_fingerprint": dataset.fingerprint,
+        "format": fmt.value,
+        "arch": arch,
+        "device": str(info.get("device_name") or device),
+        "device_kind": device,
+        "precision": str(info.get("precision") or precision),
+        "batch_size": info.get("batch_size"),
+        "params": params,
+        "throughput_img_s": info.get("images_per_second"),
+        "inference_seconds": info.get("seconds"),
+        "wall_seconds": child.wall_seconds,
+        "sandbox": child.sandbox,
+        "versions": library_versions(),
+    }
