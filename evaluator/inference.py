@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -131,7 +132,7 @@ def _probe(
     fixed = forward.model.fixed_batch
     b = fixed if fixed is not None else max(1, min(batch_size, len(images)))
     while True:
-        sample = torch.from_numpy(np.ascontiguousarray(images[: min(b, len(images))]))
+        sample = _host_tensor(images[: min(b, len(images))])
         try:
             with torch.inference_mode():
                 out = forward(sample.to(forward.input_device))
@@ -156,6 +157,13 @@ def _probe(
             ) from exc
 
 
+def _host_tensor(array: np.ndarray) -> torch.Tensor:
+    """Zero-copy view of a (read-only, memory-mapped) uint8 slice; it is only ever read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "non-writable tensors": never written
+        return torch.from_numpy(np.ascontiguousarray(array))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else "(no message)"
@@ -172,7 +180,7 @@ def _resident_fits(images: np.ndarray, device: torch.device) -> bool:
 
 def _loop_cpu(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
     for lo, hi in _batches(len(images), b):
-        batch = torch.from_numpy(np.ascontiguousarray(images[lo:hi]))
+        batch = _host_tensor(images[lo:hi])
         out[lo:hi] = forward(batch)
 
 
@@ -181,7 +189,7 @@ def _loop_cuda_resident(forward: _Forward, images: np.ndarray, b: int, out: torc
     resident = torch.empty(images.shape, dtype=torch.uint8, device=dev)
     chunk = 4096
     for lo, hi in _batches(len(images), chunk):
-        resident[lo:hi].copy_(torch.from_numpy(np.ascontiguousarray(images[lo:hi])).pin_memory())
+        resident[lo:hi].copy_(_host_tensor(images[lo:hi]).pin_memory())
     for lo, hi in _batches(len(images), b):
         out[lo:hi] = forward(resident[lo:hi])
 
@@ -200,7 +208,7 @@ def _loop_cuda_streamed(forward: _Forward, images: np.ndarray, b: int, out: torc
         lo, hi = spans[k]
         slot = k % 2
         used[slot].synchronize()  # the compute that read this slot has finished
-        host[slot][: hi - lo].copy_(torch.from_numpy(np.ascontiguousarray(images[lo:hi])))
+        host[slot][: hi - lo].copy_(_host_tensor(images[lo:hi]))
         with torch.cuda.stream(copy_stream):
             gpu[slot][: hi - lo].copy_(host[slot][: hi - lo], non_blocking=True)
             ready[slot].record(copy_stream)
