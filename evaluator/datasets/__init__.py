@@ -1,0 +1,21 @@
+"""Hidden test sets: import a labelled image set once, open the compiled arrays many times.
+
+``import_dataset`` reads IDX, ImageFolder, CIFAR binary or npz sources and writes the layout of
+``evaluator.layout``; ``open_dataset`` (trusted: with labels) and ``open_images`` (sandbox:
+images only) read it back.
+"""
+
+from evaluator.datasets.importer import ImportReport, import_dataset
+from evaluator.datasets.sources import FORMATS
+from evaluator.datasets.store import CompiledDataset, open_dataset, open_images
+from evaluator.datasets.training import load_training_split
+
+__all__ = [
+    "FORMATS",
+    "CompiledDataset",
+    "ImportReport",
+    "import_dataset",
+    "load_training_split",
+    "open_dataset",
+    "open_images",
+]
