@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 from evaluator.errors import ModelCheckError, ModelMemoryError
 from evaluator.formats.base import LoadedModel
 from evaluator.spec import InputSpec
+from evaluator.staging import stream_to_device
 
 PRECISIONS = ("fp32", "bf16")
 # Keep the resident copy well under free memory: activations need the rest.
@@ -73,16 +73,22 @@ class _Forward:
         self.cuda = self.device.type == "cuda"
         # onnxruntime takes host arrays; torch models take tensors on the scoring device.
         self.input_device = self.device if model.kind == "torch" else torch.device("cpu")
+        self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        self.scale_dt, self.bias_dt = self.scale.to(self.dtype), self.bias.to(self.dtype)
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True  # fixed shapes: autotune once per shape
         if model.kind == "torch" and self.cuda:
             # Some scripted/exported modules refuse; contiguous input still works for them.
             with contextlib.suppress(RuntimeError, TypeError, AttributeError):
                 model.module.to(memory_format=torch.channels_last)
 
     def normalise(self, batch_u8: torch.Tensor) -> torch.Tensor:
-        x = torch.addcmul(self.bias, batch_u8.float(), self.scale)
-        if self.cuda:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        if not self.cuda:
+            return torch.addcmul(self.bias, batch_u8.float(), self.scale)
+        # One cast straight to the compute dtype and layout, then one multiply-add. uint8 values
+        # are exact in bf16, and autocast would cast the conv input to bf16 anyway.
+        x = batch_u8.to(dtype=self.dtype, memory_format=torch.channels_last)
+        return torch.addcmul(self.bias_dt, x, self.scale_dt)
 
     def __call__(self, batch_u8: torch.Tensor) -> torch.Tensor:
         if self.model.kind == "onnx":
@@ -169,6 +175,15 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else "(no message)"
 
 
+def _warm_remainder(*, forward: _Forward, images: np.ndarray, batch: int) -> None:
+    """Run the last, smaller batch's shape once untimed (cuDNN autotunes each new shape)."""
+    rest = len(images) % batch
+    if forward.cuda and forward.model.kind == "torch" and rest and len(images) > batch:
+        with torch.inference_mode():
+            forward(_host_tensor(images[:rest]).to(forward.device))
+        torch.cuda.synchronize(forward.device)
+
+
 def _batches(n: int, b: int) -> list[tuple[int, int]]:
     return [(i, min(i + b, n)) for i in range(0, n, b)]
 
@@ -184,43 +199,14 @@ def _loop_cpu(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) 
         out[lo:hi] = forward(batch)
 
 
-def _loop_cuda_resident(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
-    dev = forward.device
-    resident = torch.empty(images.shape, dtype=torch.uint8, device=dev)
-    chunk = 4096
-    for lo, hi in _batches(len(images), chunk):
-        resident[lo:hi].copy_(_host_tensor(images[lo:hi]).pin_memory())
-    for lo, hi in _batches(len(images), b):
-        out[lo:hi] = forward(resident[lo:hi])
-
-
-def _loop_cuda_streamed(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
-    """Copy batch i+1 on a side stream while batch i computes (two pinned host buffers)."""
-    dev = forward.device
-    copy_stream = torch.cuda.Stream(device=dev)
-    host = [torch.empty((b, *images.shape[1:]), dtype=torch.uint8).pin_memory() for _ in range(2)]
-    gpu = [torch.empty((b, *images.shape[1:]), dtype=torch.uint8, device=dev) for _ in range(2)]
-    ready = [torch.cuda.Event() for _ in range(2)]
-    used = [torch.cuda.Event() for _ in range(2)]
-    spans = _batches(len(images), b)
-
-    def stage(k: int) -> None:
-        lo, hi = spans[k]
-        slot = k % 2
-        used[slot].synchronize()  # the compute that read this slot has finished
-        host[slot][: hi - lo].copy_(_host_tensor(images[lo:hi]))
-        with torch.cuda.stream(copy_stream):
-            gpu[slot][: hi - lo].copy_(host[slot][: hi - lo], non_blocking=True)
-            ready[slot].record(copy_stream)
-
-    stage(0)
-    for k, (lo, hi) in enumerate(spans):
-        slot = k % 2
-        torch.cuda.current_stream(dev).wait_event(ready[slot])
-        out[lo:hi] = forward(gpu[slot][: hi - lo])
-        used[slot].record(torch.cuda.current_stream(dev))
-        if k + 1 < len(spans):
-            stage(k + 1)
+def _loop_cuda(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> bool:
+    """Compute each chunk as soon as its copy lands; returns whether the set was resident."""
+    resident = _resident_fits(images, forward.device)
+    for chunk in stream_to_device(images, device=forward.device, batch=b, resident=resident):
+        for lo in range(0, chunk.hi - chunk.lo, b):
+            hi = min(lo + b, chunk.hi - chunk.lo)
+            out[chunk.lo + lo : chunk.lo + hi] = forward(chunk.images[lo:hi])
+    return resident
 
 
 def run_inference(
@@ -252,15 +238,15 @@ def run_inference(
         torch.cuda.synchronize(forward.device)
     out_dev = forward.device if (forward.cuda and model.kind == "torch") else torch.device("cpu")
     out = torch.empty((len(images), num_classes), dtype=torch.float32, device=out_dev)
-    loop: Callable[[_Forward, np.ndarray, int, torch.Tensor], None] = _loop_cpu
+    _warm_remainder(forward=forward, images=images, batch=b)
     resident = False
-    if out_dev.type == "cuda":
-        resident = _resident_fits(images, forward.device)
-        loop = _loop_cuda_resident if resident else _loop_cuda_streamed
     start = time.perf_counter()
     try:
         with torch.inference_mode():
-            loop(forward, images, b, out)
+            if out_dev.type == "cuda":
+                resident = _loop_cuda(forward, images, b, out)
+            else:
+                _loop_cpu(forward, images, b, out)
         logits = out.cpu().numpy() if out_dev.type == "cuda" else out.numpy()
     except ModelCheckError:
         raise

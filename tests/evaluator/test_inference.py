@@ -165,14 +165,18 @@ def test_cpu_always_runs_fp32() -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("resident", [True, False])
-def test_cuda_paths_match_the_cpu(monkeypatch: pytest.MonkeyPatch, resident: bool) -> None:
+def test_cuda_paths_match_the_cpu(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, resident: bool
+) -> None:
     import evaluator.inference as inference
 
     monkeypatch.setattr(inference, "RESIDENT_FRACTION", 1.0 if resident else 0.0)
     torch.manual_seed(0)
     net = torchvision.models.resnet18(num_classes=10).eval()
-    x = images(300)
+    np.save(tmp_path / "x.npy", images(300))
+    x = np.load(tmp_path / "x.npy", mmap_mode="r")
     cpu = run(torch_model(net), x).logits
+    monkeypatch.setattr("evaluator.staging.CHUNK_BYTES", 3 * 32 * 32 * 64 * 2)  # several chunks
     gpu = run_inference(
         model=torch_model(net.cuda()),
         images=x,
@@ -184,3 +188,41 @@ def test_cuda_paths_match_the_cpu(monkeypatch: pytest.MonkeyPatch, resident: boo
     )
     assert gpu.resident is resident
     np.testing.assert_allclose(gpu.logits, cpu, rtol=1e-2, atol=1e-2)
+
+
+def test_staging_reader_reads_the_memory_mapped_file_exactly(tmp_path: Path) -> None:
+    from evaluator.staging import _reader, chunk_images
+
+    x = images(37)
+    np.save(tmp_path / "x.npy", x)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    read = _reader(mm)
+    assert hasattr(read, "fd")  # the pread path, not the copy fallback
+    buf = np.zeros((20, 3, 32, 32), dtype=np.uint8)
+    read(buf, 17, 37)
+    assert np.array_equal(buf, x[17:37])
+    assert chunk_images(x.shape, 16) % 16 == 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_bf16_agrees_with_fp32(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(num_classes=10).eval().cuda()
+    np.save(tmp_path / "x.npy", images(500))
+    x = np.load(tmp_path / "x.npy", mmap_mode="r")
+    runs = {
+        p: run_inference(
+            model=torch_model(net),
+            images=x,
+            spec=SPEC,
+            num_classes=10,
+            device="cuda",
+            batch_size=64,
+            precision=p,
+        )
+        for p in ("fp32", "bf16")
+    }
+    assert runs["bf16"].precision == "bf16"
+    agree = (runs["bf16"].logits.argmax(1) == runs["fp32"].logits.argmax(1)).mean()
+    assert agree > 0.9
