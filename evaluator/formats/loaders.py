@@ -1,0 +1,193 @@
+"""Turn a model file into a LoadedModel, one small loader per accepted format.
+
+Runs inside the sandbox child only: torch.export and TorchScript archives can execute code when
+loaded, and even ONNX or safetensors parsing is kept out of the process that holds the labels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from evaluator.errors import ModelLoadError
+from evaluator.formats import registry
+from evaluator.formats.base import LoadedModel, ModelFormat
+from evaluator.spec import InputSpec
+
+_SHOWN_KEYS = 5
+
+
+def load_model(
+    *,
+    path: Path,
+    fmt: ModelFormat,
+    arch: str | None,
+    spec: InputSpec,
+    num_classes: int,
+    device: str,
+) -> LoadedModel:
+    """Load ``path`` (already identified as ``fmt``) ready to run on ``device``."""
+    path = Path(path)
+    fmt = ModelFormat(fmt)
+    if fmt is ModelFormat.ONNX:
+        return load_onnx(path=path, device=device)
+    if fmt is ModelFormat.SAFETENSORS:
+        return load_safetensors(
+            path=path, arch=arch, spec=spec, num_classes=num_classes, device=device
+        )
+    if fmt is ModelFormat.TORCH_EXPORT:
+        return load_torch_export(path=path, device=device)
+    return load_torchscript(path=path, device=device)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the worker may be pinned to fewer than the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def load_onnx(*, path: Path, device: str) -> LoadedModel:
+    import onnx
+    import onnxruntime as ort
+
+    providers = ["CPUExecutionProvider"]
+    if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+        index = int(device.partition(":")[2] or 0)
+        providers.insert(0, ("CUDAExecutionProvider", {"device_id": index}))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = available_cores()
+    options.inter_op_num_threads = 1
+    try:
+        params = sum(
+            _numel(t.dims) for t in onnx.load(str(path), load_external_data=False).graph.initializer
+        )
+        session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:
+        raise ModelLoadError(f"onnxruntime cannot load the ONNX model: {_first_line(exc)}") from exc
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        raise ModelLoadError(
+            f"the ONNX model has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
+            "exactly one image input (N, C, H, W) is accepted"
+        )
+    shape = inputs[0].shape
+    batch = shape[0] if shape else None
+    return LoadedModel(
+        kind="onnx",
+        format=ModelFormat.ONNX,
+        session=session,
+        input_name=inputs[0].name,
+        fixed_batch=batch if isinstance(batch, int) and batch > 0 else None,
+        params=params,
+        device=device if session.get_providers()[0] == "CUDAExecutionProvider" else "cpu",
+    )
+
+
+def load_safetensors(
+    *, path: Path, arch: str | None, spec: InputSpec, num_classes: int, device: str
+) -> LoadedModel:
+    """Build the named architecture and load the weights strictly (no pickle involved)."""
+    from safetensors.torch import load_file
+
+    if not arch:
+        raise ModelLoadError(
+            "a safetensors file holds weights only: the architecture name is required "
+            f"(--arch), one of e.g. {', '.join(registry.names()[:8])}"
+        )
+    if arch not in registry.names():
+        raise ModelLoadError(registry.unknown_message(arch))
+    module = registry.build(arch, in_channels=spec.channels, num_classes=num_classes)
+    try:
+        state = load_file(str(path), device="cpu")
+    except Exception as exc:
+        raise ModelLoadError(f"cannot read the safetensors weights: {_first_line(exc)}") from exc
+    _check_keys(expected=set(module.state_dict()), found=set(state), arch=arch)
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelLoadError(
+            f"the weights do not fit architecture {arch!r} built for {spec.channels} input "
+            f"channels and {num_classes} classes: {_first_lines(exc)}"
+        ) from exc
+    return _torch_model(module, ModelFormat.SAFETENSORS, device)
+
+
+def load_torch_export(*, path: Path, device: str) -> LoadedModel:
+    import torch
+
+    try:
+        program = torch.export.load(str(path))
+        module = program.module()
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load the torch.export archive: {_first_line(exc)}") from exc
+    loaded = _torch_model(module, ModelFormat.TORCH_EXPORT, device)
+    loaded.fixed_batch = _exported_batch(program)
+    return loaded
+
+
+def load_torchscript(*, path: Path, device: str) -> LoadedModel:
+    import torch
+
+    try:
+        module = torch.jit.load(str(path), map_location=device)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load the TorchScript archive: {_first_line(exc)}") from exc
+    return _torch_model(module, ModelFormat.TORCHSCRIPT, device)
+
+
+def _torch_model(module, fmt: ModelFormat, device: str) -> LoadedModel:
+    with contextlib.suppress(NotImplementedError):  # exported programs keep their export mode
+        module.eval()
+    try:
+        module = module.to(device)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot move the model to {device}: {_first_line(exc)}") from exc
+    params = sum(p.numel() for p in module.parameters())
+    return LoadedModel(kind="torch", format=fmt, module=module, params=params, device=device)
+
+
+def _exported_batch(program) -> int | None:
+    """The batch size an exported program was specialised to, or None if it is dynamic."""
+    user_inputs = set(program.graph_signature.user_inputs)
+    for node in program.graph.nodes:
+        if node.op == "placeholder" and node.name in user_inputs:
+            value = node.meta.get("val")
+            shape = getattr(value, "shape", None)
+            if shape and type(shape[0]) is int:
+                return shape[0]
+            return None
+    return None
+
+
+def _check_keys(*, expected: set[str], found: set[str], arch: str) -> None:
+    missing, unexpected = sorted(expected - found), sorted(found - expected)
+    if not missing and not unexpected:
+        return
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:_SHOWN_KEYS])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:_SHOWN_KEYS])})")
+    raise ModelLoadError(
+        f"the safetensors keys do not match architecture {arch!r}: {'; '.join(parts)}. "
+        "Save model.state_dict() of a network built by the same architecture name."
+    )
+
+
+def _numel(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+def _first_lines(exc: BaseException, n: int = 3) -> str:
+    return " ".join(str(exc).strip().splitlines()[:n])[:800]

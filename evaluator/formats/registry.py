@@ -1,0 +1,141 @@
+"""Architectures a safetensors submission can name: the platform decides which code runs.
+
+A safetensors file holds weights only; the network that uses them is built here from a name,
+so no participant code is ever imported. Builders never download pretrained weights. The first
+convolution is rebuilt for the challenge's channel count with the same hyper-parameters and the
+same attribute name, so that ``state_dict`` keys match a model built the same way by a
+participant (``registry.build(name, in_channels=1, num_classes=10)``) before training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+Builder = Callable[..., nn.Module]  # builder(*, in_channels: int, num_classes: int) -> nn.Module
+
+_BUILDERS: dict[str, Builder] = {}
+
+_TORCHVISION = (
+    "alexnet",
+    "convnext_small",
+    "convnext_tiny",
+    "densenet121",
+    "densenet161",
+    "densenet169",
+    "densenet201",
+    "efficientnet_b0",
+    "efficientnet_b1",
+    "efficientnet_b2",
+    "efficientnet_b3",
+    "efficientnet_v2_s",
+    "mnasnet0_5",
+    "mnasnet1_0",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "regnet_x_400mf",
+    "regnet_y_400mf",
+    "regnet_y_800mf",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnext50_32x4d",
+    "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0",
+    "squeezenet1_0",
+    "squeezenet1_1",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
+    "wide_resnet50_2",
+)
+# Constructor options that make the torchvision network a plain single-output classifier.
+_TORCHVISION_OPTIONS: dict[str, dict[str, Any]] = {
+    "googlenet": {"aux_logits": False, "init_weights": True},
+    "inception_v3": {"aux_logits": False, "init_weights": True},
+}
+
+
+def register(name: str, builder: Builder) -> None:
+    """Add an architecture; names are unique so a submission always means one network."""
+    if name in _BUILDERS:
+        raise ValueError(f"architecture {name!r} is already registered")
+    _BUILDERS[name] = builder
+
+
+def build(name: str, *, in_channels: int, num_classes: int) -> nn.Module:
+    """A freshly initialised network (no pretrained weights) for this input and class count."""
+    try:
+        builder = _BUILDERS[name]
+    except KeyError:
+        raise KeyError(unknown_message(name)) from None
+    return builder(in_channels=in_channels, num_classes=num_classes)
+
+
+def names() -> list[str]:
+    return sorted(_BUILDERS)
+
+
+def unknown_message(name: str) -> str:
+    """Say the name is unknown and show a few valid ones (close matches first)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, _BUILDERS, n=5, cutoff=0.5)
+    shown = close or names()[:8]
+    return f"unknown architecture {name!r}; {len(_BUILDERS)} are available, e.g. {', '.join(shown)}"
+
+
+def adapt_first_conv(model: nn.Module, in_channels: int) -> nn.Module:
+    """Replace the first Conv2d by one taking ``in_channels``, keeping its name and settings."""
+    for qualified, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            if module.in_channels == in_channels:
+                return model
+            parent_name, _, attr = qualified.rpartition(".")
+            parent = model.get_submodule(parent_name) if parent_name else model
+            setattr(parent, attr, _conv_like(module, in_channels))
+            return model
+    raise ValueError(f"{type(model).__name__} has no Conv2d to adapt")
+
+
+def _conv_like(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
+    if conv.groups != 1:
+        raise ValueError("cannot change the input channels of a grouped first convolution")
+    return nn.Conv2d(
+        in_channels,
+        conv.out_channels,
+        kernel_size=conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        dilation=conv.dilation,
+        groups=1,
+        bias=conv.bias is not None,
+        padding_mode=conv.padding_mode,
+    )
+
+
+def _torchvision_builder(name: str) -> Builder:
+    def build_torchvision(*, in_channels: int, num_classes: int) -> nn.Module:
+        import torchvision.models
+
+        constructor = getattr(torchvision.models, name)
+        options = _TORCHVISION_OPTIONS.get(name, {})
+        model = constructor(weights=None, num_classes=num_classes, **options)
+        return adapt_first_conv(model, in_channels)
+
+    build_torchvision.__name__ = f"build_{name}"
+    return build_torchvision
+
+
+for _name in sorted((*_TORCHVISION, *_TORCHVISION_OPTIONS)):
+    register(_name, _torchvision_builder(_name))

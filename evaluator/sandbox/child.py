@@ -1,0 +1,201 @@
+"""Entry point run inside the sandbox: load the model, score the images, write the logits.
+
+    python -m evaluator.sandbox.child --model M --format F [--arch A] --images IMGDIR \\
+        --out OUTDIR --device D --batch-size B --precision P
+
+It sees the images (never the labels) and reports through OUTDIR: logits.npy and info.json on
+success, error.json {"code", "message"} on failure, with an exit status that says which kind of
+failure (see ``protocol``). The parent trusts none of it blindly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from evaluator import layout
+from evaluator.errors import EvaluatorError, ModelCheckError, ModelLoadError, ModelMemoryError
+from evaluator.formats.base import LoadedModel, ModelFormat
+from evaluator.sandbox import protocol
+from evaluator.spec import InputSpec
+
+_OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
+_OOM_MARKERS += ("failed to allocate", "bad_alloc", "not enough memory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    out = Path(args.out)
+    try:
+        info = score(args)
+    except BaseException as exc:  # every failure is reported, none escapes as a traceback only
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return _report(out, exc)
+    _write_json(out / protocol.INFO_FILE, info)
+    return protocol.EXIT_OK
+
+
+def score(args: argparse.Namespace) -> dict:
+    """Load, run, save logits; return the facts the parent records with the score."""
+    import torch
+
+    from evaluator.formats.loaders import available_cores, load_model
+    from evaluator.inference import run_inference
+
+    torch.set_num_threads(available_cores())
+    images, meta = _open_images(Path(args.images))
+    spec = InputSpec.from_dict(meta["spec"])
+    num_classes = int(meta["num_classes"])
+    try:
+        model = load_model(
+            path=Path(args.model),
+            fmt=ModelFormat(args.format),
+            arch=args.arch,
+            spec=spec,
+            num_classes=num_classes,
+            device=args.device,
+        )
+    except (EvaluatorError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ModelLoadError(f"the model failed to load: {_first_line(exc)}") from exc
+    try:
+        result = run_inference(
+            model=model,
+            images=images,
+            spec=spec,
+            num_classes=num_classes,
+            device=args.device,
+            batch_size=args.batch_size,
+            precision=args.precision,
+        )
+    except (EvaluatorError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ModelCheckError(f"the model failed while scoring: {_first_line(exc)}") from exc
+    np.save(Path(args.out) / protocol.LOGITS_FILE, result.logits.astype(np.float32, copy=False))
+    return {
+        "format": model.format.value,
+        "params": model.params,
+        "n_images": len(images),
+        "batch_size": result.batch_size,
+        "seconds": result.seconds,
+        "images_per_second": result.images_per_second,
+        "n_nonfinite": result.n_nonfinite,
+        "precision": getattr(result, "precision", args.precision),
+        "device": args.device,
+        "device_name": device_name(args.device),
+        "providers": _providers(model),
+        "versions": _versions(),
+    }
+
+
+def device_name(device: str) -> str:
+    """The GPU's name, or the CPU model from /proc/cpuinfo: recorded beside every timing."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.get_device_name(torch.device(device))
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _open_images(images_dir: Path) -> tuple[np.ndarray, dict]:
+    """The memory-mapped uint8 images and their metadata (labels are not even mounted here)."""
+    try:
+        from evaluator.datasets import open_images
+    except ImportError:
+        pass
+    else:
+        return open_images(images_dir)
+    meta = json.loads((images_dir / layout.META_FILE).read_text(encoding="utf-8"))
+    images = np.load(images_dir / layout.IMAGES_FILE, mmap_mode="r", allow_pickle=False)
+    return images, meta
+
+
+def _report(out: Path, exc: BaseException) -> int:
+    if isinstance(exc, ModelMemoryError) or _is_oom(exc):
+        code, status = ModelMemoryError.code, protocol.EXIT_MEMORY
+        message = exc.message if isinstance(exc, ModelMemoryError) else _oom_message(exc)
+    elif isinstance(exc, EvaluatorError):
+        code, status, message = exc.code, protocol.EXIT_REPORTED, exc.message
+    else:
+        code, status = ModelLoadError.code, protocol.EXIT_UNEXPECTED
+        message = f"the evaluation failed: {_first_line(exc)}"
+    _write_json(out / protocol.ERROR_FILE, {"code": code, "message": message})
+    print(f"{code}: {message}", file=sys.stderr)
+    return status
+
+
+def _is_oom(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+            return True
+        if any(marker in str(exc).lower() for marker in _OOM_MARKERS):
+            return True
+        exc, seen = exc.__cause__, seen + 1
+    return False
+
+
+def _oom_message(exc: BaseException) -> str:
+    return f"the model needed more memory than the limit allows: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else "(no message)"
+    return f"{type(exc).__name__}: {line}"[:500]
+
+
+def _providers(model: LoadedModel) -> list[str]:
+    return list(model.session.get_providers()) if model.session is not None else []
+
+
+def _versions() -> dict[str, str | None]:
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": platform.python_version(),
+        "torch": version("torch"),
+        "torchvision": version("torchvision"),
+        "onnxruntime": version("onnxruntime") or version("onnxruntime-gpu"),
+        "numpy": version("numpy"),
+    }
+
+
+def _write_json(path: Path, value: dict) -> None:
+    path.write_text(json.dumps(value), encoding="utf-8")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m evaluator.sandbox.child")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--format", required=True, choices=[f.value for f in ModelFormat])
+    parser.add_argument("--arch")
+    parser.add_argument("--images", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--precision", default="fp32")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

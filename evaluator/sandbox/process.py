@@ -1,0 +1,241 @@
+"""Start a command confined and limited, wait for it, kill it if it overstays, collect its output.
+
+Limits apply to bubblewrap and everything it starts: the address space (CPU runs), the size of
+any file written, no core dumps, a wall-clock timeout that kills the whole process group, and a
+cap on the output kept. Without bubblewrap (``sandbox="none"``) the same limits, a cleared
+environment and a scratch working directory still apply, but the file system and network are
+the host's: ``require_sandbox=True`` refuses to run that way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaluator.errors import ModelTimeout, SandboxUnavailable
+from evaluator.formats.loaders import available_cores
+from evaluator.sandbox import bwrap
+from evaluator.sandbox.bwrap import Bind
+
+OUTPUT_LIMIT = 64 * 1024  # bytes of the child's stdout+stderr kept (the last ones)
+DEFAULT_FILE_MB = 1024  # largest file the child may write (logits of 50,000 x 1,000 are 200 MB)
+SANDBOX_MODES = ("auto", "bwrap", "none")
+
+
+@dataclass(frozen=True)
+class Completed:
+    """How a confined command ended. ``signal`` is set when it was killed by one."""
+
+    returncode: int
+    signal: int | None
+    output: str
+    sandbox: str
+    wall_seconds: float
+
+
+def run_sandboxed(
+    *,
+    command: Callable[[str], Sequence[str]],
+    binds: Sequence[Bind] = (),
+    env: Mapping[str, str] | None = None,
+    timeout_s: float,
+    memory_mb: int | None,
+    cuda: bool = False,
+    file_mb: int = DEFAULT_FILE_MB,
+    sandbox: str = "auto",
+    require_sandbox: bool = False,
+) -> Completed:
+    """Run ``command(root)`` where ``root`` is the directory holding ``binds`` by name.
+
+    Inside bubblewrap ``root`` is ``/sandbox``; without it, a scratch directory of symlinks
+    with the same names. ``root/lib`` is the child's PYTHONPATH: bind packages there. ``memory_mb`` caps the address space (ignored when ``cuda``: the
+    driver reserves far more virtual memory than it uses, so RLIMIT_AS would break it).
+    """
+    support = _choose_sandbox(sandbox=sandbox, require_sandbox=require_sandbox)
+    scratch = Path(tempfile.mkdtemp(prefix="evaluator-sandbox-"))
+    try:
+        child_env = base_env(cuda=cuda) | dict(env or {})
+        if support is None:
+            root = _symlink_root(scratch, binds)
+            (scratch / "tmp").mkdir()
+            child_env |= {"HOME": str(scratch / "tmp"), "TMPDIR": str(scratch / "tmp")}
+            child_env["PYTHONPATH"] = f"{root}/lib"
+            argv = list(command(str(root)))
+            mode, cwd = "none", scratch / "tmp"
+        else:
+            child_env["PYTHONPATH"] = f"{bwrap.SANDBOX_ROOT}/lib"
+            argv = bwrap.build_argv(
+                support=support,
+                command=command(bwrap.SANDBOX_ROOT),
+                binds=binds,
+                env=child_env,
+                cuda=cuda,
+            )
+            mode, cwd = "bwrap", scratch
+        limits = _limits(memory_mb=None if cuda else memory_mb, file_mb=file_mb)
+        return _spawn(
+            argv=argv, env=child_env, cwd=cwd, limits=limits, timeout_s=timeout_s, mode=mode
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def base_env(*, cuda: bool) -> dict[str, str]:
+    """The whole environment a child gets: paths and thread counts, never the worker's secrets."""
+    threads = str(available_cores())
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    if os.environ.get("LD_LIBRARY_PATH"):
+        env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
+    if cuda and os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    return env
+
+
+def describe_signal(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _choose_sandbox(*, sandbox: str, require_sandbox: bool) -> bwrap.BwrapSupport | None:
+    if sandbox not in SANDBOX_MODES:
+        raise ValueError(f"sandbox must be one of {SANDBOX_MODES}, got {sandbox!r}")
+    if sandbox == "none" and not require_sandbox:
+        return None
+    support = bwrap.probe()
+    if support is not None:
+        return support
+    if require_sandbox or sandbox == "bwrap":
+        raise SandboxUnavailable(
+            "bubblewrap (package 'bubblewrap') is missing or cannot create namespaces here, "
+            "and models are only run inside it on this worker"
+        )
+    return None
+
+
+def _symlink_root(scratch: Path, binds: Sequence[Bind]) -> Path:
+    """Without bubblewrap: the same names under a scratch root, as symlinks to the sources."""
+    root = scratch / "root"
+    for bind in binds:
+        link = root / bind.name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path(bind.source).resolve())
+    root.mkdir(exist_ok=True)
+    return root
+
+
+def _limits(*, memory_mb: int | None, file_mb: int) -> Callable[[], None]:
+    """Resource limits set in the forked process just before exec; inherited by all it starts."""
+    memory = None if memory_mb is None else memory_mb * 1024 * 1024
+    file_size = file_mb * 1024 * 1024
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return apply
+
+
+def _spawn(
+    *,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    limits: Callable[[], None],
+    timeout_s: float,
+    mode: str,
+) -> Completed:
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(env),
+        cwd=cwd,
+        start_new_session=True,
+        close_fds=True,
+        preexec_fn=limits,  # only setrlimit calls between fork and exec
+    )
+    tail = _TailReader(proc.stdout)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        tail.join()
+        raise ModelTimeout(
+            f"the model did not finish within the time limit of {timeout_s:g} s "
+            "(loading and scoring together) and was stopped"
+        ) from None
+    finally:
+        _kill_group(proc)  # stragglers the command left behind
+    tail.join()
+    wall = time.monotonic() - start
+    return Completed(
+        returncode=proc.returncode,
+        signal=_signal_of(proc.returncode, mode=mode),
+        output=tail.text(),
+        sandbox=mode,
+        wall_seconds=wall,
+    )
+
+
+def _signal_of(returncode: int, *, mode: str) -> int | None:
+    """The signal that ended the command; bwrap reports a child's death by signal N as 128+N."""
+    if returncode < 0:
+        return -returncode
+    if mode == "bwrap" and 128 < returncode < 128 + 65:
+        return returncode - 128
+    return None
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+class _TailReader:
+    """Drain a pipe on a thread (so the child never blocks on it), keeping the last bytes only."""
+
+    def __init__(self, stream, limit: int = OUTPUT_LIMIT) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._buffer = bytearray()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        for chunk in iter(lambda: self._stream.read1(65536), b""):
+            self._buffer += chunk
+            if len(self._buffer) > 2 * self._limit:
+                del self._buffer[: -self._limit]
+
+    def join(self) -> None:
+        self._thread.join(timeout=5)
+
+    def text(self) -> str:
+        return bytes(self._buffer[-self._limit :]).decode("utf-8", "replace")

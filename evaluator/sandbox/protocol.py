@@ -1,0 +1,51 @@
+"""What the sandboxed child and the trusted parent agree on: file names, exit codes, error codes.
+
+The child reports through files in its output directory and its exit status; the parent reads
+them as untrusted input (size-capped, no pickle) and turns a reported error code back into the
+matching exception class.
+"""
+
+from __future__ import annotations
+
+from evaluator import errors
+
+LOGITS_FILE = "logits.npy"
+INFO_FILE = "info.json"
+ERROR_FILE = "error.json"
+
+EXIT_OK = 0
+EXIT_REPORTED = 3  # an EvaluatorError, described in error.json
+EXIT_MEMORY = 4  # MemoryError or an out-of-memory failure, described in error.json
+EXIT_UNEXPECTED = 5  # any other exception, described in error.json
+
+MAX_JSON_BYTES = 1 << 20
+MAX_MESSAGE_CHARS = 4000
+
+# Codes a child may report; anything else it writes is treated as a crash.
+CHILD_ERRORS: dict[str, type[errors.EvaluatorError]] = {
+    cls.code: cls
+    for cls in (
+        errors.DatasetError,
+        errors.UnsupportedFormat,
+        errors.PickleRefused,
+        errors.ModelLoadError,
+        errors.ModelCheckError,
+        errors.ModelMemoryError,
+    )
+}
+
+
+def error_from_report(report: object) -> errors.EvaluatorError | None:
+    """The exception a child's error.json describes, or None if the report is malformed."""
+    if not isinstance(report, dict):
+        return None
+    code, message = report.get("code"), report.get("message")
+    if not isinstance(code, str) or not isinstance(message, str) or code not in CHILD_ERRORS:
+        return None
+    return CHILD_ERRORS[code](clean_text(message))
+
+
+def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Drop control characters (terminal escapes) and cap the length of child-written text."""
+    kept = "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in text)
+    return kept if len(kept) <= limit else kept[: limit - 3] + "..."

@@ -1,0 +1,217 @@
+"""The trusted parent's side: run one model in the sandbox child and take back only checked logits.
+
+Everything the child leaves behind is untrusted input: JSON is size-capped and must be an
+object, the logits are read without pickle and must be a float array of exactly
+(n_images, num_classes). Any other ending becomes an EvaluatorError with a stable code.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import evaluator
+from evaluator import layout
+from evaluator.errors import (
+    DatasetError,
+    EvaluatorError,
+    ModelCheckError,
+    ModelCrashed,
+    ModelLoadError,
+    ModelMemoryError,
+    SandboxUnavailable,
+)
+from evaluator.formats.base import ModelFormat
+from evaluator.sandbox import protocol
+from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
+
+_TAIL_LINES = 15
+_NPY_HEADER_SLACK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ChildOutput:
+    logits: np.ndarray  # float32 (n_images, num_classes)
+    info: dict  # what the child reported: params, timings, device name, versions...
+    sandbox: str  # "bwrap" or "none"
+    wall_seconds: float  # start to exit of the child, model loading included
+
+
+def run_model(
+    *,
+    model_path: Path,
+    fmt: ModelFormat,
+    arch: str | None,
+    images_dir: Path,
+    num_classes: int,
+    device: str = "cpu",
+    batch_size: int = 256,
+    precision: str = "fp32",
+    timeout_s: float = 600,
+    memory_mb: int | None = 8192,
+    require_sandbox: bool = False,
+    sandbox: str = "auto",
+) -> ChildOutput:
+    """Score ``model_path`` on the images in ``images_dir`` (a compiled set's ``images/``).
+
+    ``memory_mb`` caps the child's address space on CPU runs; the memory-mapped images are
+    added on top so the cap means the same for a small and a large test set. ``sandbox``
+    forces "bwrap" or "none" (tests); "auto" uses bubblewrap where it works.
+    """
+    model_path, images_dir = Path(model_path), Path(images_dir)
+    images_file = images_dir / layout.IMAGES_FILE
+    n_images = _count_images(images_file)
+    if not model_path.is_file():
+        raise ModelLoadError(f"{model_path.name}: the model file does not exist")
+    expected_bytes = n_images * num_classes * 4
+    out = Path(tempfile.mkdtemp(prefix="evaluator-out-"))
+    try:
+        done = run_sandboxed(
+            command=lambda root: _child_argv(
+                root=root,
+                fmt=fmt,
+                arch=arch,
+                device=device,
+                batch_size=batch_size,
+                precision=precision,
+            ),
+            binds=[
+                Bind(Path(evaluator.__file__).parent, "lib/evaluator"),
+                Bind(model_path, "model"),
+                Bind(images_dir, "images"),
+                Bind(out, "out", writable=True),
+            ],
+            timeout_s=timeout_s,
+            memory_mb=None
+            if memory_mb is None
+            else memory_mb + images_file.stat().st_size // 2**20,
+            cuda=device.startswith("cuda"),
+            file_mb=max(64, 2 * expected_bytes // 2**20 + 16),
+            sandbox=sandbox,
+            require_sandbox=require_sandbox,
+        )
+        return _collect(
+            done=done, out=out, n_images=n_images, num_classes=num_classes, memory_mb=memory_mb
+        )
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _child_argv(
+    *, root: str, fmt: ModelFormat, arch: str | None, device: str, batch_size: int, precision: str
+) -> list[str]:
+    argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
+    argv += ["--format", ModelFormat(fmt).value, "--images", f"{root}/images"]
+    argv += ["--out", f"{root}/out", "--device", device]
+    argv += ["--batch-size", str(batch_size), "--precision", precision]
+    if arch:
+        argv += ["--arch", arch]
+    return argv
+
+
+def _count_images(images_file: Path) -> int:
+    """N from the memory-mapped array (a trusted platform file); the child returns N rows."""
+    try:
+        shape = np.load(images_file, mmap_mode="r", allow_pickle=False).shape
+    except (OSError, ValueError, EOFError) as exc:
+        raise DatasetError(
+            f"{images_file}: not a compiled image array (pass the set's images/ directory)"
+        ) from exc
+    if len(shape) != 4 or shape[0] < 1:
+        raise DatasetError(f"{images_file}: expected (N, C, H, W) images, found shape {shape}")
+    return int(shape[0])
+
+
+def _collect(
+    *, done: Completed, out: Path, n_images: int, num_classes: int, memory_mb: int | None
+) -> ChildOutput:
+    reported = _read_json(out / protocol.ERROR_FILE)
+    if reported is not None:
+        error = protocol.error_from_report(reported)
+        raise error or ModelCrashed(
+            f"the model's process reported an unrecognised failure{_tail(done.output)}"
+        )
+    if done.returncode != protocol.EXIT_OK or done.signal is not None:
+        raise _ending_error(done, memory_mb=memory_mb)
+    info = _read_json(out / protocol.INFO_FILE)
+    if info is None:
+        raise ModelCrashed(f"the model's process exited without a report{_tail(done.output)}")
+    logits = _read_logits(out / protocol.LOGITS_FILE, n_images=n_images, num_classes=num_classes)
+    return ChildOutput(
+        logits=logits, info=info, sandbox=done.sandbox, wall_seconds=done.wall_seconds
+    )
+
+
+def _ending_error(done: Completed, *, memory_mb: int | None) -> EvaluatorError:
+    """An exit without error.json: a signal, bwrap failing, or an abort in native code."""
+    tail = _tail(done.output)
+    if done.sandbox == "bwrap" and done.output.lstrip().startswith("bwrap:"):
+        return SandboxUnavailable(f"bubblewrap could not start the sandbox{tail}")
+    looks_oom = any(m in done.output.lower() for m in ("bad_alloc", "out of memory"))
+    if done.signal is not None:
+        name = describe_signal(done.signal)
+        if name == "SIGKILL" or looks_oom:
+            limit = f" (limit {memory_mb} MB)" if memory_mb else ""
+            return ModelMemoryError(
+                f"the model's process was killed ({name}); it may have run out of memory"
+                f"{limit}{tail}"
+            )
+        if name == "SIGXFSZ":
+            return ModelCrashed(f"the model's process wrote a file past the size limit{tail}")
+        return ModelCrashed(f"the model's process died from signal {name}{tail}")
+    if done.returncode == protocol.EXIT_MEMORY or looks_oom:
+        return ModelMemoryError(f"the model ran out of memory{tail}")
+    return ModelCrashed(f"the model's process exited with status {done.returncode}{tail}")
+
+
+def _read_json(path: Path) -> dict | None:
+    """A child-written JSON object, or None if absent, oversized or not an object."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(protocol.MAX_JSON_BYTES + 1)
+    except OSError:
+        return None
+    if len(raw) > protocol.MAX_JSON_BYTES:
+        return None
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _read_logits(path: Path, *, n_images: int, num_classes: int) -> np.ndarray:
+    expected = (n_images, num_classes)
+    try:
+        size = path.stat().st_size
+        if size > n_images * num_classes * 8 + _NPY_HEADER_SLACK:
+            raise ModelCheckError(
+                f"the logits file is {size} bytes, far more than {expected} floats need"
+            )
+        logits = np.load(path, allow_pickle=False)
+    except ModelCheckError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise ModelCheckError(f"the model's process wrote no readable logits: {exc}") from exc
+    if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f":
+        kind = getattr(logits, "dtype", type(logits).__name__)
+        raise ModelCheckError(f"expected float logits of shape {expected}, received {kind}")
+    if logits.shape != expected:
+        raise ModelCheckError(
+            f"expected logits of shape {expected} (images x classes), received {logits.shape}"
+        )
+    return np.ascontiguousarray(logits, dtype=np.float32)
+
+
+def _tail(output: str) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()][-_TAIL_LINES:]
+    if not lines:
+        return ""
+    return ". Last output:\n" + protocol.clean_text("\n".join(lines), limit=2000)
