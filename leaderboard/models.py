@@ -1,0 +1,254 @@
+"""Challenges, their yearly editions, teams, submitted models and their scores."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Metric(models.TextChoices):
+    TOP5 = "top5", "Top-5 error"
+    TOP1 = "top1", "Top-1 error"
+
+
+class Precision(models.TextChoices):
+    FP32 = "fp32", "fp32"
+    BF16 = "bf16", "bf16"
+
+
+class Challenge(models.Model):
+    """A task with a hidden test set compiled once to a fixed input spec."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # Relative to settings.DATA_ROOT, so workers may mount the data tree elsewhere.
+    dataset_path = models.CharField(max_length=500, blank=True)
+    dataset_fingerprint = models.CharField(max_length=128, blank=True)
+    n_test_images = models.PositiveIntegerField(default=0)
+    input_spec = models.JSONField(default=dict, blank=True)
+    class_names = models.JSONField(default=list, blank=True)
+    primary_metric = models.CharField(max_length=8, choices=Metric.choices, default=Metric.TOP5)
+    precision = models.CharField(max_length=8, choices=Precision.choices, default=Precision.FP32)
+    train_data_path = models.CharField(max_length=500, blank=True)
+    train_data_format = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("challenge_detail", kwargs={"slug": self.slug})
+
+    @property
+    def dataset_dir(self) -> Path | None:
+        return Path(settings.DATA_ROOT) / self.dataset_path if self.dataset_path else None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _sample_upload_to(instance: SampleImage, filename: str) -> str:
+    return f"samples/{instance.challenge.slug}/{filename}"
+
+
+class SampleImage(models.Model):
+    """A labelled image from the training split, shown so participants see what inputs look like."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="samples")
+    image = models.FileField(upload_to=_sample_upload_to)
+    label = models.PositiveIntegerField()
+    label_name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["challenge", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.challenge.slug} sample {self.position}: {self.label_name}"
+
+
+class Edition(models.Model):
+    """One year of a challenge: its own participants, deadlines and limits."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="editions")
+    year = models.PositiveIntegerField()
+    slug = models.SlugField()
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    daily_limit = models.PositiveIntegerField(default=5, help_text="Submissions per team per day.")
+    total_limit = models.PositiveIntegerField(default=100, help_text="Submissions per team.")
+    public_fraction = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    max_upload_mb = models.PositiveIntegerField(default=500)
+
+    class Meta:
+        ordering = ["challenge", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "slug"], name="edition_unique_slug"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="edition_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challenge.title} {self.year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "edition_leaderboard",
+            kwargs={"slug": self.challenge.slug, "edition": self.slug},
+        )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 2**20
+
+    def is_open(self, *, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now < self.closes_at
+
+    def is_closed(self, *, now=None) -> bool:
+        return (now or timezone.now()) >= self.closes_at
+
+
+class Team(models.Model):
+    """Users competing together in one edition; a solo student is a team of one."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=150)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["edition", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in a team; at most one team per user and edition."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # Copied from the team so the database can enforce one team per user and edition.
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "user"], name="membership_one_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+def _submission_upload_to(instance: Submission, filename: str) -> str:
+    # The participant's file name is never used on disk.
+    return f"submissions/{instance.edition_id}/{instance.id}"
+
+
+class Submission(models.Model):
+    """One uploaded model for one edition, and where it is in the scoring pipeline."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SCORED = "scored", "Scored"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="submissions")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="submissions", null=True, blank=True
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+        null=True,
+        blank=True,
+    )
+    file = models.FileField(upload_to=_submission_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=20, blank=True)
+    arch = models.CharField(max_length=100, blank=True)
+    method_name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_baseline = models.BooleanField(default=False)
+    method_year = models.PositiveIntegerField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error_code = models.CharField(max_length=50, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["edition", "status"], name="submission_edition_status"),
+            models.Index(fields=["team", "created_at"], name="submission_team_created"),
+            models.Index(fields=["status", "deadline"], name="submission_status_deadline"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_baseline=True) | models.Q(team__isnull=False),
+                name="submission_team_unless_baseline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("submission_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SCORED, self.Status.FAILED)
+
+
+class Score(models.Model):
+    """Errors of a scored submission, plus the evaluator's full record for reproducibility.
+
+    A public or private error is null when that part of the test set is empty.
+    """
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="score")
+    top1_error = models.FloatField()
+    top5_error = models.FloatField()
+    n_images = models.PositiveIntegerField()
+    public_top1_error = models.FloatField(null=True, blank=True)
+    public_top5_error = models.FloatField(null=True, blank=True)
+    public_n_images = models.PositiveIntegerField(default=0)
+    private_top1_error = models.FloatField(null=True, blank=True)
+    private_top5_error = models.FloatField(null=True, blank=True)
+    private_n_images = models.PositiveIntegerField(default=0)
+    record = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"top-1 {self.top1_error:.4f}, top-5 {self.top5_error:.4f}"

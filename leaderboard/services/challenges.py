@@ -1,0 +1,128 @@
+"""Hosts' writes: challenges, their compiled test sets and sample images, editions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from evaluator.datasets import ImportReport, import_dataset, open_dataset
+from evaluator.spec import InputSpec
+from leaderboard.models import Challenge, Edition, Metric, Precision, SampleImage
+
+
+def challenge_get_or_create(
+    *,
+    slug: str,
+    title: str,
+    description: str = "",
+    primary_metric: str = Metric.TOP5,
+    precision: str = Precision.FP32,
+) -> tuple[Challenge, bool]:
+    """Create the challenge, or return the existing one unchanged (commands are re-runnable)."""
+    return Challenge.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "title": title,
+            "description": description,
+            "primary_metric": primary_metric,
+            "precision": precision,
+        },
+    )
+
+
+def challenge_import_dataset(
+    *,
+    challenge: Challenge,
+    fmt: str,
+    source: Path,
+    spec: InputSpec,
+    public_fraction: float = 0.5,
+    seed: int = 0,
+    class_names_file: Path | None = None,
+    skip_bad: bool = False,
+    limit: int | None = None,
+    progress: bool = False,
+) -> ImportReport:
+    """Compile a hidden test set into the challenge's data directory and point the challenge at it.
+
+    Each import gets a new directory, so scoring runs still reading the previous set are not
+    disturbed; the challenge switches over only once the import is complete.
+    """
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
+    relative = Path("challenges") / challenge.slug / f"test-{stamp}"
+    out = Path(settings.DATA_ROOT) / relative
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = import_dataset(
+        fmt=fmt,
+        source=Path(source),
+        out=out,
+        spec=spec,
+        public_fraction=public_fraction,
+        seed=seed,
+        class_names_file=class_names_file,
+        skip_bad=skip_bad,
+        progress=progress,
+        limit=limit,
+    )
+    compiled = open_dataset(out)
+    challenge.dataset_path = str(relative)
+    challenge.dataset_fingerprint = compiled.fingerprint
+    challenge.n_test_images = compiled.n
+    challenge.input_spec = compiled.spec.to_dict()
+    challenge.class_names = list(compiled.class_names)
+    challenge.save(
+        update_fields=[
+            "dataset_path",
+            "dataset_fingerprint",
+            "n_test_images",
+            "input_spec",
+            "class_names",
+        ]
+    )
+    return report
+
+
+def challenge_sample_add(
+    *, challenge: Challenge, png: bytes, label: int, label_name: str, position: int
+) -> SampleImage:
+    """Store one labelled training image (PNG bytes) to show on the challenge page."""
+    sample = SampleImage(challenge=challenge, label=label, label_name=label_name, position=position)
+    sample.image.save(f"{position:03d}-{label}.png", ContentFile(png), save=False)
+    sample.save()
+    return sample
+
+
+@transaction.atomic
+def edition_get_or_create(
+    *,
+    challenge: Challenge,
+    year: int,
+    opens_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None,
+    daily_limit: int = 5,
+    total_limit: int = 100,
+    public_fraction: float = 0.5,
+    max_upload_mb: int = 500,
+) -> tuple[Edition, bool]:
+    """The edition for ``year`` (slug = the year); by default open from now to the year's end."""
+    now = timezone.now()
+    opens_at = opens_at or now
+    closes_at = closes_at or dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    return Edition.objects.get_or_create(
+        challenge=challenge,
+        slug=str(year),
+        defaults={
+            "year": year,
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "daily_limit": daily_limit,
+            "total_limit": total_limit,
+            "public_fraction": public_fraction,
+            "max_upload_mb": max_upload_mb,
+        },
+    )

@@ -1,0 +1,43 @@
+"""Putting a submission on the scoring queue; a broker outage is logged, never fatal."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from leaderboard.celery import app
+from leaderboard.models import Submission
+
+logger = logging.getLogger(__name__)
+
+SCORE_TASK = "leaderboard.tasks.score_submission"
+# Fail fast when the broker is down: the row is kept and the sweeper enqueues it later.
+_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
+def submission_enqueue(*, submission_id: uuid.UUID | str) -> bool:
+    """Send the scoring task for a queued submission; return whether the broker took it.
+
+    Runs after the creating transaction commits, so the worker always finds the row. On
+    success ``enqueued_at`` is stamped; on failure it is left alone so the sweeper retries.
+    """
+    try:
+        # A fresh connection per call picks up the broker URL as configured right now.
+        with app.connection_for_write() as connection:
+            app.send_task(
+                SCORE_TASK,
+                args=[str(submission_id)],
+                connection=connection,
+                retry=True,
+                retry_policy=_RETRY_POLICY,
+            )
+    except (OperationalError, OSError):
+        logger.exception("could not enqueue submission %s; the sweeper will retry", submission_id)
+        return False
+    Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
+        enqueued_at=timezone.now()
+    )
+    return True

@@ -1,0 +1,174 @@
+"""State changes of a scoring run, each a conditional UPDATE so it happens exactly once.
+
+queued -> running (attempts + 1) when a worker picks the task up; running -> scored/failed
+when it reports back, but only if the row is still running the same attempt. A late or
+duplicated task delivery therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from leaderboard.errors import PLATFORM_ERROR
+from leaderboard.models import Score, Submission
+
+logger = logging.getLogger(__name__)
+Status = Submission.Status
+
+
+@dataclass(frozen=True)
+class ScoringJob:
+    """Everything a worker needs to score one attempt: plain values, no ORM objects."""
+
+    submission_id: str
+    attempt: int
+    dataset_dir: Path
+    model_path: Path
+    arch: str | None
+    precision: str
+
+
+def attempts_exhausted_message(attempts: int) -> str:
+    return (
+        f"Scoring stopped after {attempts} attempts because of a problem on the platform, not "
+        "with your model. This submission does not count against your limits; please submit "
+        "it again."
+    )
+
+
+def submission_start(
+    *, submission_id: uuid.UUID | str, worker: str, now: dt.datetime | None = None
+) -> ScoringJob | None:
+    """Claim a queued submission for this worker; None when it is not (or no longer) queued.
+
+    Past the attempt limit the submission is failed with a platform error instead.
+    """
+    now = now or timezone.now()
+    row = (
+        Submission.objects.filter(pk=submission_id)
+        .select_related("edition__challenge")
+        .only("status", "attempts", "file", "arch", "edition__challenge")
+        .first()
+    )
+    if row is None or row.status != Status.QUEUED:
+        return None
+    if row.attempts >= settings.SCORING_MAX_ATTEMPTS:
+        submission_fail_exhausted(
+            submission_id=row.pk, status=Status.QUEUED, attempts=row.attempts, now=now
+        )
+        return None
+    deadline = now + dt.timedelta(
+        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.SCORING_DEADLINE_MARGIN_S
+    )
+    claimed = Submission.objects.filter(
+        pk=row.pk, status=Status.QUEUED, attempts=row.attempts
+    ).update(
+        status=Status.RUNNING,
+        attempts=F("attempts") + 1,
+        worker=worker[:200],
+        started_at=now,
+        deadline=deadline,
+        finished_at=None,
+        error_code="",
+        error_message="",
+    )
+    if not claimed:
+        return None
+    challenge = row.edition.challenge
+    return ScoringJob(
+        submission_id=str(row.pk),
+        attempt=row.attempts + 1,
+        dataset_dir=challenge.dataset_dir or Path(settings.DATA_ROOT),
+        model_path=Path(row.file.path),
+        arch=row.arch or None,
+        precision=challenge.precision,
+    )
+
+
+def score_record(
+    *,
+    submission_id: uuid.UUID | str,
+    attempt: int,
+    result: dict | None = None,
+    error_code: str = "",
+    error_message: str = "",
+    now: dt.datetime | None = None,
+) -> bool:
+    """Finish a running attempt with the evaluator's result or its error; True if recorded.
+
+    Only the attempt that holds the row may finish it, and only once.
+    """
+    now = now or timezone.now()
+    running = Submission.objects.filter(pk=submission_id, status=Status.RUNNING, attempts=attempt)
+    if result is None:
+        return bool(
+            running.update(
+                status=Status.FAILED,
+                error_code=(error_code or "evaluation_failed")[:50],
+                error_message=error_message,
+                finished_at=now,
+            )
+        )
+    with transaction.atomic():
+        if not running.update(status=Status.SCORED, finished_at=now):
+            return False
+        Score.objects.create(submission_id=submission_id, **_score_fields(result))
+    return True
+
+
+def submission_release(*, submission_id: uuid.UUID | str, attempt: int) -> bool:
+    """Hand a running attempt back to the queue after a platform fault on the worker.
+
+    The sweeper enqueues it again; the attempt counter bounds how often that happens.
+    """
+    return bool(
+        Submission.objects.filter(pk=submission_id, status=Status.RUNNING, attempts=attempt).update(
+            status=Status.QUEUED, enqueued_at=None, worker="", deadline=None
+        )
+    )
+
+
+def submission_fail_exhausted(
+    *, submission_id: uuid.UUID | str, status: str, attempts: int, now: dt.datetime
+) -> bool:
+    """Fail a submission that used up its attempts, if it is still in ``status``."""
+    failed = Submission.objects.filter(pk=submission_id, status=status, attempts=attempts).update(
+        status=Status.FAILED,
+        error_code=PLATFORM_ERROR,
+        error_message=attempts_exhausted_message(attempts),
+        finished_at=now,
+    )
+    if failed:
+        logger.error("submission %s failed after %d attempts", submission_id, attempts)
+    return bool(failed)
+
+
+def _score_fields(result: dict) -> dict:
+    """Map the evaluator's result dict onto Score's columns; the dict is also kept whole."""
+    public = result.get("public") or {}
+    private = result.get("private") or {}
+    return {
+        "top1_error": float(result["top1_error"]),
+        "top5_error": float(result["top5_error"]),
+        "n_images": int(result["n_images"]),
+        "public_top1_error": _maybe_float(public.get("top1_error")),
+        "public_top5_error": _maybe_float(public.get("top5_error")),
+        "public_n_images": int(public.get("n_images") or 0),
+        "private_top1_error": _maybe_float(private.get("top1_error")),
+        "private_top5_error": _maybe_float(private.get("top5_error")),
+        "private_n_images": int(private.get("n_images") or 0),
+        "record": result,
+    }
+
+
+def _maybe_float(value: object) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,189 @@
+"""Creating submissions: the edition's rules, format detection, storage, then the queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from evaluator.errors import UnsupportedFormat
+from evaluator.formats.detect import detect_format
+from leaderboard.errors import PLATFORM_ERROR, SubmissionRefused
+from leaderboard.models import Edition, Submission, Team
+
+from .enqueue import submission_enqueue
+from .teams import team_get_or_create_solo
+
+
+def submission_create(
+    *,
+    edition: Edition,
+    user: AbstractBaseUser,
+    upload: UploadedFile,
+    method_name: str,
+    description: str = "",
+    arch: str = "",
+    now: dt.datetime | None = None,
+) -> Submission:
+    """Store a participant's model and queue it for scoring, or raise SubmissionRefused.
+
+    The team row is locked while its submissions are counted and the new one is inserted, so
+    the daily and total limits hold exactly under parallel uploads (PostgreSQL row locks).
+    """
+    now = now or timezone.now()
+    _check_open(edition=edition, now=now)
+    _check_size(edition=edition, size=upload.size)
+    model_format = _detect(upload=upload)
+    team = team_get_or_create_solo(edition=edition, user=user)
+    with _file_removed_on_rollback() as stored, transaction.atomic():
+        Team.objects.select_for_update().filter(pk=team.pk).get()
+        _check_limits(edition=edition, team=team, now=now)
+        submission = Submission(
+            edition=edition,
+            team=team,
+            submitted_by=user,
+            format=model_format,
+            arch=arch.strip(),
+            method_name=method_name.strip(),
+            description=description.strip(),
+            original_name=(upload.name or "")[:255],
+            size_bytes=upload.size,
+            created_at=now,
+        )
+        stored.append(submission)
+        _store(submission=submission, content=upload)
+    return submission
+
+
+def baseline_submission_create(
+    *,
+    edition: Edition,
+    model_path: Path,
+    method_name: str,
+    method_year: int | None = None,
+    arch: str = "",
+    description: str = "",
+) -> Submission:
+    """Queue a host-provided reference model: no team, no limits, shown marked on the board."""
+    with open(model_path, "rb") as fh:
+        upload = File(fh, name=Path(model_path).name)
+        model_format = _detect(upload=upload)
+        with _file_removed_on_rollback() as stored, transaction.atomic():
+            submission = Submission(
+                edition=edition,
+                is_baseline=True,
+                method_year=method_year,
+                format=model_format,
+                arch=arch,
+                method_name=method_name,
+                description=description,
+                original_name=Path(model_path).name,
+                size_bytes=Path(model_path).stat().st_size,
+            )
+            stored.append(submission)
+            _store(submission=submission, content=upload)
+    return submission
+
+
+def _store(*, submission: Submission, content: File) -> None:
+    """Save file and row in the caller's transaction; enqueue once that transaction commits.
+
+    A temporary upload is moved, not copied, into MEDIA_ROOT/submissions/<edition>/<uuid>.
+    The caller's ``_file_removed_on_rollback`` deletes the file if the transaction fails.
+    """
+    submission.file.save(str(submission.id), content, save=False)
+    submission.save(force_insert=True)
+    transaction.on_commit(partial(submission_enqueue, submission_id=submission.id))
+
+
+@contextmanager
+def _file_removed_on_rollback() -> Iterator[list[Submission]]:
+    """Wraps ``atomic()``: if the block or its commit fails, the files stored in it go too."""
+    stored: list[Submission] = []
+    try:
+        yield stored
+    except BaseException:
+        for submission in stored:
+            if submission.file.name:
+                submission.file.delete(save=False)
+        raise
+
+
+def _check_open(*, edition: Edition, now: dt.datetime) -> None:
+    if now < edition.opens_at:
+        opens = timezone.localtime(edition.opens_at).strftime("%Y-%m-%d %H:%M %Z")
+        raise SubmissionRefused(f"{edition} opens on {opens}.", code="edition_not_open")
+    if now >= edition.closes_at:
+        closed = timezone.localtime(edition.closes_at).strftime("%Y-%m-%d %H:%M %Z")
+        raise SubmissionRefused(
+            f"{edition} closed on {closed}; submissions are no longer accepted.",
+            code="edition_closed",
+        )
+
+
+def _check_size(*, edition: Edition, size: int | None) -> None:
+    if not size:
+        raise SubmissionRefused("The uploaded file is empty.", code="empty_file")
+    if size > edition.max_upload_bytes:
+        raise SubmissionRefused(
+            f"The file is {size / 2**20:.1f} MB; this edition accepts at most "
+            f"{edition.max_upload_mb} MB.",
+            code="file_too_large",
+        )
+
+
+def _check_limits(*, edition: Edition, team: Team, now: dt.datetime) -> None:
+    """Count the team's submissions; platform failures are not the team's fault and are free."""
+    counted = Submission.objects.filter(edition=edition, team=team).exclude(
+        status=Submission.Status.FAILED, error_code=PLATFORM_ERROR
+    )
+    if counted.count() >= edition.total_limit:
+        raise SubmissionRefused(
+            f"Your team has used all {edition.total_limit} submissions of {edition}.",
+            code="total_limit",
+        )
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if counted.filter(created_at__gte=day_start).count() >= edition.daily_limit:
+        raise SubmissionRefused(
+            f"Your team has used its {edition.daily_limit} submissions for today "
+            f"({settings.TIME_ZONE}); try again tomorrow.",
+            code="daily_limit",
+        )
+
+
+def _detect(*, upload: File) -> str:
+    """Detect the model format from the file's content with the evaluator's own rules."""
+    with _local_path(upload) as path:
+        try:
+            return str(detect_format(path))
+        except UnsupportedFormat as exc:  # PickleRefused included
+            raise SubmissionRefused(exc.message, code=exc.code) from exc
+
+
+@contextmanager
+def _local_path(upload: File) -> Iterator[Path]:
+    """A path to the upload's bytes: the streamed temporary file, or a spooled copy."""
+    temporary_path = getattr(upload, "temporary_file_path", None)
+    if temporary_path is not None:
+        yield Path(temporary_path())
+        return
+    real_path = getattr(upload.file, "name", None)
+    if isinstance(real_path, str) and Path(real_path).is_file():
+        yield Path(real_path)
+        return
+    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as spool:
+        for chunk in upload.chunks():
+            spool.write(chunk)
+        spool.flush()
+        upload.seek(0)
+        yield Path(spool.name)

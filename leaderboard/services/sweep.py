@@ -1,0 +1,81 @@
+"""The sweeper: finds submissions the queue lost and puts them back, a bounded number of times.
+
+Run every minute by Celery beat (``leaderboard.tasks.sweep_submissions``) or by hand with
+``manage.py sweep_submissions``. The database row is the source of truth, so sending a task
+twice is harmless: only one delivery can claim the row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from leaderboard.models import Submission
+
+from .enqueue import submission_enqueue
+from .scoring import submission_fail_exhausted
+
+Status = Submission.Status
+# A row is committed a moment before its task is sent; leave that moment alone.
+ENQUEUE_GRACE = dt.timedelta(seconds=30)
+BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    requeued: list[str] = field(default_factory=list)  # running past the deadline
+    enqueued: list[str] = field(default_factory=list)  # queued but never (or long ago) sent
+    failed: list[str] = field(default_factory=list)  # out of attempts
+    unsent: list[str] = field(default_factory=list)  # broker still unreachable
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return asdict(self)
+
+
+def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:
+    """Re-enqueue stuck submissions; fail those that used up their attempts."""
+    now = now or timezone.now()
+    report = SweepReport()
+    max_attempts = settings.SCORING_MAX_ATTEMPTS
+
+    overdue = Submission.objects.filter(status=Status.RUNNING, deadline__lt=now)
+    for pk, attempts in overdue.values_list("pk", "attempts")[:BATCH]:
+        if attempts >= max_attempts:
+            if submission_fail_exhausted(
+                submission_id=pk, status=Status.RUNNING, attempts=attempts, now=now
+            ):
+                report.failed.append(str(pk))
+            continue
+        taken_back = Submission.objects.filter(
+            pk=pk, status=Status.RUNNING, attempts=attempts
+        ).update(status=Status.QUEUED, enqueued_at=None, worker="", deadline=None)
+        if taken_back:
+            report.requeued.append(str(pk))
+            _send(pk=pk, report=report)
+
+    requeue_before = now - dt.timedelta(seconds=settings.SCORING_REQUEUE_AFTER_S)
+    stuck = Submission.objects.filter(status=Status.QUEUED).filter(
+        Q(enqueued_at__isnull=True, created_at__lt=now - ENQUEUE_GRACE)
+        | Q(enqueued_at__lt=requeue_before)
+    )
+    for pk, attempts in stuck.values_list("pk", "attempts")[:BATCH]:
+        if str(pk) in report.requeued:
+            continue
+        if attempts >= max_attempts:
+            if submission_fail_exhausted(
+                submission_id=pk, status=Status.QUEUED, attempts=attempts, now=now
+            ):
+                report.failed.append(str(pk))
+            continue
+        report.enqueued.append(str(pk))
+        _send(pk=pk, report=report)
+    return report
+
+
+def _send(*, pk: object, report: SweepReport) -> None:
+    if not submission_enqueue(submission_id=str(pk)):
+        report.unsent.append(str(pk))

@@ -1,0 +1,1 @@
+"""Settings modules: ``local`` (laptop default), ``test``, ``production``; all build on ``base``."""

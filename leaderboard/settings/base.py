@@ -1,0 +1,175 @@
+"""Settings shared by every environment, read from environment variables with django-environ.
+
+With no environment variables at all the site runs embedded: SQLite and Celery's filesystem
+transport, both under ``./var``. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL
+and Redis. https://docs.djangoproject.com/en/5.2/ref/settings/
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# Everything the site writes at run time (database, queue, uploads, compiled data sets).
+VAR_DIR = Path(env.str("LEADERBOARD_VAR_DIR", default=str(BASE_DIR / "var")))
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key (no default here on purpose)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "leaderboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "leaderboard.urls"
+WSGI_APPLICATION = "leaderboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "challenge_list"
+LOGOUT_REDIRECT_URL = "challenge_list"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# https://docs.djangoproject.com/en/5.2/howto/static-files/ (served by WhiteNoise)
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Uploads always stream to a temporary file on disk, never into memory.
+# https://docs.djangoproject.com/en/5.2/topics/http/file-uploads/#upload-handlers
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+FILE_UPLOAD_PERMISSIONS = 0o640
+# When an upload is over the cap, read and discard at most this much more of the request so the
+# browser gets a proper answer; beyond it the connection is cut instead.
+UPLOAD_DRAIN_MAX_BYTES = env.int("UPLOAD_DRAIN_MAX_BYTES", default=8 * 2**20)
+
+# Compiled hidden test sets live under DATA_ROOT; a challenge stores a path relative to it so
+# that workers may mount the same tree elsewhere.
+DATA_ROOT = Path(env.str("LEADERBOARD_DATA_ROOT", default=str(VAR_DIR / "data")))
+
+# --- Scoring ---------------------------------------------------------------------------------
+# Wall-clock limit for one model's evaluation, enforced by the evaluator.
+SCORING_TIMEOUT_S = env.int("SCORING_TIMEOUT_S", default=600)
+SCORING_DEVICE = env.str("SCORING_DEVICE", default="cpu")
+SCORING_MEMORY_MB = env.int("SCORING_MEMORY_MB", default=0) or None
+SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=256)
+SCORING_REQUIRE_SANDBOX = env.bool("SCORING_REQUIRE_SANDBOX", default=False)
+# After this many started attempts a submission is failed with a platform error.
+SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=3)
+# A submission queued this long without starting is enqueued again (lost message, broker down).
+SCORING_REQUEUE_AFTER_S = env.int("SCORING_REQUEUE_AFTER_S", default=15 * 60)
+SWEEP_INTERVAL_S = env.int("SWEEP_INTERVAL_S", default=60)
+
+# --- Celery ----------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_TASK_SOFT_TIME_LIMIT = env.int(
+    "CELERY_TASK_SOFT_TIME_LIMIT", default=SCORING_TIMEOUT_S + 120
+)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 60)
+# A running submission whose worker vanished is taken back after the hard limit plus this.
+SCORING_DEADLINE_MARGIN_S = env.int("SCORING_DEADLINE_MARGIN_S", default=120)
+
+
+def _broker_transport_options(url: str) -> dict:
+    """Redis redelivers unacked tasks after visibility_timeout: keep it above the hard limit."""
+    if url.startswith("filesystem://"):
+        queue_dir = VAR_DIR / "celery" / "queue"
+        return {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(VAR_DIR / "celery" / "processed"),
+            "store_processed": False,
+        }
+    return {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+
+
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker_transport_options(CELERY_BROKER_URL)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=4.0)
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"leaderboard.tasks.score_submission": {"queue": "gpu"}}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1)  # one per GPU
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-submissions": {
+        "task": "leaderboard.tasks.sweep_submissions",
+        "schedule": float(SWEEP_INTERVAL_S),
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}

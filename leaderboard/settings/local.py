@@ -1,0 +1,11 @@
+"""Laptop settings: the embedded default (SQLite, filesystem queue under ./var), DEBUG on."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A fixed key is fine for a local database nobody else reaches; production requires its own.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
+
+for _sub in ("tmp", "media", "data", "celery/queue", "celery/processed"):
+    (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,51 @@
+// Keeps the status column of "My submissions" current by polling a small JSON endpoint.
+(function () {
+  "use strict";
+  var table = document.getElementById("submissions");
+  if (!table || !window.fetch) return;
+  var url = table.dataset.statusUrl;
+  var DELAY_MS = 3000;
+
+  function pending() {
+    return Array.prototype.filter.call(table.querySelectorAll("tr[data-id]"), function (tr) {
+      return tr.dataset.status === "queued" || tr.dataset.status === "running";
+    });
+  }
+
+  function fmt(v) { return v === null || v === undefined ? "" : Number(v).toFixed(4); }
+
+  function update(row, s) {
+    row.dataset.status = s.status;
+    var cell = row.querySelector(".status");
+    cell.innerHTML = "";
+    var badge = document.createElement("span");
+    badge.className = "status-badge " + s.status;
+    badge.textContent = s.status_display;
+    cell.appendChild(badge);
+    if (s.error_message) {
+      var err = document.createElement("div");
+      err.className = "error small";
+      err.textContent = s.error_message;
+      cell.appendChild(err);
+    }
+    row.querySelector(".top1").textContent = fmt(s.top1_error);
+    row.querySelector(".top5").textContent = fmt(s.top5_error);
+  }
+
+  function poll() {
+    var rows = pending();
+    if (rows.length === 0) return;
+    var ids = rows.map(function (tr) { return tr.dataset.id; }).join(",");
+    fetch(url + "?ids=" + encodeURIComponent(ids), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { submissions: [] }; })
+      .then(function (data) {
+        data.submissions.forEach(function (s) {
+          var row = table.querySelector('tr[data-id="' + s.id + '"]');
+          if (row) update(row, s);
+        });
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, DELAY_MS); });
+  }
+  setTimeout(poll, DELAY_MS);
+})();

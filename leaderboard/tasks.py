@@ -1,0 +1,77 @@
+"""Celery tasks: thin. Load by id, call the evaluator, record through the services.
+
+This is the one module that touches both Django and the evaluator.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from evaluator.errors import EvaluatorError
+from leaderboard import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="leaderboard.tasks.score_submission", acks_late=True)
+def score_submission(self, submission_id: str) -> str:
+    """Score one submission; returns what happened ("scored", an error code, or "skipped")."""
+    job = services.submission_start(
+        submission_id=submission_id, worker=self.request.hostname or "unknown"
+    )
+    if job is None:
+        return "skipped"  # not queued any more: a duplicate delivery, or already finished
+    # Imported here so that torch stays out of processes that only enqueue.
+    from evaluator.scoring import score
+
+    try:
+        result = score(
+            dataset_dir=job.dataset_dir,
+            model_path=job.model_path,
+            arch=job.arch,
+            device=settings.SCORING_DEVICE,
+            timeout_s=settings.SCORING_TIMEOUT_S,
+            memory_mb=settings.SCORING_MEMORY_MB,
+            precision=job.precision,
+            batch_size=settings.SCORING_BATCH_SIZE,
+            require_sandbox=settings.SCORING_REQUIRE_SANDBOX,
+        )
+    except EvaluatorError as exc:
+        services.score_record(
+            submission_id=job.submission_id,
+            attempt=job.attempt,
+            error_code=exc.code,
+            error_message=exc.message,
+        )
+        return exc.code
+    except SoftTimeLimitExceeded:
+        services.score_record(
+            submission_id=job.submission_id,
+            attempt=job.attempt,
+            error_code="timeout",
+            error_message=(
+                f"Scoring took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was "
+                "stopped. Make the model faster or smaller."
+            ),
+        )
+        return "timeout"
+    except Exception:
+        # A fault of the platform, not of the model: give the attempt back for the sweeper.
+        logger.exception("scoring submission %s crashed on the worker", job.submission_id)
+        services.submission_release(submission_id=job.submission_id, attempt=job.attempt)
+        raise
+    services.score_record(submission_id=job.submission_id, attempt=job.attempt, result=result)
+    return "scored"
+
+
+@shared_task(name="leaderboard.tasks.sweep_submissions")
+def sweep_submissions() -> dict[str, list[str]]:
+    """Periodic (Celery beat): re-enqueue lost submissions, fail those out of attempts."""
+    report = services.submission_sweep()
+    if report.requeued or report.enqueued or report.failed:
+        logger.info("sweep: %s", report.as_dict())
+    return report.as_dict()

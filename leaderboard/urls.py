@@ -1,0 +1,20 @@
+"""URLs: public pages, the participant's pages, accounts and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from leaderboard.views import accounts, pages, submit
+
+urlpatterns = [
+    path("", pages.challenge_list, name="challenge_list"),
+    path("c/<slug:slug>/", pages.challenge_detail, name="challenge_detail"),
+    path("c/<slug:slug>/samples/<int:sample_id>.png", pages.sample_image, name="sample_image"),
+    path("c/<slug:slug>/<slug:edition>/", pages.edition_leaderboard, name="edition_leaderboard"),
+    path("c/<slug:slug>/<slug:edition>/submit/", submit.submission_create, name="submit"),
+    path("me/submissions/", pages.my_submissions, name="my_submissions"),
+    path("me/submissions/status/", pages.submission_statuses, name="submission_statuses"),
+    path("submissions/<uuid:pk>/", pages.submission_detail, name="submission_detail"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,126 @@
+"""Read-only pages: challenges, leaderboards, a submission's result, sample images."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from leaderboard import selectors
+
+
+@require_GET
+def challenge_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "leaderboard/challenge_list.html", {"challenges": selectors.challenge_list()}
+    )
+
+
+@require_GET
+def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = selectors.challenge_get(slug=slug)
+    return render(request, "leaderboard/challenge_detail.html", {"challenge": challenge})
+
+
+@require_GET
+def sample_image(request: HttpRequest, slug: str, sample_id: int) -> FileResponse:
+    """Sample PNGs are public; served here so they work without a separate media server."""
+    sample = selectors.sample_get(challenge_slug=slug, sample_id=sample_id)
+    response = FileResponse(sample.image.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_GET
+def edition_leaderboard(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
+    found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
+    board = selectors.edition_leaderboard(edition=found)
+    return render(request, "leaderboard/leaderboard.html", {"board": board, "edition": found})
+
+
+@login_required
+@require_GET
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    submissions = selectors.submission_list_for_user(user=request.user)
+    return render(request, "leaderboard/my_submissions.html", {"submissions": submissions})
+
+
+@login_required
+@require_GET
+def submission_statuses(request: HttpRequest) -> JsonResponse:
+    """Polled by my_submissions.js: ``?ids=<uuid>,<uuid>`` -> their current statuses."""
+    ids = [part for part in request.GET.get("ids", "").split(",") if part]
+    rows = selectors.submission_statuses(user=request.user, ids=ids)
+    return JsonResponse({"submissions": rows})
+
+
+# What the reproducibility table shows, in this order (metrics are shown separately).
+RECORD_KEYS = (
+    "model_sha256",
+    "dataset_fingerprint",
+    "format",
+    "arch",
+    "device",
+    "precision",
+    "batch_size",
+    "params",
+    "throughput_img_s",
+    "inference_seconds",
+    "wall_seconds",
+    "sandbox",
+    "record_version",
+)
+
+
+@require_GET
+def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The full result; private-part numbers only once the edition has closed."""
+    submission = selectors.submission_get_visible(pk=pk, user=request.user)
+    score = getattr(submission, "score", None) if submission.status == "scored" else None
+    record = score.record if score else {}
+    names = submission.edition.challenge.class_names
+    show_private = submission.edition.is_closed()
+    prefix = "" if show_private else "public_"
+    context = {
+        "submission": submission,
+        "score": score,
+        "show_private": show_private,
+        "parts": _parts(score, show_private=show_private),
+        "per_class": _per_class_rows(record.get(f"{prefix}per_class_accuracy"), names),
+        "confusion": _confusion(record.get(f"{prefix}confusion_matrix"), names),
+        "record_rows": [(key, record[key]) for key in RECORD_KEYS if key in record],
+        "versions": sorted((record.get("versions") or {}).items()),
+    }
+    return render(request, "leaderboard/submission_detail.html", context)
+
+
+def _parts(score, *, show_private: bool) -> list[tuple[str, float | None, float | None, int]]:
+    if score is None:
+        return []
+    parts = [("Public", score.public_top1_error, score.public_top5_error, score.public_n_images)]
+    if show_private:
+        parts.append(
+            ("Private", score.private_top1_error, score.private_top5_error, score.private_n_images)
+        )
+        parts.append(("All", score.top1_error, score.top5_error, score.n_images))
+    return parts
+
+
+def _class_name(names: list[str], index: int) -> str:
+    return names[index] if index < len(names) else str(index)
+
+
+def _per_class_rows(accuracy: list | None, names: list[str]) -> list[tuple[str, float | None]]:
+    return [(_class_name(names, i), value) for i, value in enumerate(accuracy or [])]
+
+
+def _confusion(matrix: list | None, names: list[str]) -> dict | None:
+    if not matrix or len(matrix) > 100:
+        return None  # absent, or too large to read as a table
+    return {
+        "names": [_class_name(names, i) for i in range(len(matrix))],
+        "rows": [(_class_name(names, i), row) for i, row in enumerate(matrix)],
+    }
