@@ -7,6 +7,7 @@ from .challenges import (
     challenge_get_or_create,
     challenge_import_dataset,
     challenge_sample_add,
+    challenge_samples_from_training,
     edition_get_or_create,
 )
 from .enqueue import submission_enqueue
@@ -28,6 +29,7 @@ __all__ = [
     "challenge_get_or_create",
     "challenge_import_dataset",
     "challenge_sample_add",
+    "challenge_samples_from_training",
     "edition_get_or_create",
     "score_record",
     "submission_create",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
-from evaluator.datasets import ImportReport, import_dataset, open_dataset
+from evaluator.datasets import ImportReport, import_dataset, load_training_split, open_dataset
 from evaluator.spec import InputSpec
 from leaderboard.models import Challenge, Edition, Metric, Precision, SampleImage
 
@@ -47,11 +50,13 @@ def challenge_import_dataset(
     skip_bad: bool = False,
     limit: int | None = None,
     progress: bool = False,
+    train_source: Path | None = None,
 ) -> ImportReport:
     """Compile a hidden test set into the challenge's data directory and point the challenge at it.
 
     Each import gets a new directory, so scoring runs still reading the previous set are not
-    disturbed; the challenge switches over only once the import is complete.
+    disturbed; the challenge switches over only once the import is complete. ``train_source``
+    (the same format) is remembered for training the baselines later.
     """
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
     relative = Path("challenges") / challenge.slug / f"test-{stamp}"
@@ -75,6 +80,9 @@ def challenge_import_dataset(
     challenge.n_test_images = compiled.n
     challenge.input_spec = compiled.spec.to_dict()
     challenge.class_names = list(compiled.class_names)
+    if train_source is not None:
+        challenge.train_data_path = str(train_source)
+        challenge.train_data_format = fmt
     challenge.save(
         update_fields=[
             "dataset_path",
@@ -82,6 +90,8 @@ def challenge_import_dataset(
             "n_test_images",
             "input_spec",
             "class_names",
+            "train_data_path",
+            "train_data_format",
         ]
     )
     return report
@@ -95,6 +105,44 @@ def challenge_sample_add(
     sample.image.save(f"{position:03d}-{label}.png", ContentFile(png), save=False)
     sample.save()
     return sample
+
+
+@transaction.atomic
+def challenge_samples_from_training(
+    *, challenge: Challenge, fmt: str, source: Path, per_class: int = 1, limit: int = 5000
+) -> list[SampleImage]:
+    """Replace the challenge's samples with a few labelled images from the TRAINING split.
+
+    Never from the hidden set: showing test images would leak labels participants could fit.
+    Images go through the challenge's input spec, so they look exactly like what models see.
+    """
+    spec = InputSpec.from_dict(challenge.input_spec)
+    images, labels = load_training_split(fmt=fmt, source=Path(source), spec=spec, limit=limit)
+    names = challenge.class_names
+    for old in challenge.samples.all():
+        old.image.delete(save=False)
+        old.delete()
+    samples = []
+    for label in sorted(set(int(x) for x in labels))[: max(1, 40 // per_class)]:
+        for index in np.flatnonzero(labels == label)[:per_class]:
+            samples.append(
+                challenge_sample_add(
+                    challenge=challenge,
+                    png=_png(images[index]),
+                    label=label,
+                    label_name=names[label] if label < len(names) else str(label),
+                    position=len(samples),
+                )
+            )
+    return samples
+
+
+def _png(image: np.ndarray) -> bytes:
+    """Encode one uint8 (C, H, W) image as PNG."""
+    array = image[0] if image.shape[0] == 1 else np.transpose(image, (1, 2, 0))
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 @transaction.atomic
