@@ -29,6 +29,8 @@ from evaluator.spec import InputSpec
 CHUNK_BYTES = 16 * 2**20
 MAX_CHUNK = 4096
 FILE_CHUNK = 64  # image files per chunk: decoding dominates, and failures stay cheap to redo
+# Below this many images, starting worker processes (each imports torch) costs more than it saves.
+MIN_POOL_IMAGES = 256
 
 Failure = tuple[int, str]  # (image index, reason)
 
@@ -131,6 +133,50 @@ def run_pool(chunks: list[Chunk], workers: int) -> Generator[tuple[int, list[Fai
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def use_pool(source: Source, spec: InputSpec, workers: int, n_chunks: int) -> bool:
+    """Worker processes pay for themselves only on real work: decoding or resizing many images."""
+    if workers == 1 or n_chunks == 1 or source.n < MIN_POOL_IMAGES:
+        return False
+    return source.pixels is None or needs_resize(spec, *source.pixels.shape[2:])
+
+
+def results_in_process(
+    source: Source, spec: InputSpec, out: np.ndarray, bounds: list[tuple[int, int]]
+) -> Generator[tuple[int, list[Failure]], None, None]:
+    for start, stop in bounds:
+        files = [str(p) for p in source.files[start:stop]] if source.files else []
+        failures = fill_range(out, start, stop, spec=spec, pixels=source.pixels, files=files)
+        yield stop - start, failures
+
+
+def results_from_pool(
+    source: Source,
+    spec: InputSpec,
+    out_path: Path,
+    bounds: list[tuple[int, int]],
+    *,
+    work_dir: Path,
+    workers: int,
+) -> Generator[tuple[int, list[Failure]], None, None]:
+    pixels_path = None
+    if source.pixels is not None:  # workers memory-map one copy instead of each receiving it
+        pixels_path = str(work_dir / "source-pixels.npy")
+        np.save(pixels_path, np.ascontiguousarray(source.pixels))
+    files = [str(p) for p in source.files] if source.files else []
+    chunks = [
+        Chunk(
+            start=start,
+            stop=stop,
+            out_path=str(out_path),
+            spec=spec.to_dict(),
+            pixels_path=pixels_path,
+            files=tuple(files[start:stop]),
+        )
+        for start, stop in bounds
+    ]
+    return run_pool(chunks, workers)
+
+
 def compile_images(
     source: Source,
     spec: InputSpec,
@@ -154,47 +200,15 @@ def compile_images(
     out = np.lib.format.open_memmap(out_path, mode="w+", dtype=np.uint8, shape=shape)
     size = chunk_size(source, spec, workers)
     bounds = [(start, min(start + size, n)) for start in range(0, n, size)]
-    in_process = (
-        workers == 1
-        or len(bounds) == 1
-        or (source.pixels is not None and not needs_resize(spec, *source.pixels.shape[2:]))
-    )
+    if use_pool(source, spec, workers, len(bounds)):
+        out.flush()
+        results = results_from_pool(
+            source, spec, out_path, bounds, work_dir=work_dir, workers=workers
+        )
+    else:
+        results = results_in_process(source, spec, out, bounds)
     failures: list[Failure] = []
     with tqdm(total=n, unit="img", desc="compiling", disable=not progress, leave=False) as bar:
-        if in_process:
-            results: Generator[tuple[int, list[Failure]], None, None] = (
-                (
-                    stop - start,
-                    fill_range(
-                        out,
-                        start,
-                        stop,
-                        spec=spec,
-                        pixels=source.pixels,
-                        files=[str(p) for p in source.files[start:stop]] if source.files else (),
-                    ),
-                )
-                for start, stop in bounds
-            )
-        else:
-            out.flush()
-            pixels_path = None
-            if source.pixels is not None:
-                pixels_path = str(work_dir / "source-pixels.npy")
-                np.save(pixels_path, np.ascontiguousarray(source.pixels))
-            files = [str(p) for p in source.files] if source.files else []
-            chunks = [
-                Chunk(
-                    start=start,
-                    stop=stop,
-                    out_path=str(out_path),
-                    spec=spec.to_dict(),
-                    pixels_path=pixels_path,
-                    files=tuple(files[start:stop]),
-                )
-                for start, stop in bounds
-            ]
-            results = run_pool(chunks, workers)
         try:
             for count, found in results:
                 for index, reason in found:

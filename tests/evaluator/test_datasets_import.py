@@ -350,6 +350,7 @@ def test_worker_pool_matches_single_process(
         return real_run_pool(chunks, workers)
 
     monkeypatch.setattr(compile_module, "run_pool", counting_run_pool)
+    monkeypatch.setattr(compile_module, "MIN_POOL_IMAGES", 10)
     root = write_imagefolder(
         tmp_path / "tree",
         {f"c{k}": list(random_images(12, 30, 37, 3, seed=k)) for k in range(3)},
