@@ -167,7 +167,9 @@ def _detect(*, upload: File) -> str:
         try:
             return str(detect_format(path))
         except UnsupportedFormat as exc:  # PickleRefused included
-            raise SubmissionRefused(exc.message, code=exc.code) from exc
+            # The evaluator names the file it read: our temporary copy, not the participant's.
+            message = exc.message.replace(path.name, Path(upload.name or "model").name)
+            raise SubmissionRefused(message, code=exc.code) from exc
 
 
 @contextmanager

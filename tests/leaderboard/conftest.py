@@ -1,0 +1,84 @@
+"""Fixtures for the site tests: own file roots, a small compiled set, the real Redis queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import redis
+
+from leaderboard.celery import app as celery_app
+
+from .factories import make_challenge, make_edition, make_user
+
+
+@pytest.fixture(autouse=True)
+def file_roots(settings, tmp_path: Path) -> Path:
+    """Uploads, media and data sets of each test go to its own temporary directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-tmp")
+    settings.DATA_ROOT = tmp_path / "data"
+    for path in (settings.MEDIA_ROOT, settings.FILE_UPLOAD_TEMP_DIR, settings.DATA_ROOT):
+        Path(path).mkdir(parents=True)
+    return tmp_path
+
+
+@pytest.fixture
+def gpu_queue():
+    """The broker's real "gpu" queue (a Redis list), emptied before and after the test."""
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    client.delete("gpu")
+    yield client
+    client.delete("gpu")
+
+
+def queued_ids(client: redis.Redis) -> list[str]:
+    """Submission ids of the score_submission messages now waiting in the "gpu" queue."""
+    import json
+
+    ids = []
+    for raw in client.lrange("gpu", 0, -1):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "leaderboard.tasks.score_submission"
+        ids.append(message["headers"]["argsrepr"].strip("[]()',\" "))
+    return ids
+
+
+@pytest.fixture
+def user(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def challenge(db):
+    return make_challenge()
+
+
+@pytest.fixture
+def edition(challenge):
+    return make_edition(challenge=challenge)
+
+
+@pytest.fixture
+def compiled_challenge(db, settings, tmp_path: Path):
+    """A challenge with a real compiled hidden set: 40 random 1x8x8 images, 4 classes."""
+    from evaluator.spec import InputSpec
+    from leaderboard import services
+
+    rng = np.random.default_rng(0)
+    source = tmp_path / "source"
+    source.mkdir()
+    for split, n in (("test", 40), ("train", 40)):
+        images = rng.integers(0, 256, size=(n, 8, 8), dtype=np.uint8)
+        labels = np.arange(n, dtype=np.int64) % 4
+        np.savez(source / f"{split}.npz", images=images, labels=labels)
+    challenge = make_challenge(slug="tiny", title="Tiny")
+    services.challenge_import_dataset(
+        challenge=challenge,
+        fmt="npz",
+        source=source,
+        spec=InputSpec(channels=1, height=8, width=8),
+        train_source=source,
+    )
+    return challenge
