@@ -73,6 +73,7 @@ class _Forward:
         self.cuda = self.device.type == "cuda"
         # onnxruntime takes host arrays; torch models take tensors on the scoring device.
         self.input_device = self.device if model.kind == "torch" else torch.device("cpu")
+        self.scale_np, self.bias_np = self.scale.cpu().numpy(), self.bias.cpu().numpy()
         self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         self.scale_dt, self.bias_dt = self.scale.to(self.dtype), self.bias.to(self.dtype)
         if self.cuda:
@@ -102,7 +103,10 @@ class _Forward:
         return _as_tensor(out)
 
     def _onnx(self, batch_u8: torch.Tensor) -> torch.Tensor:
-        x = torch.addcmul(self.bias, batch_u8.float(), self.scale).numpy()
+        # numpy, not torch: torch's OpenMP threads would spin against onnxruntime's own pool.
+        x = batch_u8.numpy().astype(np.float32)
+        x *= self.scale_np
+        x += self.bias_np
         fixed = self.model.fixed_batch
         n = x.shape[0]
         if fixed is not None and n < fixed:  # a static batch axis: pad, then drop the padding
@@ -194,9 +198,9 @@ def _resident_fits(images: np.ndarray, device: torch.device) -> bool:
 
 
 def _loop_cpu(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> None:
+    out_np = out.numpy()  # numpy writes: no torch thread pool wakes up between batches
     for lo, hi in _batches(len(images), b):
-        batch = _host_tensor(images[lo:hi])
-        out[lo:hi] = forward(batch)
+        out_np[lo:hi] = forward(_host_tensor(images[lo:hi])).float().numpy()
 
 
 def _loop_cuda(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> bool:

@@ -1,0 +1,298 @@
+"""`python -m evaluator.bench`: our scoring rate against a bare forward pass and the usual pipeline.
+
+Three rates for the same model, batch size, precision and device, in one run:
+- bare: forward passes on device-resident random input (the ceiling);
+- ours: the scoring loop (evaluator.inference.run_inference) on the compiled uint8 set;
+- reference: torchvision's ImageFolder + PIL transforms + DataLoader, decoding every image per run.
+It prints the ratios between them. The compile step (done once per hidden set) is timed apart.
+
+Data: ``--data fashion-mnist`` uses the real 10,000 test images from Debian's
+dataset-fashion-mnist (written once as PNG files for the reference pipeline); ``--data synthetic``
+writes JPEG photos-sized images (500x375, ImageNet-like) and compiles them with the 256/224 recipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+from torchvision import transforms
+from tqdm import tqdm
+
+from evaluator.datasets import import_dataset, open_dataset
+from evaluator.formats.base import LoadedModel, ModelFormat
+from evaluator.inference import effective_precision, run_inference
+from evaluator.spec import InputSpec
+
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+class LeNet5(nn.Module):
+    """LeNet-5-sized network for 1x28x28 input (LeCun et al., 1998): about 61k parameters."""
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        )  # fmt: skip
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(84, num_classes),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+def build_model(name: str, *, channels: int, num_classes: int) -> nn.Module:
+    if name == "lenet":
+        return LeNet5(num_classes)
+    model = getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
+    if channels != 3:
+        raise SystemExit(f"{name} expects 3 channels in this benchmark")
+    return model
+
+
+def _smooth_image(args: tuple[int, Path]) -> None:
+    from PIL import Image
+
+    seed, path = args
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    Image.fromarray(small).resize((500, 375), Image.BICUBIC).save(path, quality=90)
+
+
+def write_synthetic_tree(root: Path, *, n: int, classes: int, workers: int) -> None:
+    """JPEG photos at ImageNet's typical size, one folder per class."""
+    for c in range(classes):
+        (root / f"class{c:03d}").mkdir(parents=True, exist_ok=True)
+    jobs = [(i, root / f"class{i % classes:03d}" / f"{i:06d}.jpg") for i in range(n)]
+    with ProcessPoolExecutor(workers) as pool:
+        list(tqdm(pool.map(_smooth_image, jobs, chunksize=64), total=n, desc="writing JPEGs"))
+
+
+def _write_png(args: tuple[np.ndarray, Path]) -> None:
+    from PIL import Image
+
+    img, path = args
+    Image.fromarray(img).save(path)
+
+
+def write_png_tree(root: Path, images: np.ndarray, labels: np.ndarray, *, workers: int) -> None:
+    """The compiled set written back out as an ImageFolder tree, for the reference pipeline."""
+    for c in np.unique(labels):
+        (root / f"class{c:03d}").mkdir(parents=True, exist_ok=True)
+    jobs = [
+        (images[i, 0] if images.shape[1] == 1 else images[i].transpose(1, 2, 0),
+         root / f"class{labels[i]:03d}" / f"{i:06d}.png")
+        for i in range(len(images))
+    ]  # fmt: skip
+    with ProcessPoolExecutor(workers) as pool:
+        list(tqdm(pool.map(_write_png, jobs, chunksize=256), total=len(jobs), desc="writing PNGs"))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _autocast(device: torch.device, precision: str):
+    enabled = precision == "bf16"
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def bare_rate(
+    model: nn.Module, *, spec: InputSpec, n: int, batch: int, device: torch.device, precision: str
+) -> float:
+    """Images/s of forward passes alone on device-resident random input."""
+    fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    x = torch.randn(batch, spec.channels, spec.height, spec.width, device=device)
+    x = x.contiguous(memory_format=fmt)
+    steps = max(1, -(-n // batch))
+    with torch.inference_mode(), _autocast(device, precision):
+        for _ in range(3):
+            model(x)
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model(x)
+        _sync(device)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def reference_rate(
+    model: nn.Module,
+    *,
+    tree: Path,
+    spec: InputSpec,
+    batch: int,
+    device: torch.device,
+    precision: str,
+    workers: int,
+) -> tuple[float, np.ndarray]:
+    """Images/s of the common approach: ImageFolder + PIL transforms + DataLoader, per run."""
+    steps: list[Callable] = []
+    if spec.channels == 1:
+        steps.append(transforms.Grayscale(1))
+    if spec.resize_short:
+        steps += [transforms.Resize(spec.resize_short), transforms.CenterCrop(spec.height)]
+    steps += [transforms.ToTensor(), transforms.Normalize(spec.mean, spec.std)]
+    dataset = torchvision.datasets.ImageFolder(str(tree), transform=transforms.Compose(steps))
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        shuffle=False,
+    )
+    fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
+    outs = []
+    start = time.perf_counter()
+    with torch.inference_mode(), _autocast(device, precision):
+        for x, _ in loader:
+            x = x.to(device, non_blocking=True).contiguous(memory_format=fmt)
+            outs.append(model(x).float())
+        logits = torch.cat(outs).cpu().numpy()
+    return len(dataset) / (time.perf_counter() - start), logits
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evaluator.bench", description=__doc__)
+    p.add_argument("--model", default="lenet", help="lenet or a torchvision model name")
+    p.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "synthetic"])
+    p.add_argument("--n", type=int, default=10_000, help="images (synthetic data)")
+    p.add_argument("--classes", type=int, default=1000, help="classes (synthetic data)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--repeat", type=int, default=5, help="timed runs of bare and ours (median)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--skip-reference", action="store_true")
+    p.add_argument("--workdir", type=Path, help="keep generated data here (default: temp dir)")
+    p.add_argument("--json", type=Path, help="also write the results to this file")
+    args = p.parse_args(argv)
+
+    torch.backends.cudnn.benchmark = True
+    device = torch.device(args.device)
+    precision = effective_precision(device=args.device, precision=args.precision)
+    tmp = tempfile.TemporaryDirectory(prefix="bench-")
+    work = args.workdir or Path(tmp.name)
+    work.mkdir(parents=True, exist_ok=True)
+
+    if args.data == "fashion-mnist":
+        if not FASHION_MNIST.is_dir():
+            raise SystemExit(f"{FASHION_MNIST} not found: apt-get install dataset-fashion-mnist")
+        spec = InputSpec(channels=1, height=28, width=28, mean=(0.2860,), std=(0.3530,))
+        fmt, source, tree = "idx", FASHION_MNIST, work / "png-tree"
+    else:
+        spec = InputSpec(channels=3, height=224, width=224, resize_short=256)
+        fmt, source, tree = "imagefolder", work / "jpeg-tree", work / "jpeg-tree"
+        if not source.exists():
+            write_synthetic_tree(source, n=args.n, classes=args.classes, workers=args.workers)
+    compiled = work / "compiled"
+    compile_seconds = None
+    if not compiled.exists():
+        report = import_dataset(
+            fmt=fmt, source=source, out=compiled, spec=spec, workers=args.workers
+        )
+        compile_seconds = report.seconds
+    dataset = open_dataset(compiled)
+    if args.data == "fashion-mnist" and not tree.exists() and not args.skip_reference:
+        write_png_tree(tree, np.asarray(dataset.images), dataset.labels, workers=args.workers)
+
+    torch.manual_seed(0)
+    net = build_model(args.model, channels=spec.channels, num_classes=dataset.num_classes)
+    net = net.eval().to(device)
+    if device.type == "cuda":
+        net = net.to(memory_format=torch.channels_last)
+    n = dataset.n
+    loaded = LoadedModel(kind="torch", format=ModelFormat.TORCHSCRIPT, module=net)
+
+    bare, ours = [], []
+    ours_logits = None
+    for _ in tqdm(range(args.repeat), desc="bare + ours"):
+        bare.append(
+            bare_rate(
+                net, spec=spec, n=n, batch=args.batch_size, device=device, precision=precision
+            )
+        )
+        result = run_inference(
+            model=loaded,
+            images=dataset.images,
+            spec=spec,
+            num_classes=dataset.num_classes,
+            device=args.device,
+            batch_size=args.batch_size,
+            precision=precision,
+        )
+        ours.append(result.images_per_second)
+        ours_logits = result.logits
+    results = {
+        "model": args.model,
+        "data": args.data,
+        "n_images": n,
+        "input": [spec.channels, spec.height, spec.width],
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "precision": precision,
+        "batch_size": args.batch_size,
+        "compile_seconds": compile_seconds,
+        "bare_img_s": statistics.median(bare),
+        "ours_img_s": statistics.median(ours),
+        "resident": result.resident,
+    }
+    results["ours_over_bare"] = results["ours_img_s"] / results["bare_img_s"]
+    if not args.skip_reference:
+        ref, ref_logits = reference_rate(
+            net,
+            tree=tree,
+            spec=spec,
+            batch=args.batch_size,
+            device=device,
+            precision=precision,
+            workers=args.workers,
+        )
+        results["reference_img_s"] = ref
+        results["reference_over_bare"] = ref / results["bare_img_s"]
+        results["ours_over_reference"] = results["ours_img_s"] / ref
+        # ImageFolder visits files in class-folder order; match rows by the stored order.
+        order = np.argsort(dataset.labels, kind="stable") if args.data == "fashion-mnist" else None
+        mine = ours_logits[order] if order is not None else ours_logits
+        results["top1_agreement_with_reference"] = float(
+            (mine.argmax(1) == ref_logits.argmax(1)).mean()
+        )
+    print(json.dumps(results, indent=2))
+    print(
+        f"\n{args.model} on {n} images {spec.channels}x{spec.height}x{spec.width}, "
+        f"{results['device']}, {precision}, batch {args.batch_size}:\n"
+        f"  bare forward   {results['bare_img_s']:>10,.0f} img/s\n"
+        f"  ours (scoring) {results['ours_img_s']:>10,.0f} img/s"
+        f"   = {100 * results['ours_over_bare']:.1f}% of bare"
+    )
+    if "reference_img_s" in results:
+        print(
+            f"  reference      {results['reference_img_s']:>10,.0f} img/s"
+            f"   = {100 * results['reference_over_bare']:.1f}% of bare;"
+            f" ours is {results['ours_over_reference']:.1f}x the reference"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
