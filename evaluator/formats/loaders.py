@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from pathlib import Path
 
 from evaluator.errors import ModelLoadError
@@ -132,7 +133,9 @@ def load_torchscript(*, path: Path, device: str) -> LoadedModel:
     import torch
 
     try:
-        module = torch.jit.load(str(path), map_location=device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "deprecated": still the format
+            module = torch.jit.load(str(path), map_location=device)
     except Exception as exc:
         raise ModelLoadError(f"cannot load the TorchScript archive: {_first_line(exc)}") from exc
     return _torch_model(module, ModelFormat.TORCHSCRIPT, device)

@@ -26,7 +26,7 @@ from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
 
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
-_OOM_MARKERS += ("failed to allocate", "bad_alloc", "not enough memory")
+_OOM_MARKERS += ("failed to allocate", "bad_alloc", "not enough memory", "failed to map segment")
 
 
 def main(argv: list[str] | None = None) -> int:
