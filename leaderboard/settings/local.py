@@ -9,3 +9,6 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-key-not-for
 
 for _sub in ("tmp", "media", "data", "celery/queue", "celery/processed"):
     (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
+# Serve static files from the app directories while developing; no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -18,3 +18,6 @@ STORAGES = {
 }
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "test-tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+# Static files straight from the app directories; no collectstatic before tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
