@@ -95,7 +95,9 @@ MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Uploads always stream to a temporary file on disk, never into memory.
 # https://docs.djangoproject.com/en/5.2/topics/http/file-uploads/#upload-handlers
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+# On the same filesystem as MEDIA_ROOT, so that storing an upload is a rename, not a copy.
+FILE_UPLOAD_TEMP_DIR = env.str("DJANGO_FILE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "tmp"))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_PERMISSIONS = 0o640
 # When an upload is over the cap, read and discard at most this much more of the request so the
 # browser gets a proper answer; beyond it the connection is cut instead.

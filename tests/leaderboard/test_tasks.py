@@ -1,4 +1,4 @@
-"""The scoring task body with the real evaluator, in this process (the queue is tested elsewhere)."""
+"""The scoring task body with the real evaluator, in this process (not through the queue)."""
 
 from __future__ import annotations
 
