@@ -1,0 +1,108 @@
+"""Management commands: create_challenge, import_dataset, create_demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from evaluator.datasets import open_dataset
+from leaderboard.management.commands.create_demo import FASHION_MNIST
+from leaderboard.models import Challenge, Edition, SampleImage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def npz_source(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for split, n in (("train", 30), ("test", 24)):
+        np.savez(
+            folder / f"{split}.npz",
+            images=rng.integers(0, 256, size=(n, 6, 6), dtype=np.uint8),
+            labels=np.arange(n, dtype=np.int64) % 3,
+        )
+    return folder
+
+
+def test_create_challenge_imports_the_set_and_opens_an_edition(npz_source, settings, capsys):
+    call_command(
+        "create_challenge",
+        "shapes",
+        "--title=Shapes",
+        "--format=npz",
+        f"--source={npz_source}",
+        "--channels=1",
+        "--height=8",
+        "--width=8",
+        "--metric=top1",
+        "--daily-limit=2",
+    )
+    challenge = Challenge.objects.get(slug="shapes")
+    assert challenge.primary_metric == "top1"
+    assert challenge.n_test_images == 24 and challenge.num_classes == 3
+    assert challenge.input_spec["height"] == 8
+    assert challenge.dataset_dir.is_relative_to(settings.DATA_ROOT)
+    assert open_dataset(challenge.dataset_dir).fingerprint == challenge.dataset_fingerprint
+    assert challenge.train_data_format == "npz"
+    assert SampleImage.objects.filter(challenge=challenge).count() == 3  # one per class
+    edition = Edition.objects.get(challenge=challenge)
+    assert edition.year == timezone.now().year and edition.daily_limit == 2
+    assert edition.is_open()
+    assert "imported 24 images" in capsys.readouterr().out
+
+
+def test_import_dataset_replaces_the_set_and_keeps_the_spec(npz_source, settings):
+    challenge = Challenge.objects.create(
+        slug="s", title="S", input_spec={"channels": 1, "height": 6, "width": 6}
+    )
+    call_command("import_dataset", "s", "--format=npz", f"--source={npz_source}", "--limit=10")
+    challenge.refresh_from_db()
+    first = challenge.dataset_path
+    assert challenge.n_test_images == 10 and challenge.input_spec["width"] == 6
+
+    call_command("import_dataset", "s", "--format=npz", f"--source={npz_source}")
+    challenge.refresh_from_db()
+    assert challenge.dataset_path != first and challenge.n_test_images == 24
+    assert (Path(settings.DATA_ROOT) / first).is_dir()  # runs still reading it are undisturbed
+
+
+def test_import_dataset_errors_are_clear(npz_source, tmp_path):
+    with pytest.raises(CommandError, match="no challenge 'nope'"):
+        call_command("import_dataset", "nope", "--format=npz", f"--source={npz_source}")
+    Challenge.objects.create(slug="s", title="S")
+    with pytest.raises(CommandError, match="--channels"):
+        call_command("import_dataset", "s", "--format=npz", f"--source={npz_source}")
+    with pytest.raises(CommandError, match="no such file"):
+        call_command(
+            "import_dataset",
+            "s",
+            "--format=npz",
+            f"--source={tmp_path / 'missing'}",
+            "--channels=1",
+            "--height=4",
+            "--width=4",
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FASHION_MNIST.is_dir(), reason="Fashion-MNIST is not installed")
+def test_create_demo_is_idempotent(capsys):
+    call_command("create_demo")
+    out = capsys.readouterr().out
+    assert "using Fashion-MNIST" in out and "imported 10000 images" in out
+    challenge = Challenge.objects.get(slug="demo")
+    assert challenge.num_classes == 10 and challenge.class_names[9] == "Ankle boot"
+    assert SampleImage.objects.filter(challenge=challenge).count() == 20
+
+    call_command("create_demo")
+    assert "already imported" in capsys.readouterr().out
+    assert Challenge.objects.count() == 1 and Edition.objects.count() == 1
+    assert get_user_model().objects.filter(username="demo").count() == 1
+    assert SampleImage.objects.count() == 20
