@@ -58,8 +58,9 @@ def run_sandboxed(
     """Run ``command(root)`` where ``root`` is the directory holding ``binds`` by name.
 
     Inside bubblewrap ``root`` is ``/sandbox``; without it, a scratch directory of symlinks
-    with the same names. ``root/lib`` is the child's PYTHONPATH: bind packages there. ``memory_mb`` caps the address space (ignored when ``cuda``: the
-    driver reserves far more virtual memory than it uses, so RLIMIT_AS would break it).
+    with the same names. ``root/lib`` is the child's PYTHONPATH: bind packages there.
+    ``memory_mb`` caps the address space, but not when ``cuda``: the CUDA driver reserves far
+    more virtual memory than it uses, so RLIMIT_AS would break it (GPU memory is the GPU's).
     """
     support = _choose_sandbox(sandbox=sandbox, require_sandbox=require_sandbox)
     scratch = Path(tempfile.mkdtemp(prefix="evaluator-sandbox-"))
@@ -96,6 +97,9 @@ def base_env(*, cuda: bool) -> dict[str, str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
+        # getpass.getuser() (torch caches) reads these first; no passwd entry exists inside.
+        "USER": "sandbox",
+        "LOGNAME": "sandbox",
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": threads,
