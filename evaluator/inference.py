@@ -21,7 +21,7 @@ import torch
 from evaluator.errors import ModelCheckError, ModelMemoryError
 from evaluator.formats.base import LoadedModel
 from evaluator.spec import InputSpec
-from evaluator.staging import stream_to_device
+from evaluator.staging import Stager
 
 PRECISIONS = ("fp32", "bf16")
 # Keep the resident copy well under free memory: activations need the rest.
@@ -203,14 +203,12 @@ def _loop_cpu(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) 
         out_np[lo:hi] = forward(_host_tensor(images[lo:hi])).float().numpy()
 
 
-def _loop_cuda(forward: _Forward, images: np.ndarray, b: int, out: torch.Tensor) -> bool:
-    """Compute each chunk as soon as its copy lands; returns whether the set was resident."""
-    resident = _resident_fits(images, forward.device)
-    for chunk in stream_to_device(images, device=forward.device, batch=b, resident=resident):
+def _loop_cuda(forward: _Forward, stager: Stager, b: int, out: torch.Tensor) -> None:
+    """Compute each chunk as soon as its copy lands on the device."""
+    for chunk in stager.chunks():
         for lo in range(0, chunk.hi - chunk.lo, b):
             hi = min(lo + b, chunk.hi - chunk.lo)
             out[chunk.lo + lo : chunk.lo + hi] = forward(chunk.images[lo:hi])
-    return resident
 
 
 def run_inference(
@@ -243,15 +241,19 @@ def run_inference(
     out_dev = forward.device if (forward.cuda and model.kind == "torch") else torch.device("cpu")
     out = torch.empty((len(images), num_classes), dtype=torch.float32, device=out_dev)
     _warm_remainder(forward=forward, images=images, batch=b)
-    resident = False
+    stager = None
+    if out_dev.type == "cuda":  # buffers are set up untimed, like the model itself
+        resident = _resident_fits(images, forward.device)
+        stager = Stager(images, device=forward.device, batch=b, resident=resident)
     start = time.perf_counter()
     try:
         with torch.inference_mode():
-            if out_dev.type == "cuda":
-                resident = _loop_cuda(forward, images, b, out)
+            if stager is not None:
+                _loop_cuda(forward, stager, b, out)
             else:
                 _loop_cpu(forward, images, b, out)
         logits = out.cpu().numpy() if out_dev.type == "cuda" else out.numpy()
+        seconds = time.perf_counter() - start
     except ModelCheckError:
         raise
     except Exception as exc:  # a later batch can still fail
@@ -261,7 +263,9 @@ def run_inference(
             f"the model failed while scoring (batch size {b}): "
             f"{type(exc).__name__}: {_first_line(exc)}"
         ) from exc
-    seconds = time.perf_counter() - start
+    finally:
+        if stager is not None:
+            stager.close()
     n_nonfinite = int((~np.isfinite(logits)).any(axis=1).sum())
     return InferenceResult(
         logits=np.ascontiguousarray(logits, dtype=np.float32),
@@ -270,5 +274,5 @@ def run_inference(
         batch_size=b,
         n_nonfinite=n_nonfinite,
         precision=precision,
-        resident=resident,
+        resident=stager is not None and stager.resident,
     )

@@ -17,7 +17,7 @@ nproc
 $PY -c "import torch, torchvision, onnxruntime; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'onnxruntime', onnxruntime.__version__, onnxruntime.get_available_providers())"
 command -v bwrap && bwrap --unshare-all --die-with-parent --ro-bind / / true && echo "bwrap works"
 
-$PY -m pytest -q -p no:cacheprovider -m gpu tests/evaluator -o addopts="" --confcutdir=tests/evaluator -p no:django 2>&1 | tail -25
+$PY -m pytest -q -p no:cacheprovider -m gpu tests/evaluator -o addopts="" --confcutdir=tests/evaluator -p no:django -rA > "$OUT_DIR/pytest-gpu.log" 2>&1; tail -40 "$OUT_DIR/pytest-gpu.log"
 
 W=/tmp/bench-work
 for model in resnet50 alexnet; do
@@ -25,6 +25,8 @@ for model in resnet50 alexnet; do
         --device cuda --precision bf16 --batch-size 256 --workers "$(nproc)" \
         --workdir "$W" --json "$OUT_DIR/bench-$model-bf16.json" 2>&1 | grep -v "it/s]"
 done
+if [ "${WITH_FP32:-0}" = 1 ]; then
 $PY -m evaluator.bench --model resnet50 --data synthetic --n 10000 --classes 1000 \
     --device cuda --precision fp32 --batch-size 256 --workers "$(nproc)" --skip-reference \
     --workdir "$W" --json "$OUT_DIR/bench-resnet50-fp32.json" 2>&1 | grep -v "it/s]"
+fi
