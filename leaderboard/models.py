@@ -89,7 +89,9 @@ class Edition(models.Model):
     daily_limit = models.PositiveIntegerField(default=5, help_text="Submissions per team per day.")
     total_limit = models.PositiveIntegerField(default=100, help_text="Submissions per team.")
     public_fraction = models.FloatField(
-        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Public share of the hidden set (applied at import).",
     )
     max_upload_mb = models.PositiveIntegerField(default=500)
 

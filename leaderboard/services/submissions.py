@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluator.errors import UnsupportedFormat
+from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format
 from leaderboard.errors import PLATFORM_ERROR, SubmissionRefused
 from leaderboard.models import Edition, Submission, Team
@@ -44,6 +45,7 @@ def submission_create(
     _check_open(edition=edition, now=now)
     _check_size(edition=edition, size=upload.size)
     model_format = _detect(upload=upload)
+    _check_arch(model_format=model_format, arch=arch)
     team = team_get_or_create_solo(edition=edition, user=user)
     with _file_removed_on_rollback() as stored, transaction.atomic():
         Team.objects.select_for_update().filter(pk=team.pk).get()
@@ -158,6 +160,16 @@ def _check_limits(*, edition: Edition, team: Team, now: dt.datetime) -> None:
             f"Your team has used its {edition.daily_limit} submissions for today "
             f"({settings.TIME_ZONE}); try again tomorrow.",
             code="daily_limit",
+        )
+
+
+def _check_arch(*, model_format: str, arch: str) -> None:
+    """Weights alone cannot be run: refuse now rather than fail minutes later on a worker."""
+    if model_format == ModelFormat.SAFETENSORS and not arch.strip():
+        raise SubmissionRefused(
+            "A safetensors file holds weights only; give the architecture name "
+            "(for example resnet18) so the platform can build the network.",
+            code="arch_required",
         )
 
 

@@ -57,7 +57,7 @@ def _submission_create(
             description=form.cleaned_data["description"],
         )
     except SubmissionRefused as exc:
-        form.add_error("file" if exc.code in FILE_ERRORS else None, exc.message)
+        form.add_error(FIELD_OF_ERROR.get(exc.code), exc.message)
         return _refused(request, edition=edition, form=form, status=400, as_json=wants_json)
     if wants_json:
         return JsonResponse({"id": str(submission.pk), "redirect": reverse("my_submissions")})
@@ -66,6 +66,7 @@ def _submission_create(
 
 # Refusals that are about the file itself, shown next to the file field.
 FILE_ERRORS = {"file_too_large", "empty_file", "unsupported_format", "pickle_refused"}
+FIELD_OF_ERROR = {**dict.fromkeys(FILE_ERRORS, "file"), "arch_required": "arch"}
 
 
 def _refused(

@@ -145,3 +145,17 @@ def test_baseline_has_no_team_and_no_limits(edition, tmp_path, gpu_queue):
     assert baseline.is_baseline and baseline.team is None
     assert Submission.objects.filter(is_baseline=True).count() == edition.total_limit + 1
     assert len(queued_ids(gpu_queue)) == edition.total_limit + 1
+
+
+def test_safetensors_weights_need_an_architecture(edition, user):
+    import numpy as np
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from safetensors.numpy import save
+
+    weights = save({"fc.weight": np.zeros((4, 64), dtype=np.float32)})
+    with pytest.raises(SubmissionRefused) as info:
+        _create(edition, user, upload=SimpleUploadedFile("w.safetensors", weights))
+    assert info.value.code == "arch_required"
+
+    upload = SimpleUploadedFile("w.safetensors", weights)
+    assert _create(edition, user, upload=upload, arch="resnet18").format == "safetensors"
