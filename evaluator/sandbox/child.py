@@ -139,19 +139,34 @@ def _report(out: Path, exc: BaseException) -> int:
     return status
 
 
-def _is_oom(exc: BaseException | None) -> bool:
-    seen = 0
-    while exc is not None and seen < 5:
-        if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+def _is_oom(exc: BaseException) -> bool:
+    """MemoryError, torch's OutOfMemoryError, or an allocator's message anywhere in the chain."""
+    for link in _chain(exc):
+        if isinstance(link, MemoryError) or type(link).__name__ == "OutOfMemoryError":
             return True
-        if any(marker in str(exc).lower() for marker in _OOM_MARKERS):
+        if any(marker in str(link).lower() for marker in _OOM_MARKERS):
             return True
-        exc, seen = exc.__cause__, seen + 1
     return False
 
 
 def _oom_message(exc: BaseException) -> str:
-    return f"the model needed more memory than the limit allows: {_first_line(exc)}"
+    """Quote the allocator's own line (deep in a TorchScript trace, say), not the wrapper's."""
+    detail = _first_line(exc)
+    for link in _chain(exc):
+        lines = [ln.strip() for ln in str(link).splitlines()]
+        hit = next((ln for ln in lines if any(m in ln.lower() for m in _OOM_MARKERS)), None)
+        if hit:
+            detail = hit[:300]
+            break
+    return f"the model needed more memory than the limit allows: {detail}"
+
+
+def _chain(exc: BaseException | None, depth: int = 5) -> list[BaseException]:
+    links: list[BaseException] = []
+    while exc is not None and len(links) < depth:
+        links.append(exc)
+        exc = exc.__cause__
+    return links
 
 
 def _first_line(exc: BaseException) -> str:

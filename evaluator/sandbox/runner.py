@@ -135,9 +135,13 @@ def _collect(
     reported = _read_json(out / protocol.ERROR_FILE)
     if reported is not None:
         error = protocol.error_from_report(reported)
-        raise error or ModelCrashed(
-            f"the model's process reported an unrecognised failure{_tail(done.output)}"
-        )
+        if error is None:
+            raise ModelCrashed(
+                f"the model's process reported an unrecognised failure{_tail(done.output)}"
+            )
+        if isinstance(error, ModelMemoryError) and memory_mb:
+            error = ModelMemoryError(f"{error.message} (limit {memory_mb} MB)")
+        raise error
     if done.returncode != protocol.EXIT_OK or done.signal is not None:
         raise _ending_error(done, memory_mb=memory_mb)
     info = _read_json(out / protocol.INFO_FILE)

@@ -35,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Runs inside the sandbox: reports what it can see and do, as JSON in out/result.json.
 PROBE = r"""
 import json, os, socket, sys
-root, labels, repo, ports = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+root, labels, repo, ports, try_writes = sys.argv[1:6]
 found = {"env": dict(os.environ), "cwd": os.getcwd()}
 found["root"] = sorted(os.listdir(root))
 found["images"] = sorted(os.listdir(root + "/images"))
@@ -54,8 +54,9 @@ for port in filter(None, ports.split(",")):
         found["connect"][port] = type(exc).__name__
 found["writes"] = {}
 python_dirs = [sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
-for target in ["/", "/usr", "/etc", "/dev/shm", root, root + "/images", root + "/lib/evaluator",
-               *python_dirs, "/tmp", root + "/out"]:
+targets = ["/", "/usr", "/etc", "/dev/shm", root, root + "/images", root + "/lib/evaluator",
+           *python_dirs, "/tmp", root + "/out"]
+for target in targets if try_writes == "yes" else []:
     try:
         with open(os.path.join(target, "written-by-sandbox"), "w") as f:
             f.write("x")
@@ -82,7 +83,8 @@ def _probe(
             root,
             str(labels),
             str(REPO_ROOT),
-            *[",".join(map(str, ports))],
+            ",".join(map(str, ports)),
+            "yes" if sandbox == "bwrap" else "no",  # never try writes on the host itself
         ],
         binds=[
             Bind(package, "lib/evaluator"),
