@@ -20,7 +20,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +158,41 @@ def resident_rate(
             forward(on_device[lo : lo + batch])
         _sync(device)
     return len(on_device) / (time.perf_counter() - start)
+
+
+def transfer_diagnostics(images: np.ndarray, *, device: torch.device, batch: int) -> dict:
+    """Where moving the set to the device spends its time: file reads, copies, both overlapped."""
+    from evaluator.staging import Stager
+
+    gb = images.nbytes / 1e9
+    stager = Stager(images, device=device, batch=batch, resident=True)
+    try:
+        start = time.perf_counter()
+        for k in range(len(stager.spans)):  # reads alone, through the reader threads
+            stager.pool.submit(stager.read, stager.host_np[k % len(stager.host)], *stager.spans[k])
+        stager.pool.shutdown(wait=True)
+        read_s = time.perf_counter() - start
+        stager.pool = ThreadPoolExecutor(max_workers=len(stager.host))
+        host = stager.host[0]
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(20):  # host-to-device copies alone, from one pinned buffer
+            stager.whole[: len(host)].copy_(host, non_blocking=True)
+        _sync(device)
+        h2d_gb_s = 20 * host.numel() / 1e9 / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for _chunk in stager.chunks():  # the whole staging pipeline, no compute
+            pass
+        _sync(device)
+        staged_s = time.perf_counter() - start
+    finally:
+        stager.close()
+    return {
+        "set_gb": gb,
+        "read_gb_s": gb / read_s,
+        "h2d_gb_s": h2d_gb_s,
+        "staging_gb_s": gb / staged_s,
+    }
 
 
 def reference_rate(
@@ -299,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         results["set_on_device_over_bare"] = (
             results["ours_set_on_device_img_s"] / results["bare_img_s"]
         )
+        results["transfer"] = transfer_diagnostics(
+            dataset.images, device=device, batch=args.batch_size
+        )
     if not args.skip_reference:
         ref, ref_logits = reference_rate(
             net,
@@ -330,6 +368,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  ours, set already on the device {results['ours_set_on_device_img_s']:,.0f} img/s"
             f"   = {100 * results['set_on_device_over_bare']:.1f}% of bare"
+        )
+    if "transfer" in results:
+        t = results["transfer"]
+        print(
+            f"  moving the {t['set_gb']:.2f} GB set: file reads {t['read_gb_s']:.1f} GB/s,"
+            f" host-to-device {t['h2d_gb_s']:.1f} GB/s,"
+            f" both overlapped {t['staging_gb_s']:.1f} GB/s"
         )
     if "reference_img_s" in results:
         print(
