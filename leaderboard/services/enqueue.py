@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -30,6 +31,7 @@ def submission_enqueue(*, submission_id: uuid.UUID | str) -> bool:
             app.send_task(
                 SCORE_TASK,
                 args=[str(submission_id)],
+                queue=settings.SCORING_QUEUE,
                 connection=connection,
                 retry=True,
                 retry_policy=_RETRY_POLICY,

@@ -69,6 +69,18 @@ TEMPLATES = [
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has the web server, a worker and beat writing one file: WAL lets
+    # reads go on during a write, IMMEDIATE takes the write lock when a transaction begins (no
+    # upgrade deadlocks), and a writer waits for the lock instead of failing at once.
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-notes
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -134,12 +146,16 @@ SCORING_DEADLINE_MARGIN_S = env.int("SCORING_DEADLINE_MARGIN_S", default=120)
 def _broker_transport_options(url: str) -> dict:
     """Redis redelivers unacked tasks after visibility_timeout: keep it above the hard limit."""
     if url.startswith("filesystem://"):
+        # Every folder named: kombu's defaults are relative to the current directory.
         queue_dir = VAR_DIR / "celery" / "queue"
         return {
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),
             "processed_folder": str(VAR_DIR / "celery" / "processed"),
+            "control_folder": str(VAR_DIR / "celery" / "control"),
             "store_processed": False,
+            # The folder is polled; the default second would dominate upload-to-start latency.
+            "polling_interval": 0.1,
         }
     return {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 
@@ -154,7 +170,10 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"leaderboard.tasks.score_submission": {"queue": "gpu"}}
+# The queue scoring tasks go to; workers consume it with ``-Q``. A second deployment sharing one
+# Redis, or a pool of other GPUs, takes its own name.
+SCORING_QUEUE = env.str("SCORING_QUEUE", default="gpu")
+CELERY_TASK_ROUTES = {"leaderboard.tasks.score_submission": {"queue": SCORING_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1)  # one per GPU

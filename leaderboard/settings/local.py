@@ -7,7 +7,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A fixed key is fine for a local database nobody else reaches; production requires its own.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
 
-for _sub in ("media", "data", "celery/queue", "celery/processed"):
+for _sub in ("media", "data", "celery/queue", "celery/processed", "celery/control"):
     (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
 # Serve static files from the app directories while developing; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
