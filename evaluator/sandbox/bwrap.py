@@ -104,7 +104,8 @@ def driver_lib_dirs() -> list[str]:
         name, _, target = line.strip().partition(" => ")
         if name.startswith(_DRIVER_LIBS) and target:
             dirs.append(os.path.dirname(target))
-    return _outermost(d for d in dirs if os.path.isdir(d) and not _under(d, "/usr"))
+    real = (os.path.realpath(d) for d in dirs if os.path.isdir(d))  # /lib -> /usr/lib
+    return _outermost(d for d in real if not _under(d, "/usr"))
 
 
 def gpu_device_nodes() -> list[str]:

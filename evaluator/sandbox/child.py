@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluator import layout
 from evaluator.errors import EvaluatorError, ModelCheckError, ModelLoadError, ModelMemoryError
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.sandbox import protocol
@@ -114,15 +113,9 @@ def device_name(device: str) -> str:
 
 def _open_images(images_dir: Path) -> tuple[np.ndarray, dict]:
     """The memory-mapped uint8 images and their metadata (labels are not even mounted here)."""
-    try:
-        from evaluator.datasets import open_images
-    except ImportError:
-        pass
-    else:
-        return open_images(images_dir)
-    meta = json.loads((images_dir / layout.META_FILE).read_text(encoding="utf-8"))
-    images = np.load(images_dir / layout.IMAGES_FILE, mmap_mode="r", allow_pickle=False)
-    return images, meta
+    from evaluator.datasets import open_images
+
+    return open_images(images_dir)
 
 
 def _report(out: Path, exc: BaseException) -> int:

@@ -310,3 +310,15 @@ def test_missing_report_is_a_crash_with_the_childs_last_lines(tmp_path: Path) ->
     with pytest.raises(ModelCrashed, match="without a report") as info:
         _collect(tmp_path, _done(0, output="line one\nline two"))
     assert "line two" in str(info.value)
+
+
+def test_driver_library_dirs_outside_usr_are_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drivers = tmp_path / "nvidia" / "lib64"
+    drivers.mkdir(parents=True)
+    monkeypatch.setenv("LD_LIBRARY_PATH", f"{drivers}:/usr/lib:/does/not/exist")
+    found = bwrap.driver_lib_dirs()
+    assert str(drivers) in found
+    assert not any(d == "/usr" or d.startswith("/usr/") for d in found)
+    assert "/does/not/exist" not in found
