@@ -1,0 +1,114 @@
+"""`make run` for real: the dev server as a subprocess from an empty var directory, over HTTP."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from leaderboard import devserver
+
+from .processes import kill_all, processes_with_env
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR_KEY = "LEADERBOARD_VAR_DIR"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Output:
+    """The dev server's merged output, read on a thread so the pipe never fills."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.lines.append(line)
+            self._queue.put(line)
+
+    def wait_for(self, pattern: str, *, timeout_s: float) -> re.Match:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"{pattern!r} not printed in {timeout_s:g} s:\n{self.text()}")
+
+    def text(self) -> str:
+        return "\n".join(self.lines[-200:])
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.read().decode()
+
+
+@pytest.mark.slow
+def test_devserver_serves_the_demo_and_stops_every_child_on_sigterm(tmp_path):
+    var = tmp_path / "var"
+    port = free_port()
+    # No DATABASE_URL, no broker URL: the embedded default, as `make run` on a fresh clone.
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env[VAR_KEY] = str(var)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leaderboard.devserver", "--port", str(port), "--no-baselines"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    output = Output(proc.stdout)
+    try:
+        url = output.wait_for(r"site:\s+(http://\S+/)", timeout_s=120).group(1)
+        assert url == f"http://127.0.0.1:{port}/"
+        login = output.wait_for(r"log in as:\s+(\S+) / (\S+)", timeout_s=5)
+        assert login.groups() == ("demo", "demo-password")
+        output.wait_for(r"devserver@\S+ ready\.", timeout_s=60)
+
+        status, home = get(url)
+        assert status == 200 and "/c/demo/" in home
+        status, page = get(f"{url}c/demo/")
+        assert status == 200 and ("Fashion-MNIST" in page or "Digits" in page)
+        assert len(processes_with_env(key=VAR_KEY, value=str(var))) >= 3  # web, worker, pool
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, output.text()
+        assert "devserver: all stopped" in output.text()
+        assert processes_with_env(key=VAR_KEY, value=str(var)) == []
+        # The queue's bookkeeping stayed under the var directory.
+        assert (var / "celery" / "control" / "gpu.exchange").is_file()
+        assert (var / "db.sqlite3").is_file()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        kill_all([pid for pid, _ in processes_with_env(key=VAR_KEY, value=str(var))])
+
+
+def test_an_optional_command_is_run_only_where_an_app_provides_it():
+    assert devserver._has_command("create_demo")
+    assert not devserver._has_command("no_such_command_here")
