@@ -14,9 +14,13 @@ import struct
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evaluator.errors import PickleRefused, UnsupportedFormat
 from evaluator.formats.base import ModelFormat
+
+if TYPE_CHECKING:
+    import onnx
 
 ACCEPTED = (
     "ONNX (.onnx, weights inside the file), "
@@ -186,7 +190,7 @@ def _check_onnx(path: Path) -> None:
         )
 
 
-def _all_tensors(model) -> Iterator:
+def _all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
     """Every TensorProto in the model: initializers and attribute tensors, subgraphs included."""
     yield from _graph_tensors(model.graph)
     for function in model.functions:
@@ -194,7 +198,7 @@ def _all_tensors(model) -> Iterator:
             yield from _node_tensors(node)
 
 
-def _graph_tensors(graph) -> Iterator:
+def _graph_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
     yield from graph.initializer
     for sparse in graph.sparse_initializer:
         yield sparse.values
@@ -203,7 +207,7 @@ def _graph_tensors(graph) -> Iterator:
         yield from _node_tensors(node)
 
 
-def _node_tensors(node) -> Iterator:
+def _node_tensors(node: onnx.NodeProto) -> Iterator[onnx.TensorProto]:
     for attr in node.attribute:
         if attr.HasField("t"):
             yield attr.t

@@ -9,12 +9,17 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evaluator.errors import ModelLoadError
 from evaluator.formats import registry
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.spec import InputSpec
+
+if TYPE_CHECKING:
+    import torch
 
 _SHOWN_KEYS = 5
 
@@ -141,7 +146,7 @@ def load_torchscript(*, path: Path, device: str) -> LoadedModel:
     return _torch_model(module, ModelFormat.TORCHSCRIPT, device)
 
 
-def _torch_model(module, fmt: ModelFormat, device: str) -> LoadedModel:
+def _torch_model(module: torch.nn.Module, fmt: ModelFormat, device: str) -> LoadedModel:
     with contextlib.suppress(NotImplementedError):  # exported programs keep their export mode
         module.eval()
     try:
@@ -152,7 +157,7 @@ def _torch_model(module, fmt: ModelFormat, device: str) -> LoadedModel:
     return LoadedModel(kind="torch", format=fmt, module=module, params=params, device=device)
 
 
-def _exported_batch(program) -> int | None:
+def _exported_batch(program: torch.export.ExportedProgram) -> int | None:
     """The batch size an exported program was specialised to, or None if it is dynamic."""
     user_inputs = set(program.graph_signature.user_inputs)
     for node in program.graph.nodes:
@@ -180,7 +185,7 @@ def _check_keys(*, expected: set[str], found: set[str], arch: str) -> None:
     )
 
 
-def _numel(dims) -> int:
+def _numel(dims: Iterable[int]) -> int:
     n = 1
     for d in dims:
         n *= int(d)

@@ -10,6 +10,7 @@ the host's: ``require_sandbox=True`` refuses to run that way.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import resource
 import shutil
@@ -225,7 +226,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 class _TailReader:
     """Drain a pipe on a thread (so the child never blocks on it), keeping the last bytes only."""
 
-    def __init__(self, stream, limit: int = OUTPUT_LIMIT) -> None:
+    def __init__(self, stream: io.BufferedReader, limit: int = OUTPUT_LIMIT) -> None:
         self._stream = stream
         self._limit = limit
         self._buffer = bytearray()

@@ -55,3 +55,6 @@ def write_compiled_dataset(
 def tiny_dataset(tmp_path: Path) -> Path:
     """64 random 1x28x28 images, 10 classes."""
     return write_compiled_dataset(tmp_path / "tiny")
+
+
+from tests.evaluator.models import model_files  # noqa: E402, F401  (session fixture: every format)

@@ -14,7 +14,7 @@ import pytest
 from evaluator.errors import PickleRefused, UnsupportedFormat
 from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format, safetensors_param_count
-from tests.evaluator.models import ModelFiles, model_files  # noqa: F401
+from tests.evaluator.models import ModelFiles
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,7 +44,7 @@ def _copy(src: Path, dst: Path) -> Path:
     ],
 )
 def test_each_format_is_detected_from_content(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tmp_path: Path,
     attr: str,
     misleading_name: str,
@@ -56,7 +56,7 @@ def test_each_format_is_detected_from_content(
 
 @pytest.mark.parametrize("attr", ["pickled_module", "pickled_state_dict"])
 def test_torch_save_files_are_refused_with_export_advice(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tmp_path: Path,
     attr: str,
 ) -> None:
@@ -103,7 +103,7 @@ def test_legacy_torch_save_is_refused(tmp_path: Path) -> None:
         detect_format(path)
 
 
-def test_onnx_with_external_data_is_refused(model_files: ModelFiles, tmp_path: Path) -> None:  # noqa: F811
+def test_onnx_with_external_data_is_refused(model_files: ModelFiles, tmp_path: Path) -> None:
     model = onnx.load(str(model_files.onnx))
     path = tmp_path / "external.onnx"
     onnx.save_model(
@@ -123,7 +123,7 @@ def test_onnx_with_external_data_is_refused(model_files: ModelFiles, tmp_path: P
 
 @pytest.mark.parametrize("attr", ["onnx", "safetensors", "pt2", "torchscript"])
 def test_truncated_files_are_unsupported(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tmp_path: Path,
     attr: str,
 ) -> None:
@@ -177,7 +177,7 @@ def test_safetensors_header_out_of_bounds_is_refused(tmp_path: Path) -> None:
         detect_format(path)
 
 
-def test_safetensors_param_count_reads_the_header(model_files: ModelFiles) -> None:  # noqa: F811
+def test_safetensors_param_count_reads_the_header(model_files: ModelFiles) -> None:
     expected = sum(t.numel() for t in model_files.module.state_dict().values())
     assert safetensors_param_count(model_files.safetensors) == expected
 

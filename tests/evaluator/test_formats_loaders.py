@@ -16,7 +16,7 @@ from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.formats.loaders import load_model
 from evaluator.spec import InputSpec
 from tests.evaluator import models
-from tests.evaluator.models import ModelFiles, model_files  # noqa: F401
+from tests.evaluator.models import ModelFiles
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -54,7 +54,7 @@ def _load(path: Path, fmt: ModelFormat, arch: str | None = None, **kw) -> Loaded
 
 @pytest.mark.parametrize(("attr", "fmt"), FORMATS)
 def test_each_format_gives_the_original_logits(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     attr: str,
     fmt: ModelFormat,
 ) -> None:
@@ -67,7 +67,7 @@ def test_each_format_gives_the_original_logits(
     assert model.fixed_batch is None  # exported with a dynamic batch axis
 
 
-def test_torch_params_are_counted(model_files: ModelFiles) -> None:  # noqa: F811
+def test_torch_params_are_counted(model_files: ModelFiles) -> None:
     expected = sum(p.numel() for p in model_files.module.parameters())
     for attr, fmt in FORMATS[1:]:
         assert _load(getattr(model_files, attr), fmt, arch=model_files.arch).params == expected
@@ -84,12 +84,12 @@ def test_static_batch_is_reported(tmp_path: Path) -> None:
     assert _load(pt2_path, ModelFormat.TORCH_EXPORT).fixed_batch == 3
 
 
-def test_safetensors_needs_an_architecture(model_files: ModelFiles) -> None:  # noqa: F811
+def test_safetensors_needs_an_architecture(model_files: ModelFiles) -> None:
     with pytest.raises(ModelLoadError, match="--arch"):
         _load(model_files.safetensors, ModelFormat.SAFETENSORS, arch=None)
 
 
-def test_unknown_architecture_lists_valid_names(model_files: ModelFiles) -> None:  # noqa: F811
+def test_unknown_architecture_lists_valid_names(model_files: ModelFiles) -> None:
     with pytest.raises(ModelLoadError) as info:
         _load(model_files.safetensors, ModelFormat.SAFETENSORS, arch="resnet19")
     message = str(info.value)
@@ -112,19 +112,19 @@ def test_missing_and_unexpected_keys_are_named(tmp_path: Path) -> None:
     assert "missing" in message and "unexpected" in message and "resnet18" in message
 
 
-def test_wrong_architecture_is_a_key_mismatch(model_files: ModelFiles) -> None:  # noqa: F811
+def test_wrong_architecture_is_a_key_mismatch(model_files: ModelFiles) -> None:
     with pytest.raises(ModelLoadError, match="'resnet34'"):
         _load(model_files.safetensors, ModelFormat.SAFETENSORS, arch="resnet34")
 
 
-def test_shape_mismatch_names_the_arch_and_class_count(model_files: ModelFiles) -> None:  # noqa: F811
+def test_shape_mismatch_names_the_arch_and_class_count(model_files: ModelFiles) -> None:
     with pytest.raises(ModelLoadError) as info:
         _load(model_files.safetensors, ModelFormat.SAFETENSORS, arch="resnet18", num_classes=5)
     message = str(info.value)
     assert "5 classes" in message and "fc.weight" in message
 
 
-def test_wrong_channel_count_is_a_load_error(model_files: ModelFiles) -> None:  # noqa: F811
+def test_wrong_channel_count_is_a_load_error(model_files: ModelFiles) -> None:
     rgb = InputSpec(channels=3, height=28, width=28)
     with pytest.raises(ModelLoadError, match="3 input channels"):
         _load(model_files.safetensors, ModelFormat.SAFETENSORS, arch="resnet18", spec=rgb)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import List  # noqa: UP035 - TorchScript needs typing.List
 
@@ -18,7 +20,7 @@ from evaluator import layout
 from evaluator.errors import ModelCheckError, ModelCrashed, ModelMemoryError, ModelTimeout
 from evaluator.formats.base import ModelFormat
 from evaluator.sandbox.runner import ChildOutput, run_model
-from tests.evaluator.models import ModelFiles, model_files  # noqa: F401
+from tests.evaluator.models import ModelFiles
 from tests.evaluator.sandbox_helpers import child_python_pids
 
 pytestmark = pytest.mark.timeout(300)
@@ -86,25 +88,33 @@ def _run(model: Path, dataset: Path, **kwargs) -> ChildOutput:
     )
 
 
-def _kill_child_later(sig: signal.Signals, *, after_s: float, deadline_s: float = 120) -> None:
-    """Send ``sig`` to the child's Python process once it has run for ``after_s`` seconds."""
+@contextlib.contextmanager
+def _killing_child(sig: signal.Signals, *, after_s: float) -> Iterator[None]:
+    """Send ``sig`` to the child's Python process once it has run ``after_s`` seconds."""
+    stop = threading.Event()
 
     def kill() -> None:
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            pids = child_python_pids()
-            if pids:
-                time.sleep(after_s)
+        while not stop.is_set():
+            if child_python_pids():
+                if stop.wait(after_s):
+                    return
                 for pid in child_python_pids():
-                    os.kill(pid, sig)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, sig)
                 return
-            time.sleep(0.1)
+            stop.wait(0.1)
 
-    threading.Thread(target=kill, daemon=True).start()
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_infinite_loop_times_out_and_the_next_model_scores(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tiny_dataset: Path,
     tmp_path: Path,
 ) -> None:
@@ -132,14 +142,15 @@ def test_memory_blow_up_is_a_memory_error(tiny_dataset: Path, tmp_path: Path) ->
 
 
 def test_death_by_signal_is_a_crash_naming_it(tiny_dataset: Path, tmp_path: Path) -> None:
-    _kill_child_later(signal.SIGSEGV, after_s=2.0)
-    with pytest.raises(ModelCrashed, match="SIGSEGV"):
+    with _killing_child(signal.SIGSEGV, after_s=2.0), pytest.raises(ModelCrashed, match="SIGSEGV"):
         _run(_script(Spin(), tmp_path / "spin.pt"), tiny_dataset, timeout_s=150)
 
 
 def test_killed_child_may_have_run_out_of_memory(tiny_dataset: Path, tmp_path: Path) -> None:
-    _kill_child_later(signal.SIGKILL, after_s=2.0)
-    with pytest.raises(ModelMemoryError, match=r"SIGKILL.*out of memory"):
+    with (
+        _killing_child(signal.SIGKILL, after_s=2.0),
+        pytest.raises(ModelMemoryError, match=r"SIGKILL.*out of memory"),
+    ):
         _run(_script(Spin(), tmp_path / "spin.pt"), tiny_dataset, timeout_s=150)
 
 

@@ -25,7 +25,7 @@ from evaluator.sandbox.process import Completed, run_sandboxed
 from evaluator.sandbox.runner import run_model
 from evaluator.spec import InputSpec
 from tests.evaluator import models
-from tests.evaluator.models import ModelFiles, model_files  # noqa: F401
+from tests.evaluator.models import ModelFiles
 from tests.evaluator.sandbox_helpers import requires_bwrap
 
 pytestmark = pytest.mark.timeout(300)
@@ -184,7 +184,7 @@ def test_argv_binds_images_not_labels_nor_repo(tiny_dataset: Path, tmp_path: Pat
     ],
 )
 def test_run_model_returns_the_networks_logits(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tiny_dataset: Path,
     attr: str,
     fmt: ModelFormat,
@@ -214,7 +214,7 @@ def test_run_model_returns_the_networks_logits(
 
 
 def test_safetensors_errors_come_back_with_their_code(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tiny_dataset: Path,
 ) -> None:
     with pytest.raises(ModelLoadError, match="unknown architecture 'resnet19'"):
@@ -229,7 +229,7 @@ def test_safetensors_errors_come_back_with_their_code(
 
 
 def test_run_model_wants_the_images_directory(
-    model_files: ModelFiles,  # noqa: F811
+    model_files: ModelFiles,
     tiny_dataset: Path,
 ) -> None:
     with pytest.raises(DatasetError, match="images/"):
