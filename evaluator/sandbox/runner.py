@@ -34,6 +34,10 @@ from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 
 _TAIL_LINES = 15
 _NPY_HEADER_SLACK = 64 * 1024
+# Platform code the child imports, relative to the directory holding the evaluator package.
+# baselines/architectures (pure torch) registers the baseline networks; the rest of baselines
+# (recipes, training, data paths) stays out, and an absent directory is simply skipped.
+CODE_DIRS = ("evaluator", "baselines/architectures")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def run_model(
                 precision=precision,
             ),
             binds=[
-                Bind(Path(evaluator.__file__).parent, "lib/evaluator"),
+                *code_binds(),
                 Bind(model_path, "model"),
                 Bind(images_dir, "images"),
                 Bind(out, "out", writable=True),
@@ -102,6 +106,16 @@ def run_model(
         )
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def code_binds() -> list[Bind]:
+    """Read-only binds of the platform's own code under ``lib/`` (the child's PYTHONPATH)."""
+    source_root = Path(evaluator.__file__).resolve().parent.parent
+    return [
+        Bind(source_root / rel, f"lib/{rel}")
+        for rel in CODE_DIRS
+        if (source_root / rel / "__init__.py").is_file()
+    ]
 
 
 def _child_argv(

@@ -322,3 +322,32 @@ def test_driver_library_dirs_outside_usr_are_found(
     assert str(drivers) in found
     assert not any(d == "/usr" or d.startswith("/usr/") for d in found)
     assert "/does/not/exist" not in found
+
+
+def test_only_platform_code_is_bound() -> None:
+    names = [bind.name for bind in runner.code_binds()]
+    assert names[0] == "lib/evaluator"
+    assert set(names) <= {"lib/evaluator", "lib/baselines/architectures"}
+    assert all(bind.source.is_dir() and not bind.writable for bind in runner.code_binds())
+
+
+def test_baseline_architectures_load_inside_the_sandbox(tiny_dataset: Path, tmp_path: Path) -> None:
+    from evaluator.formats import registry
+
+    arch = "baseline-lenet5"
+    if arch not in registry.names():
+        pytest.skip("the baselines package does not register its networks here")
+    module = models.build(arch)
+    path = models.export_safetensors(module, tmp_path / "lenet.safetensors")
+    images_dir = layout.images_dir(tiny_dataset)
+    result = run_model(
+        model_path=path,
+        fmt=ModelFormat.SAFETENSORS,
+        arch=arch,
+        images_dir=images_dir,
+        num_classes=10,
+        timeout_s=180,
+    )
+    images = np.load(images_dir / layout.IMAGES_FILE)
+    expected = models.reference_logits(module, images, InputSpec(channels=1, height=28, width=28))
+    np.testing.assert_allclose(result.logits, expected, rtol=1e-4, atol=1e-4)
