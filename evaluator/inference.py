@@ -59,7 +59,8 @@ def _is_oom(exc: BaseException) -> bool:
     if isinstance(exc, torch.cuda.OutOfMemoryError | MemoryError):
         return True
     text = str(exc).lower()
-    return "out of memory" in text or "failed to allocate" in text or "bad_alloc" in text
+    markers = ("out of memory", "failed to allocate", "bad_alloc", "can't allocate memory")
+    return any(marker in text for marker in markers)
 
 
 class _Forward:

@@ -226,3 +226,17 @@ def test_cuda_bf16_agrees_with_fp32(tmp_path: Path) -> None:
     assert runs["bf16"].precision == "bf16"
     agree = (runs["bf16"].logits.argmax(1) == runs["fp32"].logits.argmax(1)).mean()
     assert agree > 0.9
+
+
+def test_cpu_allocator_failure_is_a_memory_error() -> None:
+    from evaluator.errors import ModelMemoryError
+
+    class Hungry(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError(
+                "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: "
+                "can't allocate memory: you tried to allocate 400000000000 bytes."
+            )
+
+    with pytest.raises(ModelMemoryError, match="can't allocate memory"):
+        run(torch_model(Hungry()), images(), batch_size=1)
