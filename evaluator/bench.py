@@ -30,6 +30,7 @@ from torch import nn
 from torchvision import transforms
 from tqdm import tqdm
 
+from evaluator import staging
 from evaluator.datasets import import_dataset, open_dataset
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.inference import effective_precision, run_inference
@@ -243,11 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="timed runs of bare and ours (median)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--skip-reference", action="store_true")
+    p.add_argument("--staging-buffers", type=int, help="pinned buffers and reader threads (GPU)")
+    p.add_argument("--chunk-mb", type=int, help="staging chunk size in MB (GPU)")
     p.add_argument("--workdir", type=Path, help="keep generated data here (default: temp dir)")
     p.add_argument("--json", type=Path, help="also write the results to this file")
     args = p.parse_args(argv)
 
     torch.backends.cudnn.benchmark = True
+    if args.staging_buffers:
+        staging.RING = args.staging_buffers
+    if args.chunk_mb:
+        staging.CHUNK_BYTES = args.chunk_mb << 20
     device = torch.device(args.device)
     precision = effective_precision(device=args.device, precision=args.precision)
     tmp = tempfile.TemporaryDirectory(prefix="bench-")
@@ -312,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch_threads": torch.get_num_threads(),
         "precision": precision,
         "batch_size": args.batch_size,
+        "staging": {"buffers": staging.RING, "chunk_mb": staging.CHUNK_BYTES >> 20},
         "compile_seconds": compile_seconds,
         "bare_img_s": statistics.median(bare),
         "ours_img_s": statistics.median(ours),
