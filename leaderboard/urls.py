@@ -1,9 +1,9 @@
-"""URLs: public pages, the participant's pages, accounts and the admin."""
+"""URLs: public pages, the participant's pages, accounts, the API and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
 
-from leaderboard.views import accounts, pages, submit
+from leaderboard.views import accounts, pages, submit, tokens
 
 urlpatterns = [
     path("", pages.challenge_list, name="challenge_list"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("me/submissions/", pages.my_submissions, name="my_submissions"),
     path("me/submissions/status/", pages.submission_statuses, name="submission_statuses"),
     path("submissions/<uuid:pk>/", pages.submission_detail, name="submission_detail"),
+    path("me/tokens/", tokens.api_tokens, name="api_tokens"),
+    path("me/tokens/new/", tokens.api_token_create, name="api_token_create"),
+    path("me/tokens/revoke/", tokens.api_token_revoke, name="api_token_revoke"),
+    path("api/", include(("leaderboard.api.urls", "api"))),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

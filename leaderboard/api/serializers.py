@@ -1,0 +1,280 @@
+"""Shapes of the API's answers and of the upload form; read-only except ``SubmissionCreate``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from leaderboard.models import Challenge, Edition, Submission
+
+from . import results
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.CharField(help_text="Stable: clients may branch on it.")
+    message = serializers.CharField(help_text="What went wrong and what to do, for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field problems (validation errors).",
+    )
+    reason = serializers.CharField(required=False, help_text="The narrower code, where one exists.")
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds (when throttled).")
+
+
+class EditionSerializer(serializers.ModelSerializer):
+    challenge = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    name = serializers.SerializerMethodField(help_text='e.g. "Fashion-MNIST 2025".')
+    state = serializers.SerializerMethodField(help_text="upcoming, open or closed.")
+    url = serializers.SerializerMethodField(help_text="The leaderboard page on the site.")
+    leaderboard = serializers.SerializerMethodField(help_text="The leaderboard in the API.")
+
+    class Meta:
+        model = Edition
+        fields = [
+            "challenge",
+            "slug",
+            "year",
+            "name",
+            "state",
+            "opens_at",
+            "closes_at",
+            "daily_limit",
+            "total_limit",
+            "max_upload_mb",
+            "url",
+            "leaderboard",
+        ]
+
+    def get_name(self, edition: Edition) -> str:
+        return str(edition)
+
+    def get_state(self, edition: Edition) -> str:
+        if edition.is_closed():
+            return "closed"
+        return "open" if edition.is_open() else "upcoming"
+
+    def get_url(self, edition: Edition) -> str:
+        return _absolute(self, edition.get_absolute_url())
+
+    def get_leaderboard(self, edition: Edition) -> str:
+        path = reverse("api:leaderboard", args=[edition.challenge.slug, edition.slug])
+        return _absolute(self, path)
+
+
+class ChallengeSerializer(serializers.ModelSerializer):
+    editions = EditionSerializer(many=True, read_only=True)
+    num_classes = serializers.IntegerField(read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Challenge
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "primary_metric",
+            "n_test_images",
+            "num_classes",
+            "class_names",
+            "input_spec",
+            "url",
+            "editions",
+        ]
+
+    def get_url(self, challenge: Challenge) -> str:
+        return _absolute(self, challenge.get_absolute_url())
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    """One row of ``selectors.leaderboard_rows``: a team's best entry, or a baseline."""
+
+    position = serializers.IntegerField(help_text="Rank among teams (among baselines for one).")
+    is_baseline = serializers.BooleanField()
+    team = serializers.CharField(source="team_name", allow_null=True)
+    method_name = serializers.CharField()
+    method_year = serializers.IntegerField(allow_null=True)
+    arch = serializers.CharField()
+    format = serializers.CharField()
+    top1_error = serializers.SerializerMethodField()
+    top5_error = serializers.SerializerMethodField()
+    images = serializers.IntegerField(source="scored_images")
+    entries = serializers.IntegerField(source="team_entries")
+    submitted_at = serializers.DateTimeField(source="created_at")
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_top1_error(self, row: Submission) -> float:
+        return self._error(row, "top1")
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_top5_error(self, row: Submission) -> float:
+        return self._error(row, "top5")
+
+    def _error(self, row: Submission, metric: str) -> float:
+        return row.metric_value if metric == self.context["metric"] else row.other_value
+
+
+class LeaderboardPageSerializer(serializers.Serializer):
+    challenge = serializers.CharField()
+    edition = serializers.CharField()
+    year = serializers.IntegerField()
+    phase = serializers.ChoiceField(
+        choices=["public", "private"],
+        help_text="The part of the hidden set that ranks: public while open, private after.",
+    )
+    metric = serializers.ChoiceField(choices=["top5", "top1"], help_text="What ranks.")
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = LeaderboardRowSerializer(many=True)
+
+
+class ShownErrorsSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(choices=["public", "private"], allow_null=True)
+    top1_error = serializers.FloatField(allow_null=True)
+    top5_error = serializers.FloatField(allow_null=True)
+
+
+class ResultPartSerializer(serializers.Serializer):
+    part = serializers.ChoiceField(choices=["public", "private", "all"])
+    top1_error = serializers.FloatField(allow_null=True)
+    top5_error = serializers.FloatField(allow_null=True)
+    n_images = serializers.IntegerField()
+
+
+class ClassAccuracySerializer(serializers.Serializer):
+    class_name = serializers.CharField()
+    accuracy = serializers.FloatField(allow_null=True)
+
+
+class ConfusionSerializer(serializers.Serializer):
+    class_names = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+
+
+class ResultSerializer(serializers.Serializer):
+    parts = ResultPartSerializer(many=True)
+    per_class_accuracy = ClassAccuracySerializer(many=True)
+    confusion_matrix = ConfusionSerializer(allow_null=True)
+    record = serializers.DictField(help_text="Reproducibility record (model hash, versions...).")
+    versions = serializers.DictField(child=serializers.CharField())
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    """A submission's status and the errors its team may see now."""
+
+    challenge = serializers.CharField(source="edition.challenge.slug")
+    edition = serializers.CharField(source="edition.slug")
+    year = serializers.IntegerField(source="edition.year")
+    team = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="The submission's page on the site.")
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id",
+            "challenge",
+            "edition",
+            "year",
+            "team",
+            "method_name",
+            "description",
+            "arch",
+            "format",
+            "original_name",
+            "size_bytes",
+            "is_baseline",
+            "method_year",
+            "status",
+            "error_code",
+            "error_message",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "errors",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_team(self, submission: Submission) -> str | None:
+        return submission.team.name if submission.team_id else None
+
+    @extend_schema_field(ShownErrorsSerializer)
+    def get_errors(self, submission: Submission) -> dict:
+        return results.submission_summary(submission=submission)
+
+    def get_url(self, submission: Submission) -> str:
+        return _absolute(self, submission.get_absolute_url())
+
+
+class SubmissionDetailSerializer(SubmissionSerializer):
+    """Status plus the full result, with the private part only once the edition has closed."""
+
+    result = serializers.SerializerMethodField()
+
+    class Meta(SubmissionSerializer.Meta):
+        fields = [*SubmissionSerializer.Meta.fields, "result"]
+        read_only_fields = fields
+
+    @extend_schema_field(ResultSerializer(allow_null=True))
+    def get_result(self, submission: Submission) -> dict[str, Any] | None:
+        return results.submission_result(submission=submission)
+
+
+class SubmissionCreateSerializer(serializers.Serializer):
+    """The upload form's fields, with the web form's limits (``leaderboard.forms``)."""
+
+    file = serializers.FileField(
+        help_text="ONNX, safetensors (with arch), torch.export .pt2 or TorchScript."
+    )
+    method_name = serializers.CharField(max_length=200)
+    arch = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="e.g. resnet18"
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    team = serializers.CharField(allow_null=True)
+    method_name = serializers.CharField()
+    method_year = serializers.IntegerField(allow_null=True)
+    arch = serializers.CharField()
+    top1_error = serializers.FloatField(allow_null=True)
+    top5_error = serializers.FloatField(allow_null=True)
+    submitted_at = serializers.DateTimeField()
+
+
+class HistoryEditionSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    edition = serializers.CharField()
+    phase = serializers.ChoiceField(choices=["public", "private"])
+    teams = serializers.IntegerField(help_text="Teams with a scored entry.")
+    entries = serializers.IntegerField(help_text="Scored submissions of teams.")
+    winner = HistoryEntrySerializer(allow_null=True)
+    runner_up = HistoryEntrySerializer(allow_null=True)
+    best_baseline = HistoryEntrySerializer(allow_null=True)
+
+
+class HistorySerializer(serializers.Serializer):
+    challenge = serializers.CharField(source="challenge.slug")
+    title = serializers.CharField(source="challenge.title")
+    metric = serializers.ChoiceField(choices=["top5", "top1"])
+    editions = HistoryEditionSerializer(many=True)
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    token_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+def _absolute(serializer: serializers.Serializer, path: str) -> str:
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path

@@ -1,0 +1,28 @@
+"""API URLs, mounted at /api/ under the ``api`` namespace; the schema and its docs included."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from .views import account, boards, catalog, submissions
+
+EDITION = "challenges/<slug:slug>/editions/<slug:edition>/"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("me/", account.Me.as_view(), name="me"),
+    path("me/submissions/", submissions.MySubmissions.as_view(), name="my_submissions"),
+    path("challenges/", catalog.ChallengeList.as_view(), name="challenge_list"),
+    path("challenges/<slug:slug>/", catalog.ChallengeDetail.as_view(), name="challenge_detail"),
+    path("challenges/<slug:slug>/history/", catalog.ChallengeHistory.as_view(), name="history"),
+    path(EDITION, catalog.EditionDetail.as_view(), name="edition_detail"),
+    path(f"{EDITION}leaderboard/", boards.Leaderboard.as_view(), name="leaderboard"),
+    path(f"{EDITION}submissions/", submissions.SubmissionCreate.as_view(), name="submit"),
+    path(
+        "submissions/<uuid:pk>/", submissions.SubmissionDetail.as_view(), name="submission_detail"
+    ),
+    re_path(r"^.*$", account.EndpointNotFound.as_view(), name="not_found"),
+]

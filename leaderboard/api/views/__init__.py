@@ -1,0 +1,1 @@
+"""API views: validate, call one selector or service, serialize. Errors: ``api.errors``."""

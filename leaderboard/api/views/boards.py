@@ -1,0 +1,74 @@
+"""The leaderboard as JSON (paginated) or CSV (whole), ranked by the page's own selector."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leaderboard import selectors
+from leaderboard.api.pagination import PageNumberPagination
+from leaderboard.api.renderers import CSVRenderer
+from leaderboard.api.serializers import LeaderboardPageSerializer, LeaderboardRowSerializer
+
+from .schema import errors
+
+
+class Leaderboard(APIView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    csv_columns = [
+        "position",
+        "is_baseline",
+        "team",
+        "method_name",
+        "method_year",
+        "arch",
+        "format",
+        "top1_error",
+        "top5_error",
+        "images",
+        "entries",
+        "submitted_at",
+    ]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="Page number (JSON only)."),
+            OpenApiParameter("page_size", int, description="Rows per page, at most 500."),
+            OpenApiParameter(
+                "format", str, enum=["json", "csv"], description="csv: the whole board."
+            ),
+        ],
+        responses={
+            (200, "application/json"): LeaderboardPageSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **errors(404),
+        },
+    )
+    def get(self, request: Request, slug: str, edition: str) -> Response:
+        """Best entry per team plus the baselines, ranked exactly as on the leaderboard page."""
+        found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
+        board = selectors.edition_leaderboard(edition=found)
+        context = {"metric": board.metric, "request": request}
+        if request.accepted_renderer.format == CSVRenderer.format:
+            rows = LeaderboardRowSerializer(board.rows, many=True, context=context).data
+            name = f"{found.challenge.slug}-{found.slug}-leaderboard.csv"
+            return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(board.rows, request, view=self)
+        return Response(
+            {
+                "challenge": found.challenge.slug,
+                "edition": found.slug,
+                "year": found.year,
+                "phase": board.phase,
+                "metric": board.metric,
+                "count": len(board.rows),
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": LeaderboardRowSerializer(page, many=True, context=context).data,
+            }
+        )

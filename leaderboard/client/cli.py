@@ -1,0 +1,133 @@
+"""Argument parsing and the one place errors are printed: ``error: <message> [<code>]``.
+
+Exit status: 0 done; 1 the command failed (the message says why); 2 bad arguments; 3 the
+followed submission failed scoring; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from . import commands, config
+from .console import Console
+from .errors import CliError
+
+EPILOG = """\
+The server is --server URL, else $LEADERBOARD_SERVER, else the one you logged in to last.
+Tokens are created on the site's page /me/tokens/ and stored by `login` in
+$XDG_CONFIG_HOME/leaderboard/config.json (~/.config/... by default), readable by you only;
+$LEADERBOARD_TOKEN overrides the stored token.
+
+examples:
+  leaderboard-cli login --server https://arena.example.org
+  leaderboard-cli submit resnet18.onnx --edition fmnist/2025 --method "ResNet-18" --wait
+  leaderboard-cli status 0b6f...e1 --wait
+  leaderboard-cli leaderboard fmnist/2025 --csv > board.csv
+  leaderboard-cli history fmnist
+"""
+
+
+def _add_common(parser: argparse.ArgumentParser, *, below: bool) -> None:
+    """Options valid before and after the command; after it they only override what is given."""
+    default = {"default": argparse.SUPPRESS} if below else {}
+    parser.add_argument(
+        "--server", metavar="URL", help="the site, e.g. https://arena.example.org", **default
+    )
+    flags = (("--json", "print the API's JSON on stdout"), ("--quiet", "no progress bar"))
+    for flag, help_text in flags:
+        parser.add_argument(flag, action="store_true", help=help_text, **default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leaderboard-cli",
+        description="Submit models to an image-classification challenge and follow them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_common(parser, below=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        subparser = sub.add_parser(name, help=help_text, description=help_text)
+        _add_common(subparser, below=True)
+        return subparser
+
+    p = command("login", "check an API token and store it for this server")
+    p.add_argument("--token", help="the token; '-' reads it from stdin (default: prompt)")
+    p.set_defaults(run=commands.login)
+
+    p = command("logout", "forget the stored token for this server")
+    p.set_defaults(run=commands.logout)
+
+    p = command("challenges", "list the challenges and their editions")
+    p.set_defaults(run=commands.challenges)
+
+    p = command("submit", "upload a model file to an edition")
+    p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
+    p.add_argument(
+        "--edition", required=True, metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025"
+    )
+    p.add_argument("--arch", help="architecture name, needed for safetensors (e.g. resnet18)")
+    p.add_argument("--method", help="method name shown on the leaderboard (default: file name)")
+    p.add_argument("--description", help="a longer description of the method")
+    p.add_argument("--wait", action="store_true", help="follow it until scored or failed")
+    p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
+    p.set_defaults(run=commands.submit)
+
+    p = command("status", "show a submission's status and result")
+    p.add_argument("id", help="the submission's id (printed by submit)")
+    p.add_argument("--wait", action="store_true", help="follow it until scored or failed")
+    p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
+    p.set_defaults(run=commands.status)
+
+    p = command("submissions", "list your submissions, newest first")
+    p.add_argument("--all", action="store_true", help="every page, not only the latest 50")
+    p.set_defaults(run=commands.submissions)
+
+    p = command("leaderboard", "show an edition's leaderboard")
+    p.add_argument("edition", metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025")
+    p.add_argument("--csv", action="store_true", help="the whole board as CSV")
+    p.set_defaults(run=commands.leaderboard)
+
+    p = command("history", "a challenge's year-by-year winners and best baselines")
+    p.add_argument("challenge", metavar="CHALLENGE", help="the challenge's slug, e.g. fmnist")
+    p.set_defaults(run=commands.history)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(json_mode=args.json, quiet=args.quiet)
+    try:
+        target = config.resolve(server=args.server)
+        return args.run(args, target=target, console=console)
+    except CliError as exc:
+        print(f"error: {exc.message} [{exc.code}]", file=console.err, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        hint = ""
+        if getattr(args, "wait", False):
+            which = getattr(args, "id", "ID")
+            hint = f"; the submission goes on: `leaderboard-cli status {which} --wait` follows it"
+        print(f"interrupted{hint}", file=console.err, flush=True)
+        return 130
+    except Exception as exc:  # a bug in the client: say so, with the details on request
+        if os.environ.get("LEADERBOARD_DEBUG"):
+            traceback.print_exc()
+        kind = type(exc).__name__
+        print(
+            f"error: unexpected {kind} in leaderboard-cli: {exc or kind} [client_error] "
+            "(set LEADERBOARD_DEBUG=1 for the traceback)",
+            file=console.err,
+            flush=True,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
