@@ -6,6 +6,9 @@
 It sees the images (never the labels) and reports through OUTDIR: logits.npy and info.json on
 success, error.json {"code", "message"} on failure, with an exit status that says which kind of
 failure (see ``protocol``). The parent trusts none of it blindly.
+
+With ``--samples DIR`` instead of ``--images`` it runs the insights phase on a challenge's public
+sample images (``evaluator.insights_child``): no hidden image is mounted at all then.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     out = Path(args.out)
     try:
-        info = score(args)
+        info = _insights(args) if args.samples else score(args)
     except BaseException as exc:  # every failure is reported, none escapes as a traceback only
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
@@ -45,26 +48,14 @@ def score(args: argparse.Namespace) -> dict:
     """Load, run, save logits; return the facts the parent records with the score."""
     import torch
 
-    from evaluator.formats.loaders import available_cores, load_model
+    from evaluator.formats.loaders import available_cores
     from evaluator.inference import run_inference
 
     torch.set_num_threads(available_cores())
     images, meta = _open_images(Path(args.images))
     spec = InputSpec.from_dict(meta["spec"])
     num_classes = int(meta["num_classes"])
-    try:
-        model = load_model(
-            path=Path(args.model),
-            fmt=ModelFormat(args.format),
-            arch=args.arch,
-            spec=spec,
-            num_classes=num_classes,
-            device=args.device,
-        )
-    except (EvaluatorError, MemoryError):
-        raise
-    except Exception as exc:
-        raise ModelLoadError(f"the model failed to load: {_first_line(exc)}") from exc
+    model = load(args, spec=spec, num_classes=num_classes)
     try:
         result = run_inference(
             model=model,
@@ -94,6 +85,31 @@ def score(args: argparse.Namespace) -> dict:
         "providers": _providers(model),
         "versions": _versions(),
     }
+
+
+def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> LoadedModel:
+    """The model named on the command line; any failure of its code is a ModelLoadError."""
+    from evaluator.formats.loaders import load_model
+
+    try:
+        return load_model(
+            path=Path(args.model),
+            fmt=ModelFormat(args.format),
+            arch=args.arch,
+            spec=spec,
+            num_classes=num_classes,
+            device=args.device,
+        )
+    except (EvaluatorError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ModelLoadError(f"the model failed to load: {_first_line(exc)}") from exc
+
+
+def _insights(args: argparse.Namespace) -> dict:
+    from evaluator.insights_child import run_insights
+
+    return run_insights(args, load=load)
 
 
 def device_name(device: str) -> str:
@@ -197,12 +213,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", required=True)
     parser.add_argument("--format", required=True, choices=[f.value for f in ModelFormat])
     parser.add_argument("--arch")
-    parser.add_argument("--images", required=True)
+    parser.add_argument("--images")
+    parser.add_argument("--samples", help="insights phase: a directory the parent wrote")
     parser.add_argument("--out", required=True)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--precision", default="fp32")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.images is None) == (args.samples is None):
+        parser.error("give exactly one of --images (scoring) and --samples (insights)")
+    return args
 
 
 if __name__ == "__main__":

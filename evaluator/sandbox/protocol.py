@@ -13,6 +13,14 @@ LOGITS_FILE = "logits.npy"
 INFO_FILE = "info.json"
 ERROR_FILE = "error.json"
 
+# The optional insights phase (--samples DIR): the parent writes DIR, the child writes OUTDIR.
+SAMPLES_FILE = "samples.npy"  # uint8 (N, C, H, W): public sample images, never the hidden set
+REQUEST_FILE = "request.json"  # spec, num_classes, occlusion grid and which samples to occlude
+SAMPLES_LOGITS_FILE = "samples_logits.npy"  # float32 (N, num_classes)
+OCCLUSION_FILE = "occlusion.npy"  # float32 (occluded samples, positions, num_classes)
+FILTERS_FILE = "filters.npy"  # float32 (out, in, kh, kw): the first convolution's weight
+FILTERS_NAME_FILE = "filters.json"  # {"name": ...} of that weight
+
 EXIT_OK = 0
 EXIT_REPORTED = 3  # an EvaluatorError, described in error.json
 EXIT_MEMORY = 4  # MemoryError or an out-of-memory failure, described in error.json

@@ -1,0 +1,444 @@
+"""What the network sees: the ImageNet era's figures, computed for one submitted model.
+
+- Top-5 guesses with softmax confidences on a challenge's sample images (AlexNet's Figure 4).
+- The first convolution's filters as an image grid (AlexNet's Figure 3).
+- Occlusion-sensitivity heat maps (Zeiler & Fergus, ECCV 2014, Figure 7).
+
+Only public sample images, taken from the TRAINING split, are ever used: the hidden test set is
+not even mounted. The model runs in the sandbox (``evaluator.insights_child``); this trusted
+side reads the arrays it returns as untrusted input, picks each true class's probability and
+draws the images. Nothing here raises for a problem with the model: a failed panel is
+recorded as a message, and what did finish is kept, so insights never fail a score.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evaluator.errors import EvaluatorError
+from evaluator.formats.base import ModelFormat
+from evaluator.formats.detect import detect_format
+from evaluator.insights_filters import (
+    FiltersUnavailable,
+    FirstConv,
+    checked_weight,
+    filter_grid,
+    first_conv_of_onnx,
+    first_conv_of_safetensors,
+)
+from evaluator.insights_occlusion import OcclusionGrid, occlusion_grid, probability_drop
+from evaluator.insights_render import encode, heat_legend, heat_rgba, thumbnail
+from evaluator.metrics import true_class_rank
+from evaluator.sandbox import protocol
+from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
+from evaluator.sandbox.runner import code_binds
+from evaluator.spec import InputSpec
+
+INSIGHTS_VERSION = 1
+MAX_SAMPLES = 8  # AlexNet's Figure 4 shows eight
+OCCLUSION_SAMPLES = 3
+TOP_K = 5
+FILTER_TILE_PX = 28  # a filter is drawn about this wide on the page
+FILTER_MAX_WIDTH_PX = 640
+_NPY_SLACK = 64 * 1024
+_MAX_FILTER_BYTES = 64 * 2**20
+
+
+@dataclass
+class _ChildResult:
+    """What the sandboxed phase left behind, each part checked; ``error`` says why it stopped."""
+
+    logits: np.ndarray | None = None
+    occlusion: np.ndarray | None = None
+    filters: FirstConv | None = None
+    info: dict = field(default_factory=dict)
+    error: str | None = None
+    sandbox: str | None = None
+    wall_seconds: float | None = None
+
+
+def compute_insights(
+    *,
+    model_path: Path,
+    arch: str | None,
+    samples: np.ndarray,
+    labels: list[int] | np.ndarray,
+    class_names: list[str],
+    spec: InputSpec,
+    device: str = "cpu",
+    timeout_s: float = 120,
+    memory_mb: int | None = 8192,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    require_sandbox: bool = False,
+    sandbox: str = "auto",
+    max_samples: int = MAX_SAMPLES,
+    occlusion_samples: int = OCCLUSION_SAMPLES,
+) -> dict:
+    """The insights of ``model_path`` on labelled public ``samples`` (uint8 N x C x H x W).
+
+    Returns a JSON-serialisable dict: ``samples`` (top-k guesses), ``filters`` (a grid PNG),
+    ``occlusion`` (heat maps), and ``errors`` (panel -> message) for whatever could not be
+    computed. Raises ValueError only for arguments that break the contract (wrong shapes).
+    """
+    model_path = Path(model_path)
+    samples, labels_arr = _checked_samples(samples, labels, spec=spec, classes=len(class_names))
+    samples, labels_arr = samples[:max_samples], labels_arr[:max_samples]
+    grid = occlusion_grid(height=spec.height, width=spec.width)
+    occluded = list(range(min(occlusion_samples, len(samples))))
+    errors: dict[str, str] = {}
+    try:
+        fmt = detect_format(model_path)
+    except EvaluatorError as exc:
+        return {"version": INSIGHTS_VERSION, "error": exc.message, "errors": {}}
+    filters = _parent_filters(
+        fmt=fmt,
+        model_path=model_path,
+        arch=arch,
+        spec=spec,
+        classes=len(class_names),
+        errors=errors,
+    )
+    child = _run_child(
+        model_path=model_path,
+        fmt=fmt,
+        arch=arch,
+        samples=samples,
+        request={
+            "spec": spec.to_dict(),
+            "num_classes": len(class_names),
+            "filters": fmt not in (ModelFormat.ONNX, ModelFormat.SAFETENSORS),
+            "occlusion": {"grid": grid.to_dict(), "indices": occluded},
+        },
+        device=device,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        batch_size=batch_size,
+        precision=precision,
+        require_sandbox=require_sandbox,
+        sandbox=sandbox,
+    )
+    if filters is None and child.filters is not None:
+        filters = child.filters
+    elif filters is None and "filters" not in errors:
+        errors["filters"] = str(child.info.get("filters_error") or child.error or "not computed")
+    if child.logits is None:
+        errors["samples"] = child.error or "the model returned no scores"
+    probs = _softmax(child.logits) if child.logits is not None else None
+    occlusion = _occlusion_panel(
+        child=child,
+        probs=probs,
+        samples=samples,
+        labels=labels_arr,
+        grid=grid,
+        indices=occluded,
+        class_names=class_names,
+        errors=errors,
+    )
+    return {
+        "version": INSIGHTS_VERSION,
+        "format": fmt.value,
+        "top_k": min(TOP_K, len(class_names)),
+        "samples": _samples_panel(
+            samples=samples,
+            labels=labels_arr,
+            logits=child.logits,
+            probs=probs,
+            class_names=class_names,
+        ),
+        "filters": _filters_panel(filters) if filters is not None else None,
+        "occlusion": occlusion,
+        "heat_legend": heat_legend(),
+        "errors": errors,
+        "sandbox": child.sandbox,
+        "device": device,
+        "wall_seconds": child.wall_seconds,
+    }
+
+
+def _checked_samples(
+    samples: np.ndarray, labels: list[int] | np.ndarray, *, spec: InputSpec, classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    expected = (spec.channels, spec.height, spec.width)
+    samples = np.asarray(samples)
+    if samples.dtype != np.uint8 or samples.ndim != 4 or samples.shape[1:] != expected:
+        raise ValueError(f"samples must be uint8 (N, {', '.join(map(str, expected))})")
+    labels_arr = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if len(samples) == 0 or len(labels_arr) != len(samples):
+        raise ValueError("need at least one sample image and one label per image")
+    if labels_arr.min() < 0 or labels_arr.max() >= classes:
+        raise ValueError(f"sample labels must lie in 0..{classes - 1}")
+    return np.ascontiguousarray(samples), labels_arr
+
+
+def _parent_filters(
+    *,
+    fmt: ModelFormat,
+    model_path: Path,
+    arch: str | None,
+    spec: InputSpec,
+    classes: int,
+    errors: dict[str, str],
+) -> FirstConv | None:
+    """Weights of data-only formats, read here: no participant code runs to read them."""
+    try:
+        if fmt is ModelFormat.ONNX:
+            return first_conv_of_onnx(model_path)
+        if fmt is ModelFormat.SAFETENSORS and arch:
+            return first_conv_of_safetensors(
+                model_path, arch=arch, in_channels=spec.channels, num_classes=classes
+            )
+    except FiltersUnavailable as exc:
+        errors["filters"] = str(exc)
+    except Exception as exc:  # a damaged file: say so, the other panels go on
+        errors["filters"] = f"the first layer's weights could not be read: {_first_line(exc)}"
+    return None
+
+
+def _run_child(
+    *,
+    model_path: Path,
+    fmt: ModelFormat,
+    arch: str | None,
+    samples: np.ndarray,
+    request: dict,
+    device: str,
+    timeout_s: float,
+    memory_mb: int | None,
+    batch_size: int,
+    precision: str,
+    require_sandbox: bool,
+    sandbox: str,
+) -> _ChildResult:
+    """Run the insights phase in the sandbox; keep whatever it finished, even on a timeout."""
+    work = Path(tempfile.mkdtemp(prefix="evaluator-insights-"))
+    try:
+        samples_dir, out = work / "samples", work / "out"
+        samples_dir.mkdir()
+        out.mkdir()
+        np.save(samples_dir / protocol.SAMPLES_FILE, samples)
+        (samples_dir / protocol.REQUEST_FILE).write_text(json.dumps(request), encoding="utf-8")
+        result = _ChildResult()
+        try:
+            done = run_sandboxed(
+                command=lambda root: _child_argv(
+                    root=root,
+                    fmt=fmt,
+                    arch=arch,
+                    device=device,
+                    batch_size=batch_size,
+                    precision=precision,
+                ),
+                binds=[
+                    *code_binds(),
+                    Bind(model_path, "model"),
+                    Bind(samples_dir, "samples"),
+                    Bind(out, "out", writable=True),
+                ],
+                timeout_s=timeout_s,
+                memory_mb=memory_mb,
+                cuda=device.startswith("cuda"),
+                file_mb=64,
+                sandbox=sandbox,
+                require_sandbox=require_sandbox,
+            )
+        except EvaluatorError as exc:  # a timeout, or no sandbox where one is required
+            result.error = exc.message
+        else:
+            result.error = _ending(done, out)
+            result.sandbox, result.wall_seconds = done.sandbox, round(done.wall_seconds, 3)
+            result.info = _read_json(out / protocol.INFO_FILE) or {}
+        _read_outputs(result, out=out, n=len(samples), request=request)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _child_argv(
+    *, root: str, fmt: ModelFormat, arch: str | None, device: str, batch_size: int, precision: str
+) -> list[str]:
+    argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
+    argv += ["--format", fmt.value, "--samples", f"{root}/samples", "--out", f"{root}/out"]
+    argv += ["--device", device, "--batch-size", str(batch_size), "--precision", precision]
+    return argv + (["--arch", arch] if arch else [])
+
+
+def _ending(done: Completed, out: Path) -> str | None:
+    """None for a clean exit, otherwise the child's own message or how it died."""
+    report = _read_json(out / protocol.ERROR_FILE)
+    if report is not None:
+        error = protocol.error_from_report(report)
+        return error.message if error else "the model's process reported an unrecognised failure"
+    if done.signal is not None:
+        return f"the model's process died from signal {describe_signal(done.signal)}"
+    if done.returncode != protocol.EXIT_OK:
+        return f"the model's process exited with status {done.returncode}"
+    return None
+
+
+def _read_outputs(result: _ChildResult, *, out: Path, n: int, request: dict) -> None:
+    """Each array the child wrote, if present and exactly the expected shape; else left None."""
+    classes = int(request["num_classes"])
+    positions = OcclusionGrid.from_dict(request["occlusion"]["grid"]).positions
+    result.logits = _read_array(out / protocol.SAMPLES_LOGITS_FILE, shape=(n, classes))
+    wanted = len(request["occlusion"]["indices"])
+    occlusion = _read_array(
+        out / protocol.OCCLUSION_FILE, max_elements=wanted * positions * classes
+    )
+    if occlusion is not None and occlusion.shape[1:] == (positions, classes):
+        result.occlusion = occlusion
+    weight = _read_array(out / protocol.FILTERS_FILE, max_elements=_MAX_FILTER_BYTES // 4)
+    if weight is not None:
+        name = str((_read_json(out / protocol.FILTERS_NAME_FILE) or {}).get("name") or "")
+        try:
+            result.filters = checked_weight(weight, name=protocol.clean_text(name, limit=200))
+        except FiltersUnavailable as exc:
+            result.info["filters_error"] = str(exc)
+    elif isinstance(result.info.get("filters_error"), str):
+        result.info["filters_error"] = protocol.clean_text(result.info["filters_error"], 500)
+
+
+def _read_array(
+    path: Path, *, shape: tuple[int, ...] | None = None, max_elements: int | None = None
+) -> np.ndarray | None:
+    """A float array the child wrote: no pickle, size-capped before reading, shape checked."""
+    limit = int(np.prod(shape)) if shape is not None else int(max_elements or 0)
+    try:
+        if path.stat().st_size > limit * 8 + _NPY_SLACK:
+            return None
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f" or array.size > limit:
+        return None
+    if shape is not None and array.shape != shape:
+        return None
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        raw = path.read_bytes()[: protocol.MAX_JSON_BYTES + 1]
+        value = json.loads(raw.decode("utf-8")) if len(raw) <= protocol.MAX_JSON_BYTES else None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64; a row holding NaN or infinity becomes all NaN."""
+    x = logits.astype(np.float64)
+    finite = np.isfinite(x).all(axis=1, keepdims=True)
+    x = np.where(finite, x, 0.0)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return np.where(finite, e / e.sum(axis=1, keepdims=True), np.nan)
+
+
+def top_k(probs: np.ndarray, k: int) -> list[int]:
+    """Indices of the k largest probabilities; ties go to the lower class index (as in scoring)."""
+    return [int(i) for i in np.lexsort((np.arange(len(probs)), -probs))[:k]]
+
+
+def _samples_panel(
+    *,
+    samples: np.ndarray,
+    labels: np.ndarray,
+    logits: np.ndarray | None,
+    probs: np.ndarray | None,
+    class_names: list[str],
+) -> list[dict]:
+    k = min(TOP_K, len(class_names))
+    ranks = true_class_rank(logits, labels) if logits is not None else None
+    panel = []
+    for i, (image, label) in enumerate(zip(samples, labels, strict=True)):
+        entry: dict = {
+            "label": int(label),
+            "label_name": class_names[label],
+            "image": thumbnail(image),
+            "guesses": [],
+            "true_prob": None,
+            "true_rank": None,
+        }
+        if probs is not None and ranks is not None and np.isfinite(probs[i]).all():
+            entry["guesses"] = [
+                {"class": c, "name": class_names[c], "prob": float(probs[i, c])}
+                for c in top_k(probs[i], k)
+            ]
+            entry["true_prob"] = float(probs[i, label])
+            entry["true_rank"] = int(ranks[i])
+        panel.append(entry)
+    return panel
+
+
+def _occlusion_panel(
+    *,
+    child: _ChildResult,
+    probs: np.ndarray | None,
+    samples: np.ndarray,
+    labels: np.ndarray,
+    grid: OcclusionGrid,
+    indices: list[int],
+    class_names: list[str],
+    errors: dict[str, str],
+) -> list[dict]:
+    done = 0 if child.occlusion is None or probs is None else len(child.occlusion)
+    if done < len(indices):
+        reason = child.error or "the model returned no scores for the occluded images"
+        errors["occlusion"] = f"{done} of {len(indices)} images done: {reason}"
+    panel = []
+    for j in range(done):
+        i = indices[j]
+        label, base = int(labels[i]), float(probs[i, labels[i]])
+        occluded = _softmax(child.occlusion[j])[:, label].reshape(grid.rows, grid.cols)
+        if not (np.isfinite(base) and np.isfinite(occluded).all()):
+            errors["occlusion"] = "the model's scores for an occluded image are not finite"
+            continue
+        drop = probability_drop(base=base, occluded=occluded)
+        panel.append(
+            {
+                "sample": i,
+                "label": label,
+                "label_name": class_names[label],
+                "image": thumbnail(samples[i]),
+                "grid": grid.to_dict(),
+                "base_prob": base,
+                "min_prob": float(occluded.min()),
+                "drop": np.round(drop, 4).tolist(),
+                "heat_png": encode(heat_rgba(drop, height=grid.height, width=grid.width)),
+            }
+        )
+    return panel
+
+
+def _filters_panel(conv: FirstConv) -> dict:
+    tiles = filter_grid(conv.weight)
+    height, width = tiles.image.shape[:2]
+    out_channels, in_channels, kh, kw = conv.weight.shape
+    scale = max(1, round(FILTER_TILE_PX / max(kh, kw)))
+    scale = max(1, min(scale, FILTER_MAX_WIDTH_PX // width))
+    return {
+        "name": conv.name,
+        "shape": [out_channels, in_channels, kh, kw],
+        "shown": tiles.shown,
+        "rows": tiles.rows,
+        "cols": tiles.cols,
+        "colour": in_channels == 3,
+        "png": encode(tiles.image),
+        "width": width,
+        "height": height,
+        "display_width": width * scale,
+        "display_height": height * scale,
+    }
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:300]

@@ -1,0 +1,97 @@
+"""The insights phase, inside the sandbox: run the model on public sample images only.
+
+    python -m evaluator.sandbox.child --model M --format F [--arch A] --samples DIR --out OUTDIR
+
+DIR holds ``samples.npy`` (uint8 N x C x H x W training-split images, the challenge's input
+spec) and ``request.json`` (spec, number of classes, occlusion grid, which samples to occlude);
+no hidden test image and no label is mounted. Each result is written as soon as it exists, so a
+timeout late in the phase still leaves the earlier ones for the parent: the first convolution's
+weights (torch formats only), the samples' logits, then the occluded copies' logits, one sample
+at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from evaluator.errors import EvaluatorError, ModelCheckError
+from evaluator.formats.base import LoadedModel
+from evaluator.insights_filters import FiltersUnavailable, first_conv_of_module
+from evaluator.insights_occlusion import OcclusionGrid, fill_colour, occluded_copies
+from evaluator.sandbox import protocol
+from evaluator.spec import InputSpec
+
+Loader = Callable[..., LoadedModel]
+
+
+def run_insights(args: argparse.Namespace, *, load: Loader) -> dict:
+    """Write filters.npy, samples_logits.npy and occlusion.npy to ``args.out``; return info."""
+    import torch
+
+    from evaluator.formats.loaders import available_cores
+
+    torch.set_num_threads(available_cores())
+    start = time.perf_counter()
+    samples_dir, out = Path(args.samples), Path(args.out)
+    request = json.loads((samples_dir / protocol.REQUEST_FILE).read_text(encoding="utf-8"))
+    samples = np.load(samples_dir / protocol.SAMPLES_FILE, allow_pickle=False)
+    spec = InputSpec.from_dict(request["spec"])
+    num_classes = int(request["num_classes"])
+    model = load(args, spec=spec, num_classes=num_classes)
+    info: dict = {}
+    if request.get("filters") and model.kind == "torch":
+        info["filters_error"] = _save_filters(model, out)
+    run = _runner(model=model, spec=spec, num_classes=num_classes, args=args)
+    np.save(out / protocol.SAMPLES_LOGITS_FILE, run(samples))
+    grid = OcclusionGrid.from_dict(request["occlusion"]["grid"])
+    fill = fill_colour(spec)
+    done: list[np.ndarray] = []
+    for index in request["occlusion"]["indices"]:
+        done.append(run(occluded_copies(samples[int(index)], grid=grid, fill=fill)))
+        np.save(out / protocol.OCCLUSION_FILE, np.stack(done))  # rewritten after each sample
+    info["seconds"] = time.perf_counter() - start
+    return info
+
+
+def _save_filters(model: LoadedModel, out: Path) -> str | None:
+    """Save the first convolution's weight; return why not when there is none to draw."""
+    try:
+        conv = first_conv_of_module(model.module)
+    except FiltersUnavailable as exc:
+        return str(exc)
+    np.save(out / protocol.FILTERS_FILE, conv.weight)
+    (out / protocol.FILTERS_NAME_FILE).write_text(json.dumps({"name": conv.name[:200]}))
+    return None
+
+
+def _runner(
+    *, model: LoadedModel, spec: InputSpec, num_classes: int, args: argparse.Namespace
+) -> Callable[[np.ndarray], np.ndarray]:
+    """uint8 images in, float32 logits out, through the scoring loop and its checks."""
+    from evaluator.inference import run_inference
+
+    def run(images: np.ndarray) -> np.ndarray:
+        try:
+            result = run_inference(
+                model=model,
+                images=images,
+                spec=spec,
+                num_classes=num_classes,
+                device=args.device,
+                batch_size=args.batch_size,
+                precision=args.precision,
+            )
+        except (EvaluatorError, MemoryError):
+            raise
+        except Exception as exc:
+            line = (str(exc).strip().splitlines() or ["(no message)"])[0][:300]
+            raise ModelCheckError(f"the model failed on the sample images: {line}") from exc
+        return result.logits.astype(np.float32, copy=False)
+
+    return run
