@@ -64,8 +64,47 @@ def score_submission(self, submission_id: str) -> str:
         logger.exception("scoring submission %s crashed on the worker", job.submission_id)
         services.submission_release(submission_id=job.submission_id, attempt=job.attempt)
         raise
-    services.score_record(submission_id=job.submission_id, attempt=job.attempt, result=result)
+    recorded = services.score_record(
+        submission_id=job.submission_id, attempt=job.attempt, result=result
+    )
+    if recorded and settings.INSIGHTS_TIMEOUT_S > 0:
+        record_insights(job)
     return "scored"
+
+
+def record_insights(job: services.ScoringJob) -> None:
+    """What the network sees, on the challenge's public samples, after the score is recorded.
+
+    Never fails the task: whatever goes wrong is stored as the panel's message instead.
+    """
+    from evaluator.insights import MAX_SAMPLES, compute_insights
+    from evaluator.spec import InputSpec
+    from leaderboard.selectors.insights import insight_samples
+    from leaderboard.services.insights import score_insights_record
+
+    samples = insight_samples(submission_id=job.submission_id, limit=MAX_SAMPLES)
+    if samples is None:
+        return
+    try:
+        insights = compute_insights(
+            model_path=job.model_path,
+            arch=job.arch,
+            samples=samples.images,
+            labels=samples.labels,
+            class_names=samples.class_names,
+            spec=InputSpec.from_dict(samples.spec),
+            device=settings.SCORING_DEVICE,
+            timeout_s=settings.INSIGHTS_TIMEOUT_S,
+            memory_mb=settings.SCORING_MEMORY_MB,
+            precision=job.precision,
+            require_sandbox=settings.SCORING_REQUIRE_SANDBOX,
+        )
+    except SoftTimeLimitExceeded:
+        insights = {"error": "stopped by the worker's time limit"}
+    except Exception:
+        logger.exception("insights for submission %s failed on the worker", job.submission_id)
+        insights = {"error": "not computed because of a problem on the platform"}
+    score_insights_record(submission_id=job.submission_id, insights=insights)
 
 
 @shared_task(name="leaderboard.tasks.sweep_submissions")

@@ -135,12 +135,16 @@ SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=3)
 # A submission queued this long without starting is enqueued again (lost message, broker down).
 SCORING_REQUEUE_AFTER_S = env.int("SCORING_REQUEUE_AFTER_S", default=15 * 60)
 SWEEP_INTERVAL_S = env.int("SWEEP_INTERVAL_S", default=60)
+# "What the network sees" (top-5 guesses, first-layer filters, occlusion maps on the public
+# sample images) is computed after each score in its own sandboxed run, within this limit;
+# 0 turns it off.
+INSIGHTS_TIMEOUT_S = env.int("INSIGHTS_TIMEOUT_S", default=120)
 
 # --- Celery ----------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int(
-    "CELERY_TASK_SOFT_TIME_LIMIT", default=SCORING_TIMEOUT_S + 120
+    "CELERY_TASK_SOFT_TIME_LIMIT", default=SCORING_TIMEOUT_S + INSIGHTS_TIMEOUT_S + 120
 )
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 60)
 # A running submission whose worker vanished is taken back after the hard limit plus this.

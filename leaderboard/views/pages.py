@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from leaderboard import selectors
+from leaderboard.selectors.insights import submission_insights
 
 
 @require_GET
@@ -83,14 +84,14 @@ def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     record = score.record if score else {}
     names = submission.edition.challenge.class_names
     show_private = submission.edition.is_closed()
-    prefix = "" if show_private else "public_"
     context = {
         "submission": submission,
         "score": score,
         "show_private": show_private,
         "parts": _parts(score, show_private=show_private),
-        "per_class": _per_class_rows(record.get(f"{prefix}per_class_accuracy"), names),
-        "confusion": _confusion(record.get(f"{prefix}confusion_matrix"), names),
+        "insights": submission_insights(
+            record=record, class_names=names, show_private=show_private
+        ),
         "record_rows": [(key, record[key]) for key in RECORD_KEYS if key in record],
         "versions": sorted((record.get("versions") or {}).items()),
     }
@@ -107,20 +108,3 @@ def _parts(score, *, show_private: bool) -> list[tuple[str, float | None, float 
         )
         parts.append(("All", score.top1_error, score.top5_error, score.n_images))
     return parts
-
-
-def _class_name(names: list[str], index: int) -> str:
-    return names[index] if index < len(names) else str(index)
-
-
-def _per_class_rows(accuracy: list | None, names: list[str]) -> list[tuple[str, float | None]]:
-    return [(_class_name(names, i), value) for i, value in enumerate(accuracy or [])]
-
-
-def _confusion(matrix: list | None, names: list[str]) -> dict | None:
-    if not matrix or len(matrix) > 100:
-        return None  # absent, or too large to read as a table
-    return {
-        "names": [_class_name(names, i) for i in range(len(matrix))],
-        "rows": [(_class_name(names, i), row) for i, row in enumerate(matrix)],
-    }
