@@ -236,10 +236,19 @@ class Submission(models.Model):
 class Score(models.Model):
     """Errors of a scored submission, plus the evaluator's full record for reproducibility.
 
-    A public or private error is null when that part of the test set is empty.
+    A public or private error is null when that part of the test set is empty. A score exists
+    only for a submission in state SCORED. The submission's edition, team, baseline flag and
+    time are copied here (they never change) so that a team's best entry is one index probe:
+    the leaderboard then costs the number of teams, not the number of submissions.
     """
 
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="score")
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+", db_index=False)
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    is_baseline = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField()
     top1_error = models.FloatField()
     top5_error = models.FloatField()
     n_images = models.PositiveIntegerField()
@@ -252,5 +261,37 @@ class Score(models.Model):
     record = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [
+            # One per ranking column: a team's best entry is the first index entry of the team.
+            *(
+                models.Index(
+                    fields=["team", column, "submitted_at", "submission"],
+                    condition=models.Q(**{f"{column}__isnull": False}),
+                    name=f"score_team_{column.replace('_error', '')}",
+                )
+                for column in (
+                    "public_top1_error",
+                    "public_top5_error",
+                    "private_top1_error",
+                    "private_top5_error",
+                )
+            ),
+            models.Index(fields=["edition", "is_baseline"], name="score_edition_baseline"),
+        ]
+
     def __str__(self) -> str:
         return f"top-1 {self.top1_error:.4f}, top-5 {self.top5_error:.4f}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.edition_id is None:
+            self.copy_from_submission()
+        super().save(*args, **kwargs)
+
+    def copy_from_submission(self) -> None:
+        """Fill the copied columns from the submission (bulk_create callers call this)."""
+        submission = self.submission
+        self.edition_id = submission.edition_id
+        self.team_id = submission.team_id
+        self.is_baseline = submission.is_baseline
+        self.submitted_at = submission.created_at
