@@ -7,6 +7,7 @@ DRF's own exceptions are mapped here, in one place, so no view formats an error 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -68,7 +69,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, SubmissionRefused):
         response = _refusal(exc)
     elif isinstance(exc, Http404):
-        response = _error(status.HTTP_404_NOT_FOUND, "not_found", _text(exc) or "Not found.")
+        response = _error(status.HTTP_404_NOT_FOUND, "not_found", _not_found(exc, context))
     elif isinstance(exc, PermissionDenied):
         response = _error(status.HTTP_403_FORBIDDEN, "permission_denied", _text(exc))
     elif isinstance(exc, exceptions.APIException):
@@ -141,6 +142,17 @@ def _summary(fields: dict) -> str:
     return "; ".join(parts) or "The request is invalid."
 
 
+def _not_found(exc: Http404, context: dict[str, Any]) -> str:
+    """get_object_or_404's 'No Edition matches the given query.' -> 'No such edition: <path>.'"""
+    text = _text(exc)
+    request = context.get("request")
+    path = getattr(request, "path", "")
+    found = re.fullmatch(r"No (\w+) matches the given query\.", text)
+    if found:
+        return f"No such {found.group(1).lower()}: {path}."
+    return text or f"Nothing at {path}."
+
+
 def _text(exc: Exception) -> str:
     return str(exc.args[0]) if exc.args else ""
 
@@ -148,7 +160,11 @@ def _text(exc: Exception) -> str:
 def _render_as_json(context: dict[str, Any]) -> None:
     """Errors are JSON even when the request asked for CSV (a CSV of an error says nothing)."""
     request = context.get("request")
+    if request is None:
+        return
+    # Also when negotiation itself failed (``?format=csv`` with ``Accept: application/json``):
+    # DRF would otherwise force the negotiation again and pick the CSV renderer.
     renderer = getattr(request, "accepted_renderer", None)
-    if renderer is not None and renderer.format != "json":
+    if renderer is None or renderer.format != "json":
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type

@@ -16,9 +16,12 @@ from leaderboard.api.serializers import LeaderboardPageSerializer, LeaderboardRo
 
 from .schema import errors
 
+POSITIVE = {"type": "integer", "minimum": 1}
+
 
 class Leaderboard(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
+    metadata_class = None  # no OPTIONS answer (it would have to be rendered as CSV too)
     csv_columns = [
         "position",
         "is_baseline",
@@ -36,8 +39,8 @@ class Leaderboard(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("page", int, description="Page number (JSON only)."),
-            OpenApiParameter("page_size", int, description="Rows per page, at most 500."),
+            OpenApiParameter("page", POSITIVE, description="Page number (JSON only)."),
+            OpenApiParameter("page_size", POSITIVE, description="Rows per page (up to 500)."),
             OpenApiParameter(
                 "format", str, enum=["json", "csv"], description="csv: the whole board."
             ),
@@ -45,7 +48,7 @@ class Leaderboard(APIView):
         responses={
             (200, "application/json"): LeaderboardPageSerializer,
             (200, "text/csv"): OpenApiTypes.STR,
-            **errors(404),
+            **errors(400, 404, 406),
         },
     )
     def get(self, request: Request, slug: str, edition: str) -> Response:

@@ -17,14 +17,15 @@ from leaderboard.models import Challenge
 from .schema import errors
 
 
-@extend_schema(responses={200: ChallengeSerializer(many=True), **errors(404)})
+@extend_schema(responses={200: ChallengeSerializer(many=True), **errors(400, 404)})
 class ChallengeList(generics.ListAPIView):
     """All challenges, each with its editions (newest first)."""
 
     serializer_class = ChallengeSerializer
 
     def get_queryset(self) -> QuerySet[Challenge]:
-        return selectors.challenge_list()
+        # The count annotation drops Meta.ordering; pages need a stable order.
+        return selectors.challenge_list().order_by("title", "pk")
 
 
 class ChallengeDetail(APIView):

@@ -7,8 +7,8 @@ from drf_spectacular.utils import OpenApiResponse
 from leaderboard.api.serializers import ErrorSerializer
 
 DESCRIPTIONS = {
-    400: "Invalid request: validation_error, unsupported_format, pickle_refused, empty_file, "
-    "arch_required, parse_error.",
+    400: "Invalid request: validation_error (an unreadable page_size too), unsupported_format, "
+    "pickle_refused, empty_file, arch_required, parse_error.",
     401: "not_authenticated, token_invalid or token_expired.",
     403: "permission_denied, edition_closed, edition_not_open, limit_reached.",
     404: "not_found.",

@@ -92,7 +92,7 @@ class SubmissionDetail(APIView):
         return Response(SubmissionDetailSerializer(submission, context={"request": request}).data)
 
 
-@extend_schema(responses={200: SubmissionSerializer(many=True), **errors(401, 404)})
+@extend_schema(responses={200: SubmissionSerializer(many=True), **errors(400, 401, 404)})
 class MySubmissions(generics.ListAPIView):
     """The caller's submissions, in every team they belong to, newest first."""
 
