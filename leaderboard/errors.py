@@ -15,5 +15,23 @@ class SubmissionRefused(Exception):
         return self.message
 
 
+class ClassroomRefused(Exception):
+    """A team, join, final-selection or moderation request that the edition's rules refuse."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
 # Failures that are the platform's fault; they never count against a team's limits.
 PLATFORM_ERROR = "platform_error"
+# Every failure code that is the platform's doing rather than the model's:
+#   platform_error       a worker crashed or the sweeper retried until attempts ran out
+#   sandbox_unavailable  bubblewrap could not start on the worker (its configuration)
+#   dataset_invalid      the compiled hidden set is missing or damaged on the worker
+# The model's own failures (format, loading, checks, timeout, memory, crash) count.
+PLATFORM_ERROR_CODES = frozenset({PLATFORM_ERROR, "sandbox_unavailable", "dataset_invalid"})

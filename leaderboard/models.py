@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -78,6 +80,12 @@ class SampleImage(models.Model):
         return f"{self.challenge.slug} sample {self.position}: {self.label_name}"
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name this Python knows (``Europe/Paris``, ``UTC``)."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
+
+
 class Edition(models.Model):
     """One year of a challenge: its own participants, deadlines and limits."""
 
@@ -95,6 +103,35 @@ class Edition(models.Model):
     )
     max_upload_mb = models.PositiveIntegerField(default=500)
 
+    # Classrooms: who runs it, how students get in, teams and the final selection.
+    title = models.CharField(max_length=200, blank=True, help_text="e.g. a course name.")
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hosted_editions",
+        help_text="Runs this edition: moderates entries and exports the standings.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="Dates are shown, and the daily limit resets at midnight, in this zone.",
+    )
+    join_code = models.CharField(max_length=32, blank=True)
+    join_required = models.BooleanField(
+        default=False, help_text="Only users who joined with the code may submit."
+    )
+    max_team_size = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)], help_text="Members per team."
+    )
+    final_submissions = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1)],
+        help_text="Entries a team may select for the private leaderboard.",
+    )
+
     class Meta:
         ordering = ["challenge", "-year"]
         constraints = [
@@ -102,6 +139,11 @@ class Edition(models.Model):
             models.CheckConstraint(
                 condition=models.Q(closes_at__gt=models.F("opens_at")),
                 name="edition_closes_after_opening",
+            ),
+            models.UniqueConstraint(
+                fields=["join_code"],
+                condition=~models.Q(join_code=""),
+                name="edition_unique_join_code",
             ),
         ]
 
@@ -125,6 +167,14 @@ class Edition(models.Model):
     def is_closed(self, *, now=None) -> bool:
         return (now or timezone.now()) >= self.closes_at
 
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def display_name(self) -> str:
+        return self.title or str(self)
+
 
 class Team(models.Model):
     """Users competing together in one edition; a solo student is a team of one."""
@@ -134,10 +184,19 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
+    # Given to teammates: whoever enters it joins, while the team has room.
+    join_code = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["edition", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["join_code"],
+                condition=~models.Q(join_code=""),
+                name="team_unique_join_code",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -160,6 +219,57 @@ class Membership(models.Model):
         return f"{self.user} in {self.team}"
 
 
+class Participant(models.Model):
+    """A user admitted to an edition (with its code when one is required)."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["edition", "joined_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "user"], name="participant_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.edition}"
+
+
+class TeamInvitation(models.Model):
+    """A member asks another user to join the team; the invitee accepts or declines."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "user"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} to {self.team} ({self.status})"
+
+
 def _submission_upload_to(instance: Submission, filename: str) -> str:
     # The participant's file name is never used on disk.
     return f"submissions/{instance.edition_id}/{instance.id}"
@@ -173,6 +283,12 @@ class Submission(models.Model):
         RUNNING = "running", "Running"
         SCORED = "scored", "Scored"
         FAILED = "failed", "Failed"
+
+    class Moderation(models.TextChoices):
+        NONE = "", "None"
+        FLAGGED = "flagged", "Flagged"  # stays ranked, marked
+        HIDDEN = "hidden", "Hidden"  # leaves the ranking
+        DISQUALIFIED = "disqualified", "Disqualified"  # leaves the ranking
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="submissions")
@@ -208,6 +324,21 @@ class Submission(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
 
+    # Chosen by the team for the private leaderboard (none chosen: its best public entry).
+    is_final = models.BooleanField(default=False)
+    moderation = models.CharField(
+        max_length=12, choices=Moderation.choices, default=Moderation.NONE, blank=True
+    )
+    moderation_reason = models.TextField(blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
@@ -231,6 +362,15 @@ class Submission(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SCORED, self.Status.FAILED)
+
+    @property
+    def is_ranked(self) -> bool:
+        """Hidden and disqualified entries leave the leaderboards and the charts."""
+        return self.moderation in RANKED_MODERATION
+
+
+# Moderation states that keep an entry on the leaderboards.
+RANKED_MODERATION = (Submission.Moderation.NONE, Submission.Moderation.FLAGGED)
 
 
 class Score(models.Model):
@@ -295,3 +435,40 @@ class Score(models.Model):
         self.team_id = submission.team_id
         self.is_baseline = submission.is_baseline
         self.submitted_at = submission.created_at
+
+
+class ReferenceResult(models.Model):
+    """A published result (e.g. an ILSVRC winner), shown as "reported", never as our score.
+
+    Errors are fractions like ours (0.1642 for 16.42%); at least one of them is given.
+    """
+
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.CASCADE, related_name="reference_results"
+    )
+    year = models.PositiveIntegerField()
+    team = models.CharField(max_length=200)
+    method = models.CharField(max_length=300, blank=True)
+    top5_error = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    top1_error = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    note = models.TextField(blank=True)
+    source = models.TextField(help_text="Where the number comes from (paper, results page).")
+
+    class Meta:
+        ordering = ["challenge", "year", "top5_error"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "year", "team"], name="reference_result_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(top5_error__isnull=False) | models.Q(top1_error__isnull=False),
+                name="reference_result_has_error",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.team} (reported)"

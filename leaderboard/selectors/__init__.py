@@ -1,7 +1,22 @@
 """Every read the views need, one module per subject, re-exported here."""
 
 from .challenges import challenge_get, challenge_list, edition_get, sample_get
+from .charts import edition_daily, edition_efficiency
+from .classroom import (
+    TeamPage,
+    edition_admits,
+    edition_can_create,
+    edition_can_host,
+    edition_get_by_join_code,
+    host_participants_without_team,
+    host_submissions,
+    host_teams,
+    team_of_user,
+    team_page,
+)
+from .history import History, challenge_history, challenge_history_points
 from .leaderboard import Leaderboard, edition_leaderboard, leaderboard_rows
+from .quota import quota_usage
 from .submissions import (
     SubmissionUsage,
     submission_get_visible,
@@ -11,16 +26,32 @@ from .submissions import (
 )
 
 __all__ = [
+    "History",
     "Leaderboard",
     "SubmissionUsage",
+    "TeamPage",
     "challenge_get",
+    "challenge_history",
+    "challenge_history_points",
     "challenge_list",
+    "edition_admits",
+    "edition_can_create",
+    "edition_can_host",
+    "edition_daily",
+    "edition_efficiency",
     "edition_get",
+    "edition_get_by_join_code",
     "edition_leaderboard",
+    "host_participants_without_team",
+    "host_submissions",
+    "host_teams",
     "leaderboard_rows",
+    "quota_usage",
     "sample_get",
     "submission_get_visible",
     "submission_list_for_user",
     "submission_statuses",
     "submission_usage",
+    "team_of_user",
+    "team_page",
 ]

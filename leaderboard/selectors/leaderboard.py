@@ -7,6 +7,11 @@ same index alone (a score row exists only for a scored submission). Baselines ar
 so each baseline submission is its own row. Rows are ordered by the challenge's primary metric,
 then by submission time: a tie goes to the earlier submission. While an edition runs the public
 part of the test set decides; once it closes, the private part does.
+
+Once closed, a team is ranked by its finals: the best, on the private part, of the entries it
+chose (``Submission.is_final``), or, if it chose none, its best public entry. Entries a host hid
+or disqualified are left out of the ranking; flagged ones stay. ``selectors.history`` applies
+the same rules to every edition of a challenge at once.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from leaderboard.models import Edition, Metric, Score, Submission, Team
+from leaderboard.models import RANKED_MODERATION, Edition, Metric, Score, Submission, Team
 
 PUBLIC, PRIVATE = "public", "private"
 # The only strings ever put into the SQL text: chosen from these fixed names, never from input.
@@ -34,10 +39,11 @@ WITH team_best AS (
     SELECT (
                SELECT b.submission_id FROM {score} b
                JOIN {submission} v ON v.id = b.submission_id
-               WHERE b.team_id = t.id AND b.{metric} IS NOT NULL AND v.status = %s
-               ORDER BY b.{metric}, b.submitted_at, b.submission_id
+               WHERE b.team_id = t.id AND b.{public_metric} IS NOT NULL AND v.status = %s
+                 AND v.moderation IN ({ranked})
+               ORDER BY b.{public_metric}, b.submitted_at, b.submission_id
                LIMIT 1
-           ) AS submission_id,
+           ) AS best_public,{best_final}
            (
                SELECT COUNT(*) FROM {score} c
                WHERE c.team_id = t.id AND c.{metric} IS NOT NULL
@@ -46,14 +52,14 @@ WITH team_best AS (
     WHERE t.edition_id = %s
 ),
 entries AS (
-    SELECT submission_id, entries, %s AS is_baseline
-    FROM team_best WHERE submission_id IS NOT NULL
+    SELECT {pick} AS submission_id, entries, %s AS is_baseline
+    FROM team_best WHERE {pick} IS NOT NULL
     UNION ALL
     SELECT sc.submission_id, 1, sc.is_baseline
     FROM {score} sc
     JOIN {submission} v ON v.id = sc.submission_id
     WHERE sc.edition_id = %s AND sc.is_baseline = %s AND sc.{metric} IS NOT NULL
-      AND v.status = %s
+      AND v.status = %s AND v.moderation IN ({ranked})
 )
 SELECT s.*,
        sc.{metric} AS metric_value, sc.{other} AS other_value, sc.{n_images} AS scored_images,
@@ -65,8 +71,23 @@ FROM entries e
 JOIN {score} sc ON sc.submission_id = e.submission_id
 JOIN {submission} s ON s.id = e.submission_id
 LEFT JOIN {team} t ON t.id = s.team_id
+WHERE sc.{metric} IS NOT NULL
 ORDER BY sc.{metric}, sc.submitted_at, sc.submission_id
 """
+
+# Private phase: the team's best final on the private part (none chosen: NULL, and its best
+# public entry stands in). A team has at most ``final_submissions`` finals: a short scan.
+_BEST_FINAL = """
+           (
+               SELECT f.submission_id FROM {score} f
+               JOIN {submission} v ON v.id = f.submission_id
+               WHERE f.team_id = t.id AND f.{metric} IS NOT NULL AND v.status = %s
+                 AND v.is_final AND v.moderation IN ({ranked})
+               ORDER BY f.{metric}, f.submitted_at, f.submission_id
+               LIMIT 1
+           ) AS best_final,"""
+# Moderation states that stay ranked: fixed identifiers from the code, never input.
+_RANKED = ", ".join(f"'{value}'" for value in RANKED_MODERATION)
 
 
 @dataclass(frozen=True)
@@ -95,22 +116,36 @@ def leaderboard_rows(*, edition: Edition, phase: str, metric: str) -> list[Submi
     """
     metric = Metric(metric)
     quote = connection.ops.quote_name
-    sql = _SQL.format(
-        submission=quote(Submission._meta.db_table),
-        score=quote(Score._meta.db_table),
-        team=quote(Team._meta.db_table),
-        metric=_METRIC_COLUMNS[(phase, metric)],
-        other=_METRIC_COLUMNS[(phase, _OTHER[metric])],
-        n_images=f"{phase}_n_images",
-    )
+    names = {
+        "submission": quote(Submission._meta.db_table),
+        "score": quote(Score._meta.db_table),
+        "team": quote(Team._meta.db_table),
+        "metric": _METRIC_COLUMNS[(phase, metric)],
+        "public_metric": _METRIC_COLUMNS[(PUBLIC, metric)],
+        "other": _METRIC_COLUMNS[(phase, _OTHER[metric])],
+        "n_images": f"{phase}_n_images",
+        "ranked": _RANKED,
+    }
     scored = Submission.Status.SCORED
-    params = [scored, edition.pk, False, edition.pk, True, scored]
+    if phase == PRIVATE:
+        best_final, pick = _BEST_FINAL.format(**names), "COALESCE(best_final, best_public)"
+        finals_params = [scored]
+    else:
+        best_final, pick, finals_params = "", "best_public", []
+    sql = _SQL.format(best_final=best_final, pick=pick, **names)
+    params = [scored, *finals_params, edition.pk, False, edition.pk, True, scored]
     return list(Submission.objects.raw(sql, params))
 
 
-def edition_leaderboard(*, edition: Edition, now: dt.datetime | None = None) -> Leaderboard:
-    """The board as it should be shown now: public scores while open, private once closed."""
-    phase = PRIVATE if edition.is_closed(now=now or timezone.now()) else PUBLIC
+def edition_leaderboard(
+    *, edition: Edition, now: dt.datetime | None = None, phase: str | None = None
+) -> Leaderboard:
+    """The board as it should be shown now: public scores while open, private once closed.
+
+    ``phase`` asks for one part regardless of time (the host's preview of the private board).
+    """
+    if phase is None:
+        phase = PRIVATE if edition.is_closed(now=now or timezone.now()) else PUBLIC
     metric = Metric(edition.challenge.primary_metric)
     return Leaderboard(
         edition=edition,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from leaderboard.errors import PLATFORM_ERROR
 from leaderboard.models import Edition, Membership, Submission
+
+from .quota import SubmissionUsage, quota_usage
 
 
 def submission_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Submission]:
@@ -88,32 +88,8 @@ def submission_get_visible(*, pk: uuid.UUID, user: AbstractBaseUser) -> Submissi
     raise Http404("No such submission.")
 
 
-@dataclass(frozen=True)
-class SubmissionUsage:
-    today: int
-    total: int
-    daily_limit: int
-    total_limit: int
-
-    @property
-    def left_today(self) -> int:
-        return max(0, min(self.daily_limit - self.today, self.total_limit - self.total))
-
-
 def submission_usage(
     *, edition: Edition, user: AbstractBaseUser, now: dt.datetime | None = None
 ) -> SubmissionUsage:
     """How many of the edition's limits the user's team has used (counted as the service does)."""
-    now = now or timezone.now()
-    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    counted = (
-        Submission.objects.filter(edition=edition, team__members=user)
-        .exclude(status=Submission.Status.FAILED, error_code=PLATFORM_ERROR)
-        .aggregate(total=Count("pk"), today=Count("pk", filter=Q(created_at__gte=day_start)))
-    )
-    return SubmissionUsage(
-        today=counted["today"],
-        total=counted["total"],
-        daily_limit=edition.daily_limit,
-        total_limit=edition.total_limit,
-    )
+    return quota_usage(edition=edition, user=user, now=now)

@@ -10,7 +10,15 @@ from .challenges import (
     challenge_samples_from_training,
     edition_get_or_create,
 )
+from .editions import edition_create, edition_join, edition_join_code_renew, edition_update
 from .enqueue import submission_enqueue
+from .finals import team_finals_select
+from .moderation import submission_moderate
+from .references import (
+    ReferenceCSVError,
+    reference_results_import,
+    reference_results_import_ilsvrc,
+)
 from .scoring import (
     ScoringJob,
     score_record,
@@ -20,9 +28,17 @@ from .scoring import (
 )
 from .submissions import baseline_submission_create, submission_create
 from .sweep import SweepReport, submission_sweep
-from .teams import team_get_or_create_solo
+from .teams import (
+    invitation_answer,
+    team_create,
+    team_get_or_create_solo,
+    team_invite,
+    team_join,
+    team_leave,
+)
 
 __all__ = [
+    "ReferenceCSVError",
     "ScoringJob",
     "SweepReport",
     "baseline_submission_create",
@@ -30,13 +46,26 @@ __all__ = [
     "challenge_import_dataset",
     "challenge_sample_add",
     "challenge_samples_from_training",
+    "edition_create",
     "edition_get_or_create",
+    "edition_join",
+    "edition_join_code_renew",
+    "edition_update",
+    "invitation_answer",
+    "reference_results_import",
+    "reference_results_import_ilsvrc",
     "score_record",
     "submission_create",
     "submission_enqueue",
     "submission_fail_exhausted",
+    "submission_moderate",
     "submission_release",
     "submission_start",
     "submission_sweep",
+    "team_create",
+    "team_finals_select",
     "team_get_or_create_solo",
+    "team_invite",
+    "team_join",
+    "team_leave",
 ]

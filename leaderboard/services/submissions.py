@@ -19,8 +19,10 @@ from django.utils import timezone
 from evaluator.errors import UnsupportedFormat
 from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format
-from leaderboard.errors import PLATFORM_ERROR, SubmissionRefused
+from leaderboard.errors import SubmissionRefused
 from leaderboard.models import Edition, Submission, Team
+from leaderboard.selectors.classroom import edition_admits
+from leaderboard.selectors.quota import quota_usage
 
 from .enqueue import submission_enqueue
 from .teams import team_get_or_create_solo
@@ -43,6 +45,7 @@ def submission_create(
     """
     now = now or timezone.now()
     _check_open(edition=edition, now=now)
+    _check_admitted(edition=edition, user=user)
     _check_size(edition=edition, size=upload.size)
     model_format = _detect(upload=upload)
     _check_arch(model_format=model_format, arch=arch)
@@ -123,10 +126,10 @@ def _file_removed_on_rollback() -> Iterator[list[Submission]]:
 
 def _check_open(*, edition: Edition, now: dt.datetime) -> None:
     if now < edition.opens_at:
-        opens = timezone.localtime(edition.opens_at).strftime("%Y-%m-%d %H:%M %Z")
+        opens = timezone.localtime(edition.opens_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
         raise SubmissionRefused(f"{edition} opens on {opens}.", code="edition_not_open")
     if now >= edition.closes_at:
-        closed = timezone.localtime(edition.closes_at).strftime("%Y-%m-%d %H:%M %Z")
+        closed = timezone.localtime(edition.closes_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
         raise SubmissionRefused(
             f"{edition} closed on {closed}; submissions are no longer accepted.",
             code="edition_closed",
@@ -145,21 +148,28 @@ def _check_size(*, edition: Edition, size: int | None) -> None:
 
 
 def _check_limits(*, edition: Edition, team: Team, now: dt.datetime) -> None:
-    """Count the team's submissions; platform failures are not the team's fault and are free."""
-    counted = Submission.objects.filter(edition=edition, team=team).exclude(
-        status=Submission.Status.FAILED, error_code=PLATFORM_ERROR
-    )
-    if counted.count() >= edition.total_limit:
+    """Count the team's submissions as ``selectors.quota`` does (platform failures are free)."""
+    usage = quota_usage(edition=edition, team_id=team.pk, now=now)
+    if usage.total >= edition.total_limit:
         raise SubmissionRefused(
             f"Your team has used all {edition.total_limit} submissions of {edition}.",
             code="total_limit",
         )
-    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    if counted.filter(created_at__gte=day_start).count() >= edition.daily_limit:
+    if usage.today >= edition.daily_limit:
         raise SubmissionRefused(
             f"Your team has used its {edition.daily_limit} submissions for today "
-            f"({settings.TIME_ZONE}); try again tomorrow.",
+            f"({edition.time_zone}); try again tomorrow.",
             code="daily_limit",
+        )
+
+
+def _check_admitted(*, edition: Edition, user: AbstractBaseUser) -> None:
+    """An edition that requires its join code takes submissions from those who joined only."""
+    if not edition_admits(edition=edition, user=user):
+        raise SubmissionRefused(
+            f"{edition.display_name} is open to invited participants: join it with the code "
+            "your instructor gave you first.",
+            code="join_required",
         )
 
 

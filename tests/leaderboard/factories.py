@@ -70,8 +70,13 @@ def make_scored(
     private: tuple[float, float] | None = None,
     baseline: bool = False,
     method: str = "m",
+    record: dict | None = None,
+    **fields,
 ) -> Submission:
-    """A scored submission row written directly (the ranking tests need thousands of these)."""
+    """A scored submission row written directly (the ranking tests need thousands of these).
+
+    ``fields`` go to the submission (``method_year``, ``is_final``, ``moderation``...).
+    """
     submission = Submission.objects.create(
         edition=edition,
         team=team,
@@ -80,6 +85,7 @@ def make_scored(
         status=Submission.Status.SCORED,
         file=f"submissions/{edition.pk}/x",
         created_at=created_at or timezone.now(),
+        **fields,
     )
     p1, p5 = private if private is not None else (top1, top5)
     Score.objects.create(
@@ -93,6 +99,7 @@ def make_scored(
         private_top1_error=p1,
         private_top5_error=p5,
         private_n_images=50,
+        record=record or {},
     )
     return submission
 
