@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
 
+from leaderboard import services
 from leaderboard.models import (
     Challenge,
     Edition,
     Membership,
+    Participant,
+    ReferenceResult,
     SampleImage,
     Score,
     Submission,
     Team,
+    TeamInvitation,
 )
 
 
@@ -28,6 +37,24 @@ class EditionInline(admin.TabularInline):
     show_change_link = True
 
 
+class ReferenceResultInline(admin.TabularInline):
+    """Published results, shown as "reported" beside our scores (never mixed with them)."""
+
+    model = ReferenceResult
+    extra = 0
+    fields = ("year", "team", "method", "top5_error", "top1_error", "note", "source")
+
+
+class ReferenceCSVForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: year, team, method, top5_error_pct (or top1_error_pct), note, source.",
+    )
+    replace = forms.BooleanField(
+        required=False, help_text="Remove this challenge's reported rows that the file lacks."
+    )
+
+
 @admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
     list_display = ("title", "slug", "primary_metric", "precision", "n_test_images", "created_at")
@@ -35,7 +62,57 @@ class ChallengeAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("dataset_fingerprint", "n_test_images", "created_at")
-    inlines = (EditionInline, SampleImageInline)
+    inlines = (EditionInline, ReferenceResultInline, SampleImageInline)
+    change_form_template = "admin/leaderboard/challenge/change_form.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/import-reported/",
+                self.admin_site.admin_view(self.import_reported),
+                name="leaderboard_challenge_import_reported",
+            )
+        ]
+        return own + super().get_urls()
+
+    def import_reported(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Upload a CSV of reported results for this challenge (checked whole before import)."""
+        challenge = get_object_or_404(Challenge, pk=pk)
+        if not self.has_change_permission(request, challenge):
+            return redirect("admin:index")
+        form = ReferenceCSVForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            raw = form.cleaned_data["file"].read()
+            try:
+                outcome = services.reference_results_import(
+                    challenge=challenge,
+                    text=raw.decode("utf-8-sig"),
+                    replace=form.cleaned_data["replace"],
+                )
+            except (UnicodeDecodeError, services.ReferenceCSVError) as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Reported results: {outcome.created} added, {outcome.updated} updated, "
+                    f"{outcome.deleted} removed.",
+                )
+                return redirect(reverse("admin:leaderboard_challenge_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import reported results into {challenge}",
+            "challenge": challenge,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/leaderboard/challenge/import_reported.html", context)
+
+
+@admin.register(ReferenceResult)
+class ReferenceResultAdmin(admin.ModelAdmin):
+    list_display = ("challenge", "year", "team", "method", "top5_error", "top1_error")
+    list_filter = ("challenge",)
+    search_fields = ("team", "method", "source")
 
 
 @admin.register(Edition)
@@ -52,8 +129,26 @@ class EditionAdmin(admin.ModelAdmin):
     )
     list_filter = ("challenge", "year")
     list_select_related = ("challenge",)
-    search_fields = ("challenge__title", "slug")
+    search_fields = ("challenge__title", "slug", "title", "join_code")
     date_hierarchy = "opens_at"
+    autocomplete_fields = ("host",)
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ("user", "edition", "joined_at")
+    list_filter = ("edition__challenge", "edition__year")
+    list_select_related = ("user", "edition__challenge")
+    search_fields = ("user__username",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(TeamInvitation)
+class TeamInvitationAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "invited_by", "status", "created_at", "answered_at")
+    list_filter = ("status",)
+    list_select_related = ("user", "team", "invited_by")
+    search_fields = ("user__username", "team__name")
 
 
 class MembershipInline(admin.TabularInline):
@@ -96,12 +191,21 @@ class SubmissionAdmin(admin.ModelAdmin):
         "is_baseline",
         "status",
         "error_code",
+        "is_final",
+        "moderation",
         "attempts",
         "worker",
         "created_at",
         "finished_at",
     )
-    list_filter = ("status", "is_baseline", "format", "edition__challenge", "edition__year")
+    list_filter = (
+        "status",
+        "is_baseline",
+        "moderation",
+        "format",
+        "edition__challenge",
+        "edition__year",
+    )
     list_select_related = ("edition__challenge", "team")
     search_fields = ("method_name", "team__name", "submitted_by__username", "id")
     date_hierarchy = "created_at"
@@ -120,8 +224,17 @@ class SubmissionAdmin(admin.ModelAdmin):
         "format",
         "size_bytes",
         "original_name",
+        "moderated_by",
+        "moderated_at",
     )
     inlines = (ScoreInline,)
+
+    def save_model(self, request, obj, form, change):
+        """A moderation made here is recorded with who made it and when, as on the host page."""
+        if {"moderation", "moderation_reason"} & set(form.changed_data):
+            obj.moderated_by = request.user
+            obj.moderated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Score)

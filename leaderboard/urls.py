@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/tokens/new/", tokens.api_token_create, name="api_token_create"),
     path("me/tokens/revoke/", tokens.api_token_revoke, name="api_token_revoke"),
     path("api/", include(("leaderboard.api.urls", "api"))),
+    path("", include("leaderboard.urls_classroom")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

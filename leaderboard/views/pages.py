@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from leaderboard import selectors
 from leaderboard.selectors.insights import submission_insights
+from leaderboard.views import boards
 
 
 @require_GET
@@ -23,7 +24,8 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = selectors.challenge_get(slug=slug)
-    return render(request, "leaderboard/challenge_detail.html", {"challenge": challenge})
+    context = {"challenge": challenge, **boards.history_context(challenge=challenge)}
+    return render(request, "leaderboard/challenge_detail.html", context)
 
 
 @require_GET
@@ -38,8 +40,8 @@ def sample_image(request: HttpRequest, slug: str, sample_id: int) -> FileRespons
 @require_GET
 def edition_leaderboard(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-    board = selectors.edition_leaderboard(edition=found)
-    return render(request, "leaderboard/leaderboard.html", {"board": board, "edition": found})
+    context = boards.leaderboard_context(request=request, edition=found)
+    return render(request, "leaderboard/leaderboard.html", context)
 
 
 @login_required

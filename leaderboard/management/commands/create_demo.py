@@ -76,6 +76,10 @@ class Command(BaseCommand):
             max_upload_mb=200,
         )
         self.stdout.write(f"{'created' if created else 'found'} edition {edition}")
+        reported = services.reference_results_import_ilsvrc(challenge=challenge)
+        self.stdout.write(
+            f"reported ILSVRC results: {reported.created} added, {reported.updated} kept"
+        )
         user, created = get_user_model().objects.get_or_create(username=options["username"])
         if created:
             user.set_password(options["password"])

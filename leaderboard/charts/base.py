@@ -1,0 +1,79 @@
+"""What every chart shares: the look, the export buttons, and the JSON the page embeds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+INK, MUTED, GRID = "#1d2330", "#667085", "#eaecf0"
+BLUE, BLUE_LIGHT, ORANGE, GREEN, PURPLE = "#2f5bea", "#9db4f5", "#d9480f", "#127a3d", "#7a5af8"
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure for one ``<div>``: ``element_id`` names the div and its JSON script tag."""
+
+    element_id: str
+    title: str
+    figure: dict  # {"data": [...], "layout": {...}, "config": {...}}
+    empty: bool = False
+
+    @property
+    def script_id(self) -> str:
+        return f"{self.element_id}-figure"
+
+    @property
+    def traces(self) -> dict[str, dict]:
+        """Traces by name, for tests and for anyone reading the figure."""
+        return {trace.get("name", ""): trace for trace in self.figure["data"]}
+
+
+def layout(*, x_title: str, y_title: str, height: int = 420) -> dict:
+    """A plain white layout with the site's font; legend on top, out of the way of the data."""
+    axis = {"gridcolor": GRID, "zeroline": False, "linecolor": "#d0d5dd", "ticks": "outside"}
+    return {
+        "height": height,
+        "margin": {"l": 64, "r": 16, "t": 56, "b": 52},
+        "font": {"family": FONT, "size": 13, "color": INK},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {**axis, "title": {"text": x_title}},
+        "yaxis": {**axis, "title": {"text": y_title}},
+    }
+
+
+def config(*, filename: str) -> dict:
+    """Plotly's mode bar: PNG download at twice the size (SVG is added by charts.js)."""
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+
+
+def chart(
+    *, element_id: str, title: str, fig: go.Figure, filename: str, empty: bool = False
+) -> Chart:
+    """Freeze the figure as plain JSON types (what ``json_script`` will write into the page)."""
+    plain = json.loads(fig.to_json())
+    return Chart(
+        element_id=element_id,
+        title=title,
+        figure={
+            "data": plain["data"],
+            "layout": plain["layout"],
+            "config": config(filename=filename),
+        },
+        empty=empty,
+    )
+
+
+def percent(value: float | None) -> float | None:
+    """Errors are stored as fractions and drawn as percentages, rounded for the JSON."""
+    return None if value is None else round(100.0 * value, 4)

@@ -1,0 +1,153 @@
+"""An edition's charts: the high score over time, submissions per day, and accuracy against
+model size and against throughput with the Pareto front."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from leaderboard.models import Edition, Metric
+from leaderboard.selectors.charts import DayStat, EfficiencyPoint
+
+from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
+from .pareto import pareto_front
+
+
+def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
+    """The best public error so far (a step line) and each day's best (points)."""
+    label = Metric(edition.challenge.primary_metric).label
+    x = [d.day.isoformat() for d in days]
+    fig = go.Figure(
+        data=[
+            go.Scatter(
+                name="Best so far",
+                x=x,
+                y=[percent(d.best_so_far) for d in days],
+                mode="lines",
+                line={"shape": "hv", "color": BLUE, "width": 2.5},
+                hovertemplate="%{x}: best so far %{y:.2f}%<extra></extra>",
+            ),
+            go.Scatter(
+                name="Best of the day",
+                x=x,
+                y=[percent(d.best) for d in days],
+                mode="markers",
+                marker={"size": 7, "color": BLUE_LIGHT},
+                hovertemplate="%{x}: best of the day %{y:.2f}%<extra></extra>",
+            ),
+        ]
+    )
+    fig.update_layout(
+        **layout(
+            x_title=f"Day ({edition.time_zone})", y_title=f"Public {label.lower()} (%)", height=360
+        )
+    )
+    fig.update_yaxes(ticksuffix="%")
+    fig.update_xaxes(type="date")
+    return chart(
+        element_id="chart-progress",
+        title="Best public score over time",
+        fig=fig,
+        filename=f"{edition.challenge.slug}-{edition.slug}-progress",
+        empty=not any(d.best is not None for d in days),
+    )
+
+
+def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
+    """Submissions per day, the scored part of them darker."""
+    x = [d.day.isoformat() for d in days]
+    fig = go.Figure(
+        data=[
+            go.Bar(
+                name="Scored",
+                x=x,
+                y=[d.scored for d in days],
+                marker={"color": BLUE},
+                hovertemplate="%{x}: %{y} scored<extra></extra>",
+            ),
+            go.Bar(
+                name="Not scored (queued, failed, hidden)",
+                x=x,
+                y=[d.submissions - d.scored for d in days],
+                marker={"color": BLUE_LIGHT},
+                hovertemplate="%{x}: %{y} other<extra></extra>",
+            ),
+        ]
+    )
+    fig.update_layout(
+        **layout(x_title=f"Day ({edition.time_zone})", y_title="Submissions", height=320),
+        barmode="stack",
+    )
+    fig.update_xaxes(type="date")
+    return chart(
+        element_id="chart-activity",
+        title="Submissions per day",
+        fig=fig,
+        filename=f"{edition.challenge.slug}-{edition.slug}-submissions-per-day",
+        empty=not days,
+    )
+
+
+# x field, axis title, whether smaller is better, file name part.
+EFFICIENCY = {
+    "params": ("Parameters", True, "params"),
+    "throughput": ("Throughput on the scoring worker (images/s)", False, "throughput"),
+}
+
+
+def efficiency_chart(*, edition: Edition, points: list[EfficiencyPoint], x_field: str) -> Chart:
+    """Top-1 accuracy against parameters or throughput (log x); the Pareto front as a step line."""
+    x_title, lower_is_better, name = EFFICIENCY[x_field]
+    usable = [p for p in points if getattr(p, x_field) is not None]
+    traces = []
+    for is_baseline, trace_name, color, symbol in (
+        (False, "Submissions", BLUE, "circle"),
+        (True, "Baselines (trained by us)", GREEN, "diamond"),
+    ):
+        group = [p for p in usable if p.is_baseline == is_baseline]
+        traces.append(
+            go.Scatter(
+                name=trace_name,
+                x=[getattr(p, x_field) for p in group],
+                y=[percent(p.accuracy) for p in group],
+                mode="markers",
+                marker={
+                    "size": 8 if is_baseline else 7,
+                    "color": color,
+                    "symbol": symbol,
+                    "opacity": 0.85,
+                },
+                customdata=[[p.team or "baseline", p.method, p.submission_id] for p in group],
+                hovertemplate="%{customdata[0]} · %{customdata[1]}<br>%{x:,.4~s}: %{y:.2f}%"
+                "<extra></extra>",
+            )
+        )
+    front = pareto_front(
+        [(getattr(p, x_field), p.accuracy) for p in usable], lower_x_is_better=lower_is_better
+    )
+    traces.append(
+        go.Scatter(
+            name="Pareto front",
+            x=[getattr(usable[i], x_field) for i in front],
+            y=[percent(usable[i].accuracy) for i in front],
+            mode="lines",
+            line={
+                "shape": "hv" if lower_is_better else "vh",
+                "color": ORANGE,
+                "width": 2,
+                "dash": "dot",
+            },
+            customdata=[[usable[i].submission_id] for i in front],
+            hoverinfo="skip",
+        )
+    )
+    fig = go.Figure(data=traces)
+    fig.update_layout(**layout(x_title=x_title, y_title="Top-1 accuracy (%)", height=380))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(ticksuffix="%")
+    return chart(
+        element_id=f"chart-{name}",
+        title=f"Accuracy against {'model size' if x_field == 'params' else 'throughput'}",
+        fig=fig,
+        filename=f"{edition.challenge.slug}-{edition.slug}-accuracy-vs-{name}",
+        empty=not usable,
+    )

@@ -1,0 +1,164 @@
+"""The error-rate history of a challenge: years on x, error (%) on y.
+
+Every scored submission is a point, spread across its year's band by when it was submitted;
+the best entry of each year (edition winners and baselines alike) is a step line; our baselines
+are labelled markers at the year of their paper; results reported in papers are a separate,
+dashed series that the legend toggles. Buttons switch top-5/top-1 and linear/log.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from leaderboard.selectors.history import History, HistoryPoint
+
+from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
+
+METRICS = (("top5", "Top-5 error"), ("top1", "Top-1 error"))
+# Points of year Y fill [Y - BAND, Y + BAND] in submission order.
+BAND = 0.38
+
+
+def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
+    """The figure; its traces are named "Submissions", "Best per year", "Baselines", "Reported"."""
+    ys: dict[str, list[list]] = {metric: [] for metric, _ in METRICS}
+    traces = []
+
+    xs = [round(p.year - BAND + 2 * BAND * p.fraction, 4) for p in points]
+    for metric, _ in METRICS:
+        ys[metric].append([percent(getattr(p, metric)) for p in points])
+    traces.append(
+        go.Scatter(
+            name="Submissions",
+            x=xs,
+            mode="markers",
+            marker={"size": 6, "color": BLUE_LIGHT, "opacity": 0.7, "line": {"width": 0}},
+            customdata=[
+                [p.team or "", p.method, p.created_at.strftime("%Y-%m-%d %H:%M"), p.submission_id]
+                for p in points
+            ],
+            hovertemplate="%{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}"
+            "<br>%{y:.2f}%<extra>submission</extra>",
+        )
+    )
+
+    steps = {metric: _best_per_year(history, metric) for metric, _ in METRICS}
+    step_years = sorted(set(steps["top5"]) | set(steps["top1"]))
+    step_x = [year - 0.5 for year in step_years] + ([step_years[-1] + 0.5] if step_years else [])
+    for metric, _ in METRICS:
+        values = [percent(steps[metric].get(year)) for year in step_years]
+        ys[metric].append(values + values[-1:])
+    traces.append(
+        go.Scatter(
+            name="Best per year",
+            x=step_x,
+            mode="lines",
+            line={"shape": "hv", "color": BLUE, "width": 2.5},
+            connectgaps=True,
+            hovertemplate="best of the year: %{y:.2f}%<extra></extra>",
+        )
+    )
+
+    baselines = [entry for row in history.years for entry in row.baselines]
+    for metric, _ in METRICS:
+        ys[metric].append([percent(getattr(b, metric)) for b in baselines])
+    traces.append(
+        go.Scatter(
+            name="Baselines (trained by us)",
+            x=[b.year for b in baselines],
+            mode="markers+text",
+            text=[b.method for b in baselines],
+            textposition="top center",
+            textfont={"size": 12, "color": GREEN},
+            marker={
+                "symbol": "diamond",
+                "size": 11,
+                "color": GREEN,
+                "line": {"width": 1, "color": "#fff"},
+            },
+            customdata=[[b.method, b.submission_id] for b in baselines],
+            hovertemplate="%{customdata[0]} (%{x})<br>%{y:.2f}%<extra>baseline</extra>",
+        )
+    )
+
+    reported = [r for row in history.years for r in row.reported]
+    for metric, _ in METRICS:
+        ys[metric].append([percent(getattr(r, f"{metric}_error")) for r in reported])
+    traces.append(
+        go.Scatter(
+            name="Reported (published, not scored here)",
+            x=[r.year for r in reported],
+            mode="lines+markers",
+            line={"dash": "dash", "color": ORANGE, "width": 1.5},
+            marker={"symbol": "circle-open", "size": 9, "color": ORANGE, "line": {"width": 2}},
+            customdata=[[r.team, r.method, r.source] for r in reported],
+            hovertemplate="%{customdata[0]} · %{customdata[1]} (%{x})<br>%{y:.2f}% reported"
+            "<br><i>%{customdata[2]}</i><extra>reported</extra>",
+        )
+    )
+
+    primary = history.metric
+    labels = dict(METRICS)
+    fig = go.Figure(data=traces)
+    for trace, values in zip(fig.data, ys[primary], strict=True):
+        trace.y = values
+    fig.update_layout(
+        **layout(x_title="Year", y_title=f"{labels[primary]} (%)", height=460),
+        updatemenus=[
+            _buttons(
+                [
+                    (labels[m], "update", [{"y": ys[m]}, {"yaxis.title.text": f"{labels[m]} (%)"}])
+                    for m in (primary, *(m for m, _ in METRICS if m != primary))
+                ],
+                x=0.0,
+            ),
+            _buttons(
+                [
+                    ("Linear", "relayout", [{"yaxis.type": "linear"}]),
+                    ("Log", "relayout", [{"yaxis.type": "log"}]),
+                ],
+                x=0.3,
+            ),
+        ],
+    )
+    fig.update_layout(margin={"t": 96}, legend={"y": 1.0, "yanchor": "bottom"})
+    fig.update_xaxes(tickformat="d")
+    fig.update_yaxes(rangemode="tozero", ticksuffix="%")
+    return chart(
+        element_id="chart-history",
+        title="Error rate by year",
+        fig=fig,
+        filename=f"{history.challenge.slug}-error-history",
+        empty=not (points or baselines or reported),
+    )
+
+
+def _best_per_year(history: History, metric: str) -> dict[int, float]:
+    """The lowest error we computed in each year: edition winners' rows and baselines."""
+    best: dict[int, float] = {}
+    for row in history.years:
+        values = [getattr(e, f"best_{metric}") for e in row.editions]
+        values += [getattr(b, metric) for b in row.baselines]
+        values = [v for v in values if v is not None]
+        if values:
+            best[row.year] = min(values)
+    return best
+
+
+def _buttons(items: list[tuple[str, str, list]], *, x: float) -> dict:
+    return {
+        "type": "buttons",
+        "direction": "right",
+        "showactive": True,
+        "x": x,
+        "xanchor": "left",
+        "y": 1.22,
+        "yanchor": "top",
+        "pad": {"r": 4, "t": 0},
+        "bgcolor": "#f9fafb",
+        "bordercolor": "#d0d5dd",
+        "font": {"size": 12},
+        "buttons": [
+            {"label": label, "method": method, "args": args} for label, method, args in items
+        ],
+    }
