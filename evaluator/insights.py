@@ -46,8 +46,11 @@ INSIGHTS_VERSION = 1
 MAX_SAMPLES = 8  # AlexNet's Figure 4 shows eight
 OCCLUSION_SAMPLES = 3
 TOP_K = 5
-FILTER_TILE_PX = 28  # a filter is drawn about this wide on the page
+FILTER_GRID_PX = 360  # the filter grid is scaled up by a whole factor to about this width
 FILTER_MAX_WIDTH_PX = 640
+# Each heat map is scaled to its own largest loss, as in Zeiler & Fergus's figure, so a confident
+# model's map still shows where it looks; below this loss nothing is stretched into colour.
+HEAT_FLOOR = 0.02
 _NPY_SLACK = 64 * 1024
 _MAX_FILTER_BYTES = 64 * 2**20
 
@@ -402,6 +405,8 @@ def _occlusion_panel(
             errors["occlusion"] = "the model's scores for an occluded image are not finite"
             continue
         drop = probability_drop(base=base, occluded=occluded)
+        peak = float(drop.max())
+        heat = heat_rgba(drop / max(peak, HEAT_FLOOR), height=grid.height, width=grid.width)
         panel.append(
             {
                 "sample": i,
@@ -412,7 +417,8 @@ def _occlusion_panel(
                 "base_prob": base,
                 "min_prob": float(occluded.min()),
                 "drop": np.round(drop, 4).tolist(),
-                "heat_png": encode(heat_rgba(drop, height=grid.height, width=grid.width)),
+                "peak_drop": peak,
+                "heat_png": encode(heat),
             }
         )
     return panel
@@ -422,8 +428,7 @@ def _filters_panel(conv: FirstConv) -> dict:
     tiles = filter_grid(conv.weight)
     height, width = tiles.image.shape[:2]
     out_channels, in_channels, kh, kw = conv.weight.shape
-    scale = max(1, round(FILTER_TILE_PX / max(kh, kw)))
-    scale = max(1, min(scale, FILTER_MAX_WIDTH_PX // width))
+    scale = max(1, min(round(FILTER_GRID_PX / width), FILTER_MAX_WIDTH_PX // width))
     return {
         "name": conv.name,
         "shape": [out_channels, in_channels, kh, kw],

@@ -68,7 +68,7 @@ def heat_rgba(values: np.ndarray, *, height: int, width: int) -> np.ndarray:
     smooth = np.clip(np.asarray(grid.resize(size, Image.Resampling.BILINEAR)), 0.0, 1.0)
     rgba = np.empty((*smooth.shape, 4), dtype=np.uint8)
     rgba[..., :3] = np.rint(colour_map(smooth)).astype(np.uint8)
-    rgba[..., 3] = np.rint(255 * HEAT_MAX_ALPHA * np.sqrt(smooth)).astype(np.uint8)
+    rgba[..., 3] = np.rint(255 * HEAT_MAX_ALPHA * smooth).astype(np.uint8)
     return rgba
 
 
