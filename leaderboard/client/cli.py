@@ -37,9 +37,10 @@ def _add_common(parser: argparse.ArgumentParser, *, below: bool) -> None:
     parser.add_argument(
         "--server", metavar="URL", help="the site, e.g. https://arena.example.org", **default
     )
-    flags = (("--json", "print the API's JSON on stdout"), ("--quiet", "no progress bar"))
-    for flag, help_text in flags:
-        parser.add_argument(flag, action="store_true", help=help_text, **default)
+    parser.add_argument(
+        "--json", action="store_true", help="print the API's JSON on stdout", **default
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar", **default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,9 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("LEADERBOARD_DEBUG"):
             traceback.print_exc()
         kind = type(exc).__name__
+        detail = str(exc).strip()
         print(
-            f"error: unexpected {kind} in leaderboard-cli: {exc or kind} [client_error] "
-            "(set LEADERBOARD_DEBUG=1 for the traceback)",
+            f"error: unexpected {kind} in leaderboard-cli{': ' + detail if detail else ''} "
+            "(set LEADERBOARD_DEBUG=1 for the traceback) [client_error]",
             file=console.err,
             flush=True,
         )

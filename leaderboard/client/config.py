@@ -38,16 +38,16 @@ def config_path() -> Path:
 
 def normalise_server(url: str) -> str:
     """``host:8000`` -> ``http://host:8000``; no trailing slash; http and https only."""
-    url = url.strip().rstrip("/")
+    url = url.strip()
     if "://" not in url:
         url = f"http://{url}"
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CliError(
             f"{url!r} is not a server URL; give one like https://arena.example.org",
             code="bad_server_url",
         )
-    return url
+    return url.rstrip("/")
 
 
 def load() -> dict:
