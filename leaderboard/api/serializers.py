@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leaderboard.models import Challenge, Edition, Submission
+from leaderboard.models import Challenge, Edition, ReferenceResult, Submission
 
 from . import results
 
@@ -243,31 +243,58 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
 
 class HistoryEntrySerializer(serializers.Serializer):
-    team = serializers.CharField(allow_null=True)
-    method_name = serializers.CharField()
-    method_year = serializers.IntegerField(allow_null=True)
-    arch = serializers.CharField()
-    top1_error = serializers.FloatField(allow_null=True)
-    top5_error = serializers.FloatField(allow_null=True)
-    submitted_at = serializers.DateTimeField()
+    """A ranked entry of ``selectors.challenge_history``: who, what, its errors in its phase."""
+
+    submission_id = serializers.CharField()
+    team = serializers.CharField(allow_null=True, help_text="null for a baseline.")
+    method_name = serializers.CharField(source="method")
+    year = serializers.IntegerField(help_text="The edition's year; a baseline's paper year.")
+    top1_error = serializers.FloatField(source="top1", allow_null=True)
+    top5_error = serializers.FloatField(source="top5", allow_null=True)
 
 
 class HistoryEditionSerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    edition = serializers.CharField()
-    phase = serializers.ChoiceField(choices=["public", "private"])
-    teams = serializers.IntegerField(help_text="Teams with a scored entry.")
-    entries = serializers.IntegerField(help_text="Scored submissions of teams.")
+    edition = serializers.CharField(source="edition.slug")
+    name = serializers.CharField(source="edition")
+    phase = serializers.SerializerMethodField(
+        help_text="private once the edition has closed (ranked on the finals), else public."
+    )
+    teams = serializers.IntegerField(source="n_teams")
+    entries = serializers.IntegerField(source="n_submissions")
     winner = HistoryEntrySerializer(allow_null=True)
     runner_up = HistoryEntrySerializer(allow_null=True)
-    best_baseline = HistoryEntrySerializer(allow_null=True)
+    best_top1_error = serializers.FloatField(source="best_top1", allow_null=True)
+    best_top5_error = serializers.FloatField(source="best_top5", allow_null=True)
+
+    def get_phase(self, summary: Any) -> str:
+        return "private" if summary.final else "public"
+
+
+class ReportedResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReferenceResult
+        fields = ["team", "method", "top1_error", "top5_error", "note", "source"]
+
+
+class HistoryYearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    editions = HistoryEditionSerializer(many=True)
+    best_baseline = HistoryEntrySerializer(
+        source="baseline",
+        allow_null=True,
+        help_text="The best baseline whose paper is of this year.",
+    )
+    baselines = HistoryEntrySerializer(many=True)
+    reported = ReportedResultSerializer(many=True, help_text="Published results, not our scores.")
 
 
 class HistorySerializer(serializers.Serializer):
+    """``selectors.challenge_history``, as the challenge page's year-by-year table shows it."""
+
     challenge = serializers.CharField(source="challenge.slug")
     title = serializers.CharField(source="challenge.title")
     metric = serializers.ChoiceField(choices=["top5", "top1"])
-    editions = HistoryEditionSerializer(many=True)
+    years = HistoryYearSerializer(many=True)
 
 
 class MeSerializer(serializers.Serializer):

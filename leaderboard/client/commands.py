@@ -176,47 +176,48 @@ def leaderboard(args: argparse.Namespace, *, target: Target, console: Console) -
 
 
 def history(args: argparse.Namespace, *, target: Target, console: Console) -> int:
-    """Year by year: the winner, the runner-up and the best baseline of each edition."""
+    """Year by year: each edition's winner and runner-up, the best baseline of the year's
+    papers and the best result reported elsewhere, as on the challenge page."""
     api = Api(server=target.server, token=target.token)
     found = api.get_json(f"/api/challenges/{quote(args.challenge)}/history/")
     metric = found["metric"]
 
     def entry(value: dict | None) -> tuple[str, str]:
-        if value is None:
+        if not value:
             return "-", "-"
         who = f"{value['team']}: " if value.get("team") else ""
-        return who + method(value), error(value[f"{metric}_error"])
-
-    lines = [
-        (
-            e["year"],
-            e["edition"],
-            e["teams"],
-            e["entries"],
-            *entry(e["winner"]),
-            *entry(e["runner_up"]),
-            *entry(e["best_baseline"]),
+        return who + (value.get("method_name") or value.get("method") or ""), error(
+            value.get(f"{metric}_error")
         )
-        for e in found["editions"]
-    ]
+
+    lines = []
+    for year in found["years"]:
+        extra = (*entry(year["best_baseline"]), *entry((year["reported"] or [None])[0]))
+        for summary in year["editions"] or [None]:
+            if summary is None:
+                lines.append((year["year"], "-", "-", "-", "-", "-", "-", "-", *extra))
+            else:
+                lines.append(
+                    (
+                        year["year"],
+                        summary["edition"],
+                        summary["teams"],
+                        summary["entries"],
+                        *entry(summary["winner"]),
+                        *entry(summary["runner_up"]),
+                        *extra,
+                    )
+                )
+            extra = ("", "", "", "")  # a year's baseline and reported result: on its first line
     m = f"{_metric(metric)} err"
-    headers = [
-        "year",
-        "edition",
-        "teams",
-        "entries",
-        "winner",
-        m,
-        "runner-up",
-        m,
-        "best baseline",
-        m,
-    ]
+    headers = ["year", "edition", "teams", "entries", "winner", m, "runner-up", m]
+    headers += ["best baseline (paper year)", m, "reported", m]
     title = (
         f"{found['title']}: {_metric(metric)} error per year (private part of the test set once "
         "an edition has closed, public part while it runs)"
     )
-    console.show(f"{title}\n\n{table(headers, lines, right={2, 3, 5, 7, 9})}", found)
+    text = table(headers, lines, right={2, 3, 5, 7, 9, 11})
+    console.show(f"{title}\n\n{text}", found)
     return 0
 
 

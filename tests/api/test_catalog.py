@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from leaderboard import selectors
-from leaderboard.api.history import challenge_history
+from leaderboard.models import ReferenceResult, Submission
 from tests.leaderboard.factories import (
     make_challenge,
     make_edition,
@@ -96,55 +96,64 @@ def history_fixture():
     make_scored(edition=old, team=t[1], top1=0.3, top5=0.10, private=(0.3, 0.08), method="b")
     make_scored(edition=old, team=t[1], top1=0.3, top5=0.30, private=(0.3, 0.30), method="b2")
     make_scored(edition=old, team=t[2], top1=0.3, top5=0.12, private=(0.3, 0.15), method="c")
-    make_scored(edition=old, team=None, top1=0.5, top5=0.25, baseline=True, method="AlexNet")
     n = [make_team(edition=new, name=f"new{i}", users=[users[i]]) for i in range(2)]
     now = timezone.now()
     make_scored(edition=new, team=n[0], top1=0.2, top5=0.04, created_at=now, method="x")
     # Same error, submitted earlier: the tie goes to new1.
     early = now - dt.timedelta(hours=1)
     make_scored(edition=new, team=n[1], top1=0.2, top5=0.04, created_at=early, method="y")
-    make_scored(edition=new, team=None, top1=0.4, top5=0.2, baseline=True, method="VGG")
-    make_scored(edition=new, team=None, top1=0.3, top5=0.1, baseline=True, method="ResNet")
+    for method, year, top5 in (("AlexNet", 2012, 0.25), ("VGG", 2014, 0.2), ("ResNet", 2015, 0.1)):
+        baseline = make_scored(
+            edition=new, team=None, top1=0.4, top5=top5, baseline=True, method=method
+        )
+        Submission.objects.filter(pk=baseline.pk).update(method_year=year)
+    ReferenceResult.objects.create(
+        challenge=challenge, year=2012, team="SuperVision", top5_error=0.164, source="ILSVRC 2012"
+    )
     return challenge, old, new
 
 
-def test_history_agrees_with_the_leaderboard_selector(api, django_assert_num_queries):
+def test_history_is_the_challenge_pages_history(api):
+    challenge, _, _ = history_fixture()
+
+    body = api.get("/api/challenges/hist/history/").json()
+
+    assert (body["challenge"], body["metric"]) == ("hist", "top5")
+    expected = selectors.challenge_history(challenge=challenge)
+    assert [y["year"] for y in body["years"]] == [y.year for y in expected.years]
+    assert [y["year"] for y in body["years"]] == [2012, 2014, 2015, 2024, 2025, 2026]
+    by_year = {y["year"]: y for y in body["years"]}
+    alexnet = by_year[2012]["best_baseline"]
+    assert (alexnet["method_name"], alexnet["team"], alexnet["top5_error"]) == (
+        "AlexNet",
+        None,
+        0.25,
+    )
+    assert by_year[2012]["reported"][0]["team"] == "SuperVision"
+    (y2024,) = by_year[2024]["editions"]
+    assert (y2024["edition"], y2024["phase"], y2024["teams"], y2024["entries"]) == (
+        "2024",
+        "private",
+        3,
+        4,
+    )
+    assert (y2024["winner"]["team"], y2024["winner"]["top5_error"]) == ("old1", 0.08)
+    assert y2024["runner_up"]["team"] == "old2"
+    (y2025,) = by_year[2025]["editions"]
+    assert y2025["phase"] == "public" and y2025["winner"]["team"] == "new1"  # earlier of a tie
+    (y2026,) = by_year[2026]["editions"]
+    assert y2026["winner"] is None and y2026["teams"] == 0
+
+
+def test_history_winners_agree_with_the_leaderboards(api):
     _, old, new = history_fixture()
-
-    with django_assert_num_queries(2):  # the challenge, then one query for every edition
-        body = api.get("/api/challenges/hist/history/").json()
-
-    assert body["metric"] == "top5"
-    assert [(e["year"], e["phase"]) for e in body["editions"]] == [
-        (2024, "private"),
-        (2025, "public"),
-        (2026, "public"),
-    ]
-    for entry, edition in zip(body["editions"][:2], (old, new), strict=True):
-        board = selectors.edition_leaderboard(edition=edition)
-        teams = [r for r in board.rows if not r.is_baseline]
-        baselines = [r for r in board.rows if r.is_baseline]
-        assert entry["teams"] == len(teams)
-        assert entry["winner"]["team"] == teams[0].team_name
-        assert entry["winner"]["top5_error"] == teams[0].metric_value
-        assert entry["winner"]["top1_error"] == teams[0].other_value
-        assert entry["runner_up"]["team"] == teams[1].team_name
-        assert entry["best_baseline"]["method_name"] == baselines[0].method_name
-        assert entry["best_baseline"]["team"] is None
-    old_entry, new_entry, empty = body["editions"]
-    assert (old_entry["winner"]["team"], old_entry["winner"]["method_name"]) == ("old1", "b")
-    assert (old_entry["teams"], old_entry["entries"]) == (3, 4)
-    assert new_entry["winner"]["team"] == "new1"  # the earlier of two equal entries
-    assert new_entry["best_baseline"]["method_name"] == "ResNet"
-    assert empty["teams"] == empty["entries"] == 0
-    assert empty["winner"] is empty["runner_up"] is empty["best_baseline"] is None
-
-
-def test_history_ranks_by_top1_when_that_is_the_metric(db):
-    challenge = make_challenge(slug="t1", title="Top-1", primary_metric="top1")
-    edition = make_edition(challenge=challenge)
-    a, b = (make_team(edition=edition, name=n, users=[make_user(n)]) for n in ("a", "b"))
-    make_scored(edition=edition, team=a, top1=0.30, top5=0.01)
-    make_scored(edition=edition, team=b, top1=0.20, top5=0.10)
-    (row,) = challenge_history(slug="t1").editions
-    assert row["winner"]["team"] == "b" and row["winner"]["top1_error"] == 0.20
+    body = api.get("/api/challenges/hist/history/").json()
+    by_year = {y["year"]: y for y in body["years"]}
+    for edition in (old, new):
+        teams = [
+            r for r in selectors.edition_leaderboard(edition=edition).rows if not r.is_baseline
+        ]
+        (summary,) = by_year[edition.year]["editions"]
+        assert summary["winner"]["team"] == teams[0].team_name
+        assert summary["winner"]["top5_error"] == teams[0].metric_value
+        assert summary["runner_up"]["team"] == teams[1].team_name

@@ -261,17 +261,24 @@ def test_history_table(cli, server, challenge):
     make_scored(
         edition=old, team=team, top1=0.3, top5=0.1, private=(0.3, 0.0625), method="AlexNet-ish"
     )
-    make_scored(edition=old, team=None, top1=0.5, top5=0.2, baseline=True, method="LeNet")
+    lenet = make_scored(edition=old, team=None, top1=0.5, top5=0.2, baseline=True, method="LeNet")
+    Submission.objects.filter(pk=lenet.pk).update(method_year=1998)
     make_edition(challenge=challenge, year=2025)
 
     run = cli("history", "fmnist", "--server", server)
+
     assert run.code == 0, run.err
-    row_2024 = next(line for line in run.out.splitlines() if line.startswith("2024"))
-    assert "winners: AlexNet-ish" in row_2024 and "0.0625" in row_2024 and "LeNet" in row_2024
-    assert any(line.startswith("2025") for line in run.out.splitlines())
-    assert_failed(
-        cli("history", "nope", "--server", server), "not_found", "/api/challenges/nope/history/"
-    )
+    lines = run.out.splitlines()
+    assert next(line for line in lines if line.startswith("1998")).split()[-4:] == [
+        "LeNet",
+        "0.2000",
+        "-",
+        "-",
+    ]
+    row_2024 = next(line for line in lines if line.startswith("2024"))
+    assert "winners: AlexNet-ish" in row_2024 and "0.0625" in row_2024
+    assert any(line.startswith("2025") for line in lines)
+    assert_failed(cli("history", "nope", "--server", server), "not_found", "/api/challenges/nope/")
 
 
 def test_challenges_and_my_submissions(cli, logged_in, user, edition):

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leaderboard import selectors
-from leaderboard.api import history
 from leaderboard.api.serializers import ChallengeSerializer, EditionSerializer, HistorySerializer
 from leaderboard.models import Challenge
 
@@ -47,6 +46,8 @@ class EditionDetail(APIView):
 class ChallengeHistory(APIView):
     @extend_schema(responses={200: HistorySerializer, **errors(404)})
     def get(self, request: Request, slug: str) -> Response:
-        """Per edition, oldest first: winner, runner-up, best baseline, teams and entries."""
-        found = history.challenge_history(slug=slug)
+        """Year by year, as on the challenge page: each edition's winner and runner-up, the
+        best baseline of the year's papers, and the results reported elsewhere."""
+        challenge = selectors.challenge_get(slug=slug)
+        found = selectors.challenge_history(challenge=challenge)
         return Response(HistorySerializer(found).data)
