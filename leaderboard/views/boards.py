@@ -3,7 +3,7 @@ the year-by-year history, the charts, the viewer's team and limits. Read-only.""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from leaderboard import charts, selectors
@@ -27,7 +27,11 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
     now = timezone.now()
     closed = edition.is_closed(now=now)
     phase = "public" if closed and request.GET.get("board") == "public" else None
-    board = selectors.edition_leaderboard(edition=edition, now=now, phase=phase)
+    board = selectors.edition_leaderboard(
+        edition=edition, now=now, phase=phase, page=_page_number(request)
+    )
+    if board.page > 1 and not board.rows:
+        raise Http404("No such page of the leaderboard.")
     user = request.user
     team = selectors.team_of_user(edition=edition, user=user)
     days = selectors.edition_daily(edition=edition)
@@ -49,3 +53,11 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
             charts.efficiency_chart(edition=edition, points=efficiency, x_field="throughput"),
         ],
     }
+
+
+def _page_number(request: HttpRequest) -> int:
+    """``?page=N`` (from 1); anything else is the first page."""
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1

@@ -1,0 +1,58 @@
+"""Leaderboard page latency over one edition seeded with many scored submissions."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from leaderboard.bench.leaderboard_page import challenge_remove, seed_edition, time_page
+from leaderboard.bench.stats import format_summary
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed an edition with --submissions scored entries across --teams teams, then time its "
+        "leaderboard page (Django test client) and print p50/p95/max and the query count. "
+        "Writes to the configured database: point DATABASE_URL at a scratch one."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--submissions", type=int, default=100_000)
+        parser.add_argument("--teams", type=int, default=700)
+        parser.add_argument("--baselines", type=int, default=8)
+        parser.add_argument("--requests", type=int, default=100)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--slug", default="bench-leaderboard")
+        parser.add_argument("--keep", action="store_true", help="leave the seeded rows in place")
+
+    def handle(self, *args, **options) -> None:
+        out = self.stdout.write
+        database = connection.settings_dict["NAME"]
+        out(f"database: {connection.vendor} {database}, DEBUG={settings.DEBUG}")
+        started = time.perf_counter()
+        edition = seed_edition(
+            slug=options["slug"],
+            submissions=options["submissions"],
+            teams=options["teams"],
+            baselines=options["baselines"],
+            seed=options["seed"],
+        )
+        out(
+            f"seeded {options['submissions']:,} scored submissions, {options['teams']} teams "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        try:
+            timing = time_page(edition=edition, requests=options["requests"])
+            out(f"page {timing.url}: {timing.rows_shown} rows, {len(timing.queries)} queries")
+            out(f"  page (request to response): {format_summary(timing.page)}")
+            out(f"  ranking query (selector):   {format_summary(timing.selector)}")
+            out("  the queries of one request:")
+            for seconds, sql in timing.queries:
+                out(f"    {seconds * 1000:7.1f} ms  {sql}")
+        finally:
+            if not options["keep"]:
+                challenge_remove(slug=options["slug"])
+                out("seeded rows removed")
