@@ -149,9 +149,10 @@ def test_without_sample_images_nothing_is_computed(compiled_challenge, user, cli
     submission = submit(make_edition(challenge=compiled_challenge), user, onnx_upload())
     assert "insights" not in submission.score.record
     client.force_login(user)
-    assert "Not computed for this submission" in client.get(
-        submission.get_absolute_url()
-    ).content.decode()
+    assert (
+        "Not computed for this submission"
+        in client.get(submission.get_absolute_url()).content.decode()
+    )
 
 
 def test_insights_can_be_turned_off(with_samples, user, settings, gpu_queue):
