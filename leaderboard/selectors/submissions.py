@@ -16,10 +16,15 @@ from .quota import SubmissionUsage, quota_usage
 
 
 def submission_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Submission]:
-    """The submissions of every team the user belongs to, newest first, scores joined."""
+    """The submissions of every team the user belongs to, newest first, scores joined.
+
+    The scores' full records (tens of KB each with the insights' images) are left unloaded:
+    lists show the error columns only.
+    """
     return (
         Submission.objects.filter(team__members=user)
         .select_related("edition__challenge", "team", "score", "submitted_by")
+        .defer("score__record")
         .order_by("-created_at")
     )
 

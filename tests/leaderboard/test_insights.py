@@ -18,6 +18,7 @@ from torch import nn
 from leaderboard import services
 from leaderboard.models import Submission
 from leaderboard.selectors.insights import insight_samples
+from leaderboard.selectors.submissions import submission_list_for_user
 from leaderboard.tasks import score_submission
 
 from .factories import make_edition, make_team, make_user, onnx_upload
@@ -176,3 +177,10 @@ def test_sample_batch_skips_images_of_another_size(with_samples, user):
     assert batch.images.shape == (4, 1, 8, 8) and batch.images.dtype == np.uint8
     assert batch.labels == [0, 1, 2, 3]
     assert insight_samples(submission_id=submission.pk, limit=2).labels == [0, 1]
+
+
+def test_submission_lists_leave_the_large_records_unloaded(with_samples, user, gpu_queue):
+    submit(with_samples, user, SimpleUploadedFile("conv.onnx", conv_onnx_bytes()))
+    (listed,) = list(submission_list_for_user(user=user))
+    assert "record" in listed.score.get_deferred_fields()
+    assert listed.score.public_top1_error is not None
