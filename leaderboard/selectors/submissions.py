@@ -40,6 +40,7 @@ def submission_statuses(*, user: AbstractBaseUser, ids: list[str]) -> list[dict[
     rows = (
         Submission.objects.filter(team__members=user, pk__in=valid)
         .select_related("score", "edition")
+        .defer("score__record")
         .order_by("-created_at")
     )
     now = timezone.now()
