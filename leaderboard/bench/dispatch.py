@@ -144,6 +144,12 @@ def _delete_queue(queue: str) -> None:
 
     with app.connection_for_write() as connection:
         connection.default_channel.queue_delete(queue)
+    if settings.CELERY_BROKER_URL.startswith("redis"):  # kombu's binding records stay behind
+        import redis
+
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        for key in client.scan_iter(match=f"_kombu.binding*{queue}"):
+            client.delete(key)
     control = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("control_folder")
     if control:  # the filesystem transport keeps the queue's binding as a file
         Path(control, f"{queue}.exchange").unlink(missing_ok=True)
