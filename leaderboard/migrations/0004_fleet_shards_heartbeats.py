@@ -6,59 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leaderboard', '0003_classroom_history'),
+        ("leaderboard", "0003_classroom_history"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkerHeartbeat',
+            name="WorkerHeartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('host', models.CharField(max_length=200)),
-                ('pid', models.PositiveIntegerField(default=0)),
-                ('queues', models.CharField(blank=True, max_length=500)),
-                ('device', models.CharField(blank=True, max_length=200)),
-                ('memory_total_mb', models.PositiveIntegerField(blank=True, null=True)),
-                ('memory_used_mb', models.PositiveIntegerField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('task', models.CharField(blank=True, max_length=100)),
-                ('submission_id', models.UUIDField(blank=True, null=True)),
-                ('shard_index', models.IntegerField(blank=True, null=True)),
-                ('busy_since', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("host", models.CharField(max_length=200)),
+                ("pid", models.PositiveIntegerField(default=0)),
+                ("queues", models.CharField(blank=True, max_length=500)),
+                ("device", models.CharField(blank=True, max_length=200)),
+                ("memory_total_mb", models.PositiveIntegerField(blank=True, null=True)),
+                ("memory_used_mb", models.PositiveIntegerField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "last_seen",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("task", models.CharField(blank=True, max_length=100)),
+                ("submission_id", models.UUIDField(blank=True, null=True)),
+                ("shard_index", models.IntegerField(blank=True, null=True)),
+                ("busy_since", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ScoringShard',
+            name="ScoringShard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveIntegerField()),
-                ('index', models.PositiveIntegerField()),
-                ('start', models.PositiveIntegerField()),
-                ('stop', models.PositiveIntegerField()),
-                ('queue', models.CharField(max_length=100)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('claims', models.PositiveIntegerField(default=0)),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('info', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline', models.DateTimeField(blank=True, null=True)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shards', to='leaderboard.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempt", models.PositiveIntegerField()),
+                ("index", models.PositiveIntegerField()),
+                ("start", models.PositiveIntegerField()),
+                ("stop", models.PositiveIntegerField()),
+                ("queue", models.CharField(max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("claims", models.PositiveIntegerField(default=0)),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("info", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("deadline", models.DateTimeField(blank=True, null=True)),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shards",
+                        to="leaderboard.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submission', 'attempt', 'index'],
-                'indexes': [models.Index(fields=['status', 'deadline'], name='shard_status_deadline'), models.Index(fields=['started_at'], name='shard_started')],
-                'constraints': [models.UniqueConstraint(fields=('submission', 'attempt', 'index'), name='shard_once_per_attempt')],
+                "ordering": ["submission", "attempt", "index"],
+                "indexes": [
+                    models.Index(fields=["status", "deadline"], name="shard_status_deadline"),
+                    models.Index(fields=["started_at"], name="shard_started"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("submission", "attempt", "index"), name="shard_once_per_attempt"
+                    )
+                ],
             },
         ),
     ]
