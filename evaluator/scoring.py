@@ -91,15 +91,42 @@ def score(
         num_classes=dataset.num_classes,
         seed=bootstrap_seed,
     )
-    info = child.info
+    return {
+        **report,
+        **run_record(
+            model_path=model_path,
+            fmt=fmt,
+            arch=arch,
+            dataset_fingerprint=dataset.fingerprint,
+            device=device,
+            precision=precision,
+            info=child.info,
+            wall_seconds=child.wall_seconds,
+            sandbox=child.sandbox,
+        ),
+    }
+
+
+def run_record(
+    *,
+    model_path: Path,
+    fmt: ModelFormat,
+    arch: str | None,
+    dataset_fingerprint: str,
+    device: str,
+    precision: str,
+    info: dict,
+    wall_seconds: float,
+    sandbox: str,
+) -> dict:
+    """The reproducibility record stored beside the metrics (shared with the shard merge)."""
     params = safetensors_param_count(model_path) if fmt is ModelFormat.SAFETENSORS else None
     if params is None and isinstance(info.get("params"), int):
         params = info["params"]
     return {
-        **report,
         "record_version": RECORD_VERSION,
         "model_sha256": file_sha256(model_path),
-        "dataset_fingerprint": dataset.fingerprint,
+        "dataset_fingerprint": dataset_fingerprint,
         "format": fmt.value,
         "arch": arch,
         "device": str(info.get("device_name") or device),
@@ -109,7 +136,7 @@ def score(
         "params": params,
         "throughput_img_s": info.get("images_per_second"),
         "inference_seconds": info.get("seconds"),
-        "wall_seconds": child.wall_seconds,
-        "sandbox": child.sandbox,
+        "wall_seconds": wall_seconds,
+        "sandbox": sandbox,
         "versions": library_versions(),
     }

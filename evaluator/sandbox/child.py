@@ -1,8 +1,9 @@
 """Entry point run inside the sandbox: load the model, score the images, write the logits.
 
     python -m evaluator.sandbox.child --model M --format F [--arch A] --images IMGDIR \\
-        --out OUTDIR --device D --batch-size B --precision P
+        --out OUTDIR --device D --batch-size B --precision P [--start S --stop E]
 
+With ``--start``/``--stop`` it scores the images [S, E) only (one shard of a large set).
 It sees the images (never the labels) and reports through OUTDIR: logits.npy and info.json on
 success, error.json {"code", "message"} on failure, with an exit status that says which kind of
 failure (see ``protocol``). The parent trusts none of it blindly.
@@ -22,7 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluator.errors import EvaluatorError, ModelCheckError, ModelLoadError, ModelMemoryError
+from evaluator.errors import (
+    DatasetError,
+    EvaluatorError,
+    ModelCheckError,
+    ModelLoadError,
+    ModelMemoryError,
+)
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
@@ -53,6 +60,7 @@ def score(args: argparse.Namespace) -> dict:
 
     torch.set_num_threads(available_cores())
     images, meta = _open_images(Path(args.images))
+    images = image_slice(images, start=args.start, stop=args.stop)
     spec = InputSpec.from_dict(meta["spec"])
     num_classes = int(meta["num_classes"])
     model = load(args, spec=spec, num_classes=num_classes)
@@ -132,6 +140,29 @@ def _open_images(images_dir: Path) -> tuple[np.ndarray, dict]:
     from evaluator.datasets import open_images
 
     return open_images(images_dir)
+
+
+def image_slice(images: np.ndarray, *, start: int | None, stop: int | None) -> np.ndarray:
+    """images[start:stop] as a memory map of its own, whose ``offset`` is the slice's.
+
+    A plain slice of an np.memmap keeps the parent's ``offset``, and the GPU stager reads the
+    file from ``offset`` with pread: it would read the set's first images instead.
+    """
+    if start is None and stop is None:
+        return images
+    lo, hi, _ = slice(start, stop).indices(len(images))
+    if not 0 <= lo < hi:
+        raise DatasetError(f"images [{start}, {stop}) are not a slice of the {len(images)}")
+    if not isinstance(images, np.memmap) or images.filename is None:
+        return images[lo:hi]
+    per_image = int(np.prod(images.shape[1:])) * images.dtype.itemsize
+    return np.memmap(
+        images.filename,
+        dtype=images.dtype,
+        mode="r",
+        offset=images.offset + lo * per_image,
+        shape=(hi - lo, *images.shape[1:]),
+    )
 
 
 def _report(out: Path, exc: BaseException) -> int:
@@ -219,6 +250,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--start", type=int, help="first image of the slice to score")
+    parser.add_argument("--stop", type=int, help="one past the last image of the slice")
     args = parser.parse_args(argv)
     if (args.images is None) == (args.samples is None):
         parser.error("give exactly one of --images (scoring) and --samples (insights)")

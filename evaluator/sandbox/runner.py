@@ -62,16 +62,24 @@ def run_model(
     memory_mb: int | None = 8192,
     require_sandbox: bool = False,
     sandbox: str = "auto",
+    start: int = 0,
+    stop: int | None = None,
 ) -> ChildOutput:
     """Score ``model_path`` on the images in ``images_dir`` (a compiled set's ``images/``).
 
     ``memory_mb`` caps the child's address space on CPU runs; the memory-mapped images are
     added on top so the cap means the same for a small and a large test set. ``sandbox``
-    forces "bwrap" or "none" (tests); "auto" uses bubblewrap where it works.
+    forces "bwrap" or "none" (tests); "auto" uses bubblewrap where it works. ``start`` and
+    ``stop`` score the contiguous slice [start, stop) only (one shard of a large set): the
+    logits then have ``stop - start`` rows.
     """
     model_path, images_dir = Path(model_path), Path(images_dir)
     images_file = images_dir / layout.IMAGES_FILE
-    n_images = _count_images(images_file)
+    total = _count_images(images_file)
+    stop = total if stop is None else stop
+    if not 0 <= start < stop <= total:
+        raise DatasetError(f"images [{start}, {stop}) are not a slice of the {total} in the set")
+    n_images = stop - start
     if not model_path.is_file():
         raise ModelLoadError(f"{model_path.name}: the model file does not exist")
     expected_bytes = n_images * num_classes * 4
@@ -85,6 +93,7 @@ def run_model(
                 device=device,
                 batch_size=batch_size,
                 precision=precision,
+                span=None if (start, stop) == (0, total) else (start, stop),
             ),
             binds=[
                 *code_binds(),
@@ -119,7 +128,14 @@ def code_binds() -> list[Bind]:
 
 
 def _child_argv(
-    *, root: str, fmt: ModelFormat, arch: str | None, device: str, batch_size: int, precision: str
+    *,
+    root: str,
+    fmt: ModelFormat,
+    arch: str | None,
+    device: str,
+    batch_size: int,
+    precision: str,
+    span: tuple[int, int] | None = None,
 ) -> list[str]:
     argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
     argv += ["--format", ModelFormat(fmt).value, "--images", f"{root}/images"]
@@ -127,6 +143,8 @@ def _child_argv(
     argv += ["--batch-size", str(batch_size), "--precision", precision]
     if arch:
         argv += ["--arch", arch]
+    if span is not None:
+        argv += ["--start", str(span[0]), "--stop", str(span[1])]
     return argv
 
 
