@@ -7,6 +7,7 @@ one file as ``leaderboard/vendor/plotly.min.js`` to ``runserver``, to WhiteNoise
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -42,6 +43,6 @@ class PlotlyFinder(BaseFinder):
             return [found] if find_all else found
         return [] if find_all else None  # type: ignore[return-value]
 
-    def list(self, ignore_patterns):
+    def list(self, ignore_patterns: list[str] | None) -> Iterator[tuple[str, FileSystemStorage]]:
         if plotly_js_path().is_file():
             yield _NAME, self.storage

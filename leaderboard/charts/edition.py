@@ -3,6 +3,8 @@ model size and against throughput with the Pareto front."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.graph_objects as go
 
 from leaderboard.models import Edition, Metric
@@ -10,6 +12,8 @@ from leaderboard.selectors.charts import DayStat, EfficiencyPoint
 
 from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
 from .pareto import pareto_front
+
+DAY_MS = 86_400_000  # plotly measures date axes in milliseconds
 
 
 def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
@@ -22,8 +26,9 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
                 name="Best so far",
                 x=x,
                 y=[percent(d.best_so_far) for d in days],
-                mode="lines",
+                mode="lines+markers",
                 line={"shape": "hv", "color": BLUE, "width": 2.5},
+                marker={"size": 4, "color": BLUE},
                 hovertemplate="%{x}: best so far %{y:.2f}%<extra></extra>",
             ),
             go.Scatter(
@@ -42,7 +47,7 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
         )
     )
     fig.update_yaxes(ticksuffix="%")
-    fig.update_xaxes(type="date")
+    _day_axis(fig, days)
     return chart(
         element_id="chart-progress",
         title="Best public score over time",
@@ -61,6 +66,7 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
                 name="Scored",
                 x=x,
                 y=[d.scored for d in days],
+                width=0.8 * DAY_MS,
                 marker={"color": BLUE},
                 hovertemplate="%{x}: %{y} scored<extra></extra>",
             ),
@@ -68,6 +74,7 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
                 name="Not scored (queued, failed, hidden)",
                 x=x,
                 y=[d.submissions - d.scored for d in days],
+                width=0.8 * DAY_MS,
                 marker={"color": BLUE_LIGHT},
                 hovertemplate="%{x}: %{y} other<extra></extra>",
             ),
@@ -77,7 +84,7 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
         **layout(x_title=f"Day ({edition.time_zone})", y_title="Submissions", height=320),
         barmode="stack",
     )
-    fig.update_xaxes(type="date")
+    _day_axis(fig, days)
     return chart(
         element_id="chart-activity",
         title="Submissions per day",
@@ -85,6 +92,20 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
         filename=f"{edition.challenge.slug}-{edition.slug}-submissions-per-day",
         empty=not days,
     )
+
+
+def _day_axis(fig: go.Figure, days: list[DayStat]) -> None:
+    """Whole days on x: half a day of margin, one tick a day for short spans (never hours)."""
+    fig.update_xaxes(type="date", tickformat="%b %-d")
+    if not days:
+        return
+    first, last = days[0].day, days[-1].day
+    margin = dt.timedelta(hours=12)
+    start = dt.datetime.combine(first, dt.time()) - margin
+    end = dt.datetime.combine(last, dt.time()) + margin
+    fig.update_xaxes(range=[start.isoformat(), end.isoformat()])
+    if (last - first).days <= 14:
+        fig.update_xaxes(dtick=DAY_MS)
 
 
 # x field, axis title, whether smaller is better, file name part.

@@ -32,7 +32,12 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
             name="Submissions",
             x=xs,
             mode="markers",
-            marker={"size": 6, "color": BLUE_LIGHT, "opacity": 0.7, "line": {"width": 0}},
+            marker={
+                "size": 7,
+                "color": BLUE_LIGHT,
+                "opacity": 0.8,
+                "line": {"width": 1, "color": BLUE},
+            },
             customdata=[
                 [p.team or "", p.method, p.created_at.strftime("%Y-%m-%d %H:%M"), p.submission_id]
                 for p in points
@@ -68,7 +73,8 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
             x=[b.year for b in baselines],
             mode="markers+text",
             text=[b.method for b in baselines],
-            textposition="top center",
+            # Neighbouring papers (VGG 2014, ResNet 2015) would print over each other.
+            textposition=["top left" if i % 2 else "top right" for i in range(len(baselines))],
             textfont={"size": 12, "color": GREEN},
             marker={
                 "symbol": "diamond",
@@ -122,7 +128,9 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         ],
     )
     fig.update_layout(margin={"t": 96}, legend={"y": 1.0, "yanchor": "bottom"})
-    fig.update_xaxes(tickformat="d")
+    _year_axis(
+        fig, [*(p.year for p in points), *(b.year for b in baselines), *(r.year for r in reported)]
+    )
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     return chart(
         element_id="chart-history",
@@ -131,6 +139,17 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         filename=f"{history.challenge.slug}-error-history",
         empty=not (points or baselines or reported),
     )
+
+
+def _year_axis(fig: go.Figure, years: list[int]) -> None:
+    """Whole years on x, one tick every 1, 2, 5 or 10 years depending on the span."""
+    fig.update_xaxes(tickformat="d", tick0=0)
+    if not years:
+        return
+    first, last = min(years), max(years)
+    span = last - first
+    step = next((s for s in (1, 2, 5, 10) if span <= 12 * s), 20)
+    fig.update_xaxes(range=[first - 0.6, last + 0.6], dtick=step)
 
 
 def _best_per_year(history: History, metric: str) -> dict[int, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -155,7 +157,7 @@ def team_finals(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     return redirect(_team_url(found))
 
 
-def _attempt(request: HttpRequest, action, *, success: str) -> bool:
+def _attempt(request: HttpRequest, action: Callable[[], object], *, success: str) -> bool:
     """Run a service call; its refusal becomes the message shown on the next page."""
     try:
         action()

@@ -7,6 +7,7 @@ answers 404 otherwise, so the pages do not reveal which editions exist.
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Iterable, Iterator
 
 from django.contrib import messages
@@ -107,7 +108,7 @@ def join_code_renew(request: HttpRequest, slug: str, edition: str) -> HttpRespon
 
 @login_required
 @require_POST
-def entry_moderate(request: HttpRequest, slug: str, edition: str, pk) -> HttpResponse:
+def entry_moderate(request: HttpRequest, slug: str, edition: str, pk: uuid.UUID) -> HttpResponse:
     found = _hosted(request, slug=slug, edition=edition)
     submission = get_object_or_404(
         Submission.objects.select_related("edition"), pk=pk, edition=found
