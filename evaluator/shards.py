@@ -23,12 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from evaluator import layout
-from evaluator.datasets import open_dataset
 from evaluator.errors import EvaluatorError
-from evaluator.formats.detect import detect_format
-from evaluator.metrics import classification_report
-from evaluator.sandbox.runner import run_model
-from evaluator.scoring import run_record
+
+# Scoring and merging import torch (through the data sets and the sandbox runner) inside the
+# functions, so that planning shards (``shard_spans``) stays cheap for the web process.
 
 Span = tuple[int, int]
 _HEADER_SLACK = 64 * 1024
@@ -76,6 +74,9 @@ def score_shard(
     The report (device, timings, sandbox) is written before the logits, so a present logits
     file always has its report. Raises the same EvaluatorErrors as ``score()``.
     """
+    from evaluator.formats.detect import detect_format
+    from evaluator.sandbox.runner import run_model
+
     start, stop = span
     images_dir = layout.images_dir(dataset_dir)
     num_classes = _num_classes(images_dir)
@@ -109,7 +110,13 @@ def score_shard(
 
 
 def shard_done(*, directory: Path, index: int) -> bool:
+    """Whether shard ``index``'s logits (and so its report) are already in place."""
     return logits_file(directory=directory, index=index).is_file()
+
+
+def read_info(*, directory: Path, index: int) -> dict:
+    """The report ``score_shard`` wrote for shard ``index``."""
+    return _load_info(info_file(directory=directory, index=index))
 
 
 def save_logits(path: Path, logits: np.ndarray) -> None:
@@ -158,12 +165,17 @@ def merge_shards(
 
     ``spans`` must tile the set in order. Raises ShardMissing when a shard's files are absent.
     """
+    from evaluator.datasets import open_dataset
+    from evaluator.formats.detect import detect_format
+    from evaluator.metrics import classification_report
+    from evaluator.scoring import run_record
+
     dataset = open_dataset(Path(dataset_dir))
     _check_tiling(spans, n_images=dataset.n)
     logits = np.empty((dataset.n, dataset.num_classes), dtype=np.float32)
     infos = []
     for index, (start, stop) in enumerate(spans):
-        infos.append(_load_info(info_file(directory=directory, index=index)))
+        infos.append(read_info(directory=directory, index=index))
         logits[start:stop] = load_logits(
             logits_file(directory=directory, index=index),
             rows=stop - start,
@@ -181,7 +193,7 @@ def merge_shards(
         fmt=detect_format(Path(model_path)),
         arch=arch,
         dataset_fingerprint=dataset.fingerprint,
-        device=device,
+        device=str(infos[0].get("device") or device),  # what the shards ran on, not this host
         precision=precision,
         info=combined_info(infos),
         wall_seconds=sum(float(i.get("wall_seconds") or 0) for i in infos),

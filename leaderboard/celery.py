@@ -14,3 +14,6 @@ app = Celery("leaderboard")
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Workers write heartbeat rows (the staff fleet page); the handlers touch Django only when run.
+import leaderboard.fleet.signals  # noqa: E402, F401

@@ -12,7 +12,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from evaluator.errors import EvaluatorError
-from leaderboard import services
+from leaderboard import services, sharding
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,12 @@ def score_submission(self, submission_id: str) -> str:
     )
     if job is None:
         return "skipped"  # not queued any more: a duplicate delivery, or already finished
+    placement = sharding.submission_placement(submission_id=job.submission_id)
+    if placement.sharded:  # a large set: its slices go to whichever workers are free
+        sharding.shards_dispatch(
+            submission_id=job.submission_id, attempt=job.attempt, placement=placement
+        )
+        return "sharded"
     # Imported here so that torch stays out of processes that only enqueue.
     from evaluator.scoring import score
 
@@ -105,6 +111,123 @@ def record_insights(job: services.ScoringJob) -> None:
         logger.exception("insights for submission %s failed on the worker", job.submission_id)
         insights = {"error": "not computed because of a problem on the platform"}
     score_insights_record(submission_id=job.submission_id, insights=insights)
+
+
+@shared_task(bind=True, name="leaderboard.tasks.score_shard", acks_late=True)
+def score_shard(
+    self, submission_id: str, attempt: int, index: int, merge_when_complete: bool = False
+) -> str:
+    """Score one slice of a large set; returns "done", an error code, or "skipped".
+
+    ``merge_when_complete``: this shard was sent outside a chord (re-sent by the sweeper, or no
+    result backend), so it sends the merge itself when it finds every shard done.
+    """
+    job = sharding.shard_start(
+        submission_id=submission_id,
+        attempt=attempt,
+        index=index,
+        worker=self.request.hostname or "unknown",
+    )
+    if job is None:
+        return "skipped"  # done, taken by another delivery, or its attempt is over
+    from evaluator import shards
+
+    try:
+        if shards.shard_done(directory=job.directory, index=job.index):
+            info = shards.read_info(directory=job.directory, index=job.index)  # a lost worker's
+        else:
+            info = shards.score_shard(
+                dataset_dir=job.dataset_dir,
+                model_path=job.model_path,
+                arch=job.arch,
+                span=job.span,
+                index=job.index,
+                directory=job.directory,
+                device=settings.SCORING_DEVICE,
+                timeout_s=settings.SCORING_TIMEOUT_S,
+                memory_mb=settings.SCORING_MEMORY_MB,
+                precision=job.precision,
+                batch_size=settings.SCORING_BATCH_SIZE,
+                require_sandbox=settings.SCORING_REQUIRE_SANDBOX,
+            )
+    except EvaluatorError as exc:
+        if sharding.shard_fail(job=job, error_code=exc.code, error_message=exc.message):
+            sharding.shards_remove_files(submission_id=job.submission_id)
+        return exc.code
+    except SoftTimeLimitExceeded:
+        sharding.shard_fail(
+            job=job,
+            error_code="timeout",
+            error_message=(
+                f"Scoring images {job.span[0]} to {job.span[1]} took longer than "
+                f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped. Make the model "
+                "faster or smaller."
+            ),
+        )
+        return "timeout"
+    except Exception:
+        logger.exception("shard %d of submission %s crashed on the worker", index, submission_id)
+        sharding.shard_release(job=job)
+        raise
+    sharding.shard_finish(job=job, info=info)
+    if merge_when_complete and sharding.shards_all_done(
+        submission_id=job.submission_id, attempt=job.attempt
+    ):
+        sharding.merge_send(submission_id=job.submission_id, attempt=job.attempt)
+    return "done"
+
+
+@shared_task(bind=True, name="leaderboard.tasks.merge_shards", acks_late=True)
+def merge_shards(self, submission_id: str, attempt: int) -> str:
+    """Merge a sharded attempt whose shards are all done and record its score, once."""
+    job = sharding.merge_start(submission_id=submission_id, attempt=attempt)
+    if job is None:
+        return "skipped"  # recorded already, attempt over, or a shard still to come
+    from evaluator import shards
+
+    scoring = job.scoring
+    try:
+        result = shards.merge_shards(
+            dataset_dir=scoring.dataset_dir,
+            model_path=scoring.model_path,
+            arch=scoring.arch,
+            spans=job.spans,
+            directory=job.directory,
+            device=settings.SCORING_DEVICE,
+            precision=scoring.precision,
+        )
+    except shards.ShardMissing as exc:
+        # Done in the database, absent on disk: a worker that does not share SCORING_SHARD_DIR.
+        logger.error("merge of %s: %s (is SCORING_SHARD_DIR shared?)", submission_id, exc)
+        services.submission_release(submission_id=submission_id, attempt=attempt)
+        return exc.code
+    except EvaluatorError as exc:
+        services.score_record(
+            submission_id=submission_id,
+            attempt=attempt,
+            error_code=exc.code,
+            error_message=exc.message,
+        )
+        return exc.code
+    except Exception:
+        logger.exception("merging the shards of %s crashed on the worker", submission_id)
+        services.submission_release(submission_id=submission_id, attempt=attempt)
+        raise
+    if not services.score_record(submission_id=submission_id, attempt=attempt, result=result):
+        return "skipped"
+    sharding.shards_remove_files(submission_id=submission_id)
+    if settings.INSIGHTS_TIMEOUT_S > 0:
+        record_insights(scoring)
+    return "scored"
+
+
+@shared_task(name="leaderboard.tasks.sweep_shards")
+def sweep_shards() -> dict[str, list[str]]:
+    """Periodic (Celery beat): re-send lost shards, start missed merges, prune shard files."""
+    report = sharding.shard_sweep()
+    if report.resent or report.merged or report.failed or report.unsent:
+        logger.info("shard sweep: %s", report.as_dict())
+    return report.as_dict()
 
 
 @shared_task(name="leaderboard.tasks.sweep_submissions")

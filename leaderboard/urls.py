@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from leaderboard.fleet import views as fleet
 from leaderboard.views import accounts, pages, submit, tokens
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("me/tokens/", tokens.api_tokens, name="api_tokens"),
     path("me/tokens/new/", tokens.api_token_create, name="api_token_create"),
     path("me/tokens/revoke/", tokens.api_token_revoke, name="api_token_revoke"),
+    path("staff/fleet/", fleet.fleet_page, name="fleet"),
+    path("healthz", fleet.healthz, name="healthz"),
     path("api/", include(("leaderboard.api.urls", "api"))),
     path("", include("leaderboard.urls_classroom")),
     path("accounts/signup/", accounts.signup, name="signup"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from leaderboard.fleet.api import Fleet
+
 from .views import account, boards, catalog, submissions
 
 EDITION = "challenges/<slug:slug>/editions/<slug:edition>/"
@@ -24,5 +26,6 @@ urlpatterns = [
     path(
         "submissions/<uuid:pk>/", submissions.SubmissionDetail.as_view(), name="submission_detail"
     ),
+    path("fleet/", Fleet.as_view(), name="fleet"),
     re_path(r"^.*$", account.EndpointNotFound.as_view(), name="not_found"),
 ]

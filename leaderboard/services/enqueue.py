@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import uuid
 
-from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from leaderboard.celery import app
 from leaderboard.models import Submission
+from leaderboard.sharding.plan import submission_placement
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +25,15 @@ def submission_enqueue(*, submission_id: uuid.UUID | str) -> bool:
     Runs after the creating transaction commits, so the worker always finds the row. On
     success ``enqueued_at`` is stamped; on failure it is left alone so the sweeper retries.
     """
+    # The queue of the workers that can score it (leaderboard.fleet.routing); one query.
+    queue = submission_placement(submission_id=submission_id).queue
     try:
         # A fresh connection per call picks up the broker URL as configured right now.
         with app.connection_for_write() as connection:
             app.send_task(
                 SCORE_TASK,
                 args=[str(submission_id)],
-                queue=settings.SCORING_QUEUE,
+                queue=queue,
                 connection=connection,
                 retry=True,
                 retry_policy=_RETRY_POLICY,

@@ -146,6 +146,28 @@ SWEEP_INTERVAL_S = env.int("SWEEP_INTERVAL_S", default=60)
 # 0 turns it off.
 INSIGHTS_TIMEOUT_S = env.int("INSIGHTS_TIMEOUT_S", default=120)
 
+# --- Fleet: queues by capability, sharded scoring, worker heartbeats (docs/fleet.md) ---------
+# Work goes to the queue of the workers that can do it (leaderboard.fleet.routing): models of
+# SCORING_LARGE_MODEL_MB or more to SCORING_QUEUE_LARGE (GPUs with much memory); small sets
+# with small models, merges of shards and other short control work to SCORING_QUEUE_CPU; the
+# rest to SCORING_QUEUE. An unset queue name falls back to SCORING_QUEUE.
+SCORING_QUEUE_LARGE = env.str("SCORING_QUEUE_LARGE", default="")
+SCORING_QUEUE_CPU = env.str("SCORING_QUEUE_CPU", default="")
+SCORING_LARGE_MODEL_MB = env.int("SCORING_LARGE_MODEL_MB", default=1024)
+# A CPU worker takes a set of at most this many input values (images x C x H x W: the default
+# is Fashion-MNIST's 10,000 test images) with a model file of at most SCORING_CPU_MAX_MODEL_MB.
+SCORING_CPU_MAX_VALUES = env.int("SCORING_CPU_MAX_VALUES", default=10_000 * 28 * 28)
+SCORING_CPU_MAX_MODEL_MB = env.int("SCORING_CPU_MAX_MODEL_MB", default=50)
+# A hidden set of at least SCORING_SHARD_MIN_IMAGES images is scored as shards of
+# SCORING_SHARD_SIZE images on whichever workers are free, then merged (0 turns this off).
+SCORING_SHARD_MIN_IMAGES = env.int("SCORING_SHARD_MIN_IMAGES", default=20_000)
+SCORING_SHARD_SIZE = env.int("SCORING_SHARD_SIZE", default=10_000)
+# Shard logits (float32, images x classes) wait here for the merge: every worker and the
+# merging worker must see the same directory (shared storage), like DATA_ROOT and MEDIA_ROOT.
+SCORING_SHARD_DIR = Path(env.str("SCORING_SHARD_DIR", default=str(VAR_DIR / "shards")))
+# Each worker writes a heartbeat row this often (and at every task's start and end).
+FLEET_HEARTBEAT_S = env.int("FLEET_HEARTBEAT_S", default=15)
+
 # --- Celery ----------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -180,7 +202,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_RESULT_BACKEND = None
+# Only the chord that merges shards needs a result backend (Redis: it counts the finished
+# shards atomically); results themselves are not kept. Without one (the embedded filesystem
+# queue) shards are sent as a plain group and the last one to finish starts the merge.
+# https://docs.celeryq.dev/en/stable/userguide/canvas.html#chords
+_REDIS_BROKER = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+_RESULTS = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL if _REDIS_BROKER else "")
+CELERY_RESULT_BACKEND = _RESULTS or None
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=24 * 3600)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -197,6 +226,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-submissions": {
         "task": "leaderboard.tasks.sweep_submissions",
+        "schedule": float(SWEEP_INTERVAL_S),
+    },
+    "sweep-shards": {
+        "task": "leaderboard.tasks.sweep_shards",
         "schedule": float(SWEEP_INTERVAL_S),
     },
 }

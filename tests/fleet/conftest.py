@@ -1,0 +1,20 @@
+"""Fixtures shared with the site's tests: own file roots per test, the compiled digits set,
+real worker processes on a queue of the test's own (see tests/leaderboard/e2e/conftest.py)."""
+
+import pytest
+
+from tests.leaderboard.conftest import compiled_challenge, file_roots  # noqa: F401
+from tests.leaderboard.e2e.conftest import (  # noqa: F401
+    digits_dir,
+    digits_edition,
+    resnet_onnx,
+    scoring_queue,
+    workers,
+)
+
+
+@pytest.fixture(autouse=True)
+def shard_dir(settings, tmp_path):
+    """Shard files of each test in its own directory."""
+    settings.SCORING_SHARD_DIR = tmp_path / "shards"
+    return settings.SCORING_SHARD_DIR
