@@ -58,10 +58,23 @@ def config(*, filename: str) -> dict:
 
 
 def chart(
-    *, element_id: str, title: str, fig: go.Figure, filename: str, empty: bool = False
+    *,
+    element_id: str,
+    title: str,
+    fig: go.Figure,
+    filename: str,
+    empty: bool = False,
+    arrays: dict[int, dict[str, list]] | None = None,
 ) -> Chart:
-    """Freeze the figure as plain JSON types (what ``json_script`` will write into the page)."""
+    """Freeze the figure as plain JSON types (what ``json_script`` will write into the page).
+
+    ``arrays`` (trace index -> {"x": [...], ...}) are attached after plotly has built and
+    checked everything else: the per-submission arrays are plain numbers and strings, and
+    running 20,000 points through plotly's validators would take a second per page.
+    """
     plain = json.loads(fig.to_json())
+    for index, values in (arrays or {}).items():
+        plain["data"][index].update(values)
     return Chart(
         element_id=element_id,
         title=title,

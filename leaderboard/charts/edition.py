@@ -119,17 +119,20 @@ def efficiency_chart(*, edition: Edition, points: list[EfficiencyPoint], x_field
     """Top-1 accuracy against parameters or throughput (log x); the Pareto front as a step line."""
     x_title, lower_is_better, name = EFFICIENCY[x_field]
     usable = [p for p in points if getattr(p, x_field) is not None]
-    traces = []
+    traces, arrays = [], {}
     for is_baseline, trace_name, color, symbol in (
         (False, "Submissions", BLUE, "circle"),
         (True, "Baselines (trained by us)", GREEN, "diamond"),
     ):
         group = [p for p in usable if p.is_baseline == is_baseline]
+        arrays[len(traces)] = {
+            "x": [getattr(p, x_field) for p in group],
+            "y": [percent(p.accuracy) for p in group],
+            "customdata": [[p.team or "baseline", p.method, p.submission_id] for p in group],
+        }
         traces.append(
             go.Scatter(
                 name=trace_name,
-                x=[getattr(p, x_field) for p in group],
-                y=[percent(p.accuracy) for p in group],
                 mode="markers",
                 marker={
                     "size": 8 if is_baseline else 7,
@@ -137,7 +140,6 @@ def efficiency_chart(*, edition: Edition, points: list[EfficiencyPoint], x_field
                     "symbol": symbol,
                     "opacity": 0.85,
                 },
-                customdata=[[p.team or "baseline", p.method, p.submission_id] for p in group],
                 hovertemplate="%{customdata[0]} · %{customdata[1]}<br>%{x:,.4~s}: %{y:.2f}%"
                 "<extra></extra>",
             )
@@ -171,4 +173,5 @@ def efficiency_chart(*, edition: Edition, points: list[EfficiencyPoint], x_field
         fig=fig,
         filename=f"{edition.challenge.slug}-{edition.slug}-accuracy-vs-{name}",
         empty=not usable,
+        arrays=arrays,
     )

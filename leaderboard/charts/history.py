@@ -24,13 +24,20 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     ys: dict[str, list[list]] = {metric: [] for metric, _ in METRICS}
     traces = []
 
-    xs = [round(p.year - BAND + 2 * BAND * p.fraction, 4) for p in points]
+    # The one trace that grows with submissions: its arrays are attached after serialising.
+    cloud = {
+        "x": [round(p.year - BAND + 2 * BAND * p.fraction, 4) for p in points],
+        "customdata": [
+            [p.team or "", p.method, p.created_at.isoformat(" ", "minutes")[:16], p.submission_id]
+            for p in points
+        ],
+    }
+    cloud_ys = {metric: [percent(getattr(p, metric)) for p in points] for metric, _ in METRICS}
     for metric, _ in METRICS:
-        ys[metric].append([percent(getattr(p, metric)) for p in points])
+        ys[metric].append([])  # filled in below
     traces.append(
         go.Scatter(
             name="Submissions",
-            x=xs,
             mode="markers",
             marker={
                 "size": 7,
@@ -38,10 +45,6 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
                 "opacity": 0.8,
                 "line": {"width": 1, "color": BLUE},
             },
-            customdata=[
-                [p.team or "", p.method, p.created_at.strftime("%Y-%m-%d %H:%M"), p.submission_id]
-                for p in points
-            ],
             hovertemplate="%{customdata[0]} · %{customdata[1]}<br>%{customdata[2]}"
             "<br>%{y:.2f}%<extra>submission</extra>",
         )
@@ -132,13 +135,20 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         fig, [*(p.year for p in points), *(b.year for b in baselines), *(r.year for r in reported)]
     )
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
-    return chart(
+    built = chart(
         element_id="chart-history",
         title="Error rate by year",
         fig=fig,
         filename=f"{history.challenge.slug}-error-history",
         empty=not (points or baselines or reported),
+        arrays={0: {**cloud, "y": cloud_ys[primary]}},
     )
+    switch = built.figure["layout"]["updatemenus"][0]["buttons"]
+    for button, metric in zip(
+        switch, (primary, *(m for m, _ in METRICS if m != primary)), strict=True
+    ):
+        button["args"][0]["y"][0] = cloud_ys[metric]
+    return built
 
 
 def _year_axis(fig: go.Figure, years: list[int]) -> None:
