@@ -139,3 +139,19 @@ def _torchvision_builder(name: str) -> Builder:
 
 for _name in sorted((*_TORCHVISION, *_TORCHVISION_OPTIONS)):
     register(_name, _torchvision_builder(_name))
+
+
+def _register_baselines() -> None:
+    """Add the platform's own baseline networks (top-level package ``baselines``) if present.
+
+    They register themselves through ``register`` when imported. Where the package is not on
+    the path (a sandbox that binds only ``evaluator``), the registry keeps torchvision's alone.
+    """
+    try:
+        import baselines.architectures  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("baselines", "baselines.architectures"):
+            raise
+
+
+_register_baselines()
