@@ -1,0 +1,45 @@
+"""Every baseline builds for 1 or 3 channels and runs on 28x28 and 224x224 inputs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from baselines import catalogue
+from baselines.architectures import BUILDERS
+from evaluator.formats import registry
+
+
+def test_every_baseline_is_registered_and_catalogued() -> None:
+    assert set(BUILDERS) <= set(registry.names())
+    assert {b.arch for b in catalogue.CATALOGUE} == set(BUILDERS)
+    assert [b.arch for b in catalogue.fast()] == [
+        "baseline-mlp",
+        "baseline-lenet5",
+        "baseline-alexnet-small",
+    ]
+
+
+@pytest.mark.parametrize("arch", sorted(BUILDERS))
+@pytest.mark.parametrize("channels", [1, 3])
+def test_output_shape_at_28_and_224(arch: str, channels: int) -> None:
+    torch.manual_seed(0)
+    model = registry.build(arch, in_channels=channels, num_classes=7).eval()
+    with torch.inference_mode():
+        small = model(torch.randn(3, channels, 28, 28))
+        large = model(torch.randn(1, channels, 224, 224))
+    assert small.shape == (3, 7)
+    assert large.shape == (1, 7)
+    assert torch.isfinite(small).all() and torch.isfinite(large).all()
+
+
+def test_short_names_and_unknown_names() -> None:
+    assert catalogue.get("lenet5").arch == "baseline-lenet5"
+    with pytest.raises(KeyError, match="known: mlp"):
+        catalogue.get("lenet7")
+
+
+def test_years_tell_the_story() -> None:
+    years = {b.arch: b.year for b in catalogue.CATALOGUE}
+    assert years["baseline-lenet5"] < years["baseline-alexnet"] < years["baseline-vgg11"]
+    assert years["baseline-googlenet"] < years["baseline-resnet18"] < years["baseline-se-resnet18"]

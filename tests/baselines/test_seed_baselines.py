@@ -1,0 +1,125 @@
+"""seed_baselines: entries go through the submission service once, however often it runs."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from evaluator.scoring import score
+from leaderboard import services
+from leaderboard.models import Submission
+from leaderboard.services import submissions as submissions_service
+from tests.leaderboard.factories import make_challenge, make_edition
+
+from .conftest import DIGITS_SPEC
+
+
+@pytest.fixture
+def digits_challenge(db, settings, tmp_path: Path, digits_source: Path):
+    """A challenge whose hidden set and training split are the digits, with one open edition."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_ROOT = tmp_path / "data"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-tmp")
+    for path in (settings.MEDIA_ROOT, settings.DATA_ROOT, settings.FILE_UPLOAD_TEMP_DIR):
+        Path(path).mkdir(parents=True)
+    challenge = make_challenge(slug="digits", title="Digits")
+    services.challenge_import_dataset(
+        challenge=challenge,
+        fmt="npz",
+        source=digits_source,
+        spec=DIGITS_SPEC,
+        train_source=digits_source,
+    )
+    make_edition(challenge=challenge, year=2025)
+    return challenge
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Submission ids handed to the queue (recorded instead of sent to the broker)."""
+    sent: list[str] = []
+
+    def record(*, submission_id) -> bool:
+        sent.append(str(submission_id))
+        return True
+
+    monkeypatch.setattr(submissions_service, "submission_enqueue", record)
+    return sent
+
+
+def _seed(tmp_path: Path, *extra: str) -> str:
+    out = io.StringIO()
+    call_command(
+        "seed_baselines",
+        "--challenge=digits",
+        "--model=mlp",
+        "--model=lenet5",
+        "--epochs=1",
+        "--device=cpu",
+        f"--cache-dir={tmp_path / 'cache'}",
+        "--verbosity=0",
+        *extra,
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def test_seeding_twice_does_not_duplicate(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first_output = _seed(tmp_path)
+    entries = list(Submission.objects.filter(is_baseline=True).order_by("method_year"))
+    assert [(s.method_year, s.format, s.team) for s in entries] == [
+        (1998, "onnx", None),
+        (2015, "onnx", None),
+    ]
+    assert sorted(enqueued) == sorted(str(s.pk) for s in entries)
+    assert ": training on cpu" in first_output
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second_output = _seed(tmp_path)
+    assert Submission.objects.filter(is_baseline=True).count() == 2
+    assert len(enqueued) == 2
+    assert second_output.count("already has this entry") == 2
+    assert ": training on" not in second_output
+
+
+def test_a_new_edition_reuses_the_cached_weights(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed(tmp_path)
+    make_edition(challenge=digits_challenge, year=2026)
+    with django_capture_on_commit_callbacks(execute=True):
+        output = _seed(tmp_path, "--edition=2026")
+    assert output.count("reusing") == 2 and ": training on" not in output
+    assert Submission.objects.filter(is_baseline=True, edition__year=2026).count() == 2
+    assert len(enqueued) == 4
+
+
+def test_a_failed_entry_is_submitted_again(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed(tmp_path)
+    Submission.objects.filter(method_year=1998).update(status=Submission.Status.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed(tmp_path)
+    assert Submission.objects.filter(is_baseline=True).count() == 3
+    assert len(enqueued) == 3
+
+
+def test_the_stored_entry_scores_through_the_evaluator(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed(tmp_path)
+    lenet = Submission.objects.get(is_baseline=True, method_year=1998)
+    assert "LeCun" in lenet.description and "validation error" in lenet.description
+    result = score(dataset_dir=digits_challenge.dataset_dir, model_path=Path(lenet.file.path))
+    assert result["n_images"] == 400
+    assert result["top1_error"] < 0.9  # one epoch on 1,100 digits: better than chance
