@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from leaderboard.models import (
+    RANKED_MODERATION,
     Edition,
     Membership,
     Participant,
@@ -120,8 +121,9 @@ def team_page(*, edition: Edition, user: AbstractBaseUser) -> TeamPage:
         )
         metric = f"score__public_{edition.challenge.primary_metric}_error"
         entries = list(
-            team.submissions.filter(status=Submission.Status.SCORED)
-            .filter(Q(moderation="") | Q(moderation=Submission.Moderation.FLAGGED))
+            team.submissions.filter(
+                status=Submission.Status.SCORED, moderation__in=RANKED_MODERATION
+            )
             .select_related("score")
             .order_by(f"{metric}", "created_at", "pk")
         )
