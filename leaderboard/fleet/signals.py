@@ -30,7 +30,7 @@ def _on_ready(sender, **kwargs) -> None:
     from django.db import connection
 
     name = sender.hostname
-    queues = sorted(q.name for q in sender.app.amqp.queues.consumer_queues)
+    queues = sorted(sender.app.amqp.queues.consume_from)  # the -Q list
     _safely(_online, name=name, queues=queues)
     connection.close()  # pool processes forked later must not share this connection
     _stop.clear()
