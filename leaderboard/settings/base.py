@@ -162,6 +162,9 @@ SCORING_CPU_MAX_MODEL_MB = env.int("SCORING_CPU_MAX_MODEL_MB", default=50)
 # SCORING_SHARD_SIZE images on whichever workers are free, then merged (0 turns this off).
 SCORING_SHARD_MIN_IMAGES = env.int("SCORING_SHARD_MIN_IMAGES", default=20_000)
 SCORING_SHARD_SIZE = env.int("SCORING_SHARD_SIZE", default=10_000)
+# ... and only for model files of at least this size: each shard pays a run's fixed cost, which
+# a small model's whole run barely exceeds (docs/capacity.md). 0: any model.
+SCORING_SHARD_MIN_MODEL_MB = env.int("SCORING_SHARD_MIN_MODEL_MB", default=0)
 # Shard logits (float32, images x classes) wait here for the merge: every worker and the
 # merging worker must see the same directory (shared storage), like DATA_ROOT and MEDIA_ROOT.
 SCORING_SHARD_DIR = Path(env.str("SCORING_SHARD_DIR", default=str(VAR_DIR / "shards")))

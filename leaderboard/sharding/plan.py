@@ -35,7 +35,7 @@ def placement(*, n_images: int, image_values: int, model_bytes: int) -> Placemen
     shard goes where a set of its size goes; the merge goes to the control queue.
     """
     queues, limits = routing.configured_queues(), routing.configured_limits()
-    spans = _spans(n_images=n_images)
+    spans = _spans(n_images=n_images, model_bytes=model_bytes)
     if not spans:
         work = routing.Workload(
             n_images=n_images, image_values=image_values, model_bytes=model_bytes
@@ -86,9 +86,12 @@ def shard_directory(*, submission_id: uuid.UUID | str, attempt: int) -> Path:
     return Path(settings.SCORING_SHARD_DIR) / str(submission_id) / f"attempt-{int(attempt)}"
 
 
-def _spans(*, n_images: int) -> list[Span]:
+def _spans(*, n_images: int, model_bytes: int) -> list[Span]:
+    """Slices of a set large enough, for a model heavy enough, to be worth the fixed costs."""
     minimum, size = settings.SCORING_SHARD_MIN_IMAGES, settings.SCORING_SHARD_SIZE
     if minimum <= 0 or size <= 0 or n_images < max(minimum, 2):
+        return []
+    if model_bytes < settings.SCORING_SHARD_MIN_MODEL_MB * 2**20:
         return []
     spans = shard_spans(n_images=n_images, shard_size=size)
     return spans if len(spans) > 1 else []

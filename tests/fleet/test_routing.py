@@ -55,6 +55,7 @@ def capability_queues(settings):
     settings.SCORING_QUEUE, settings.SCORING_QUEUE_LARGE = "gpu", "gpu-large"
     settings.SCORING_QUEUE_CPU = "cpu"
     settings.SCORING_SHARD_MIN_IMAGES, settings.SCORING_SHARD_SIZE = 20_000, 10_000
+    settings.SCORING_SHARD_MIN_MODEL_MB = 0
     return settings
 
 
@@ -86,3 +87,13 @@ def test_sharding_is_off_at_zero_and_never_makes_a_single_shard(capability_queue
     assert not placement(n_images=10**6, image_values=1, model_bytes=1).sharded
     capability_queues.SCORING_SHARD_MIN_IMAGES, capability_queues.SCORING_SHARD_SIZE = 10, 500
     assert not placement(n_images=400, image_values=1, model_bytes=1).sharded
+
+
+def test_small_models_on_a_large_set_are_scored_whole_when_a_model_floor_is_set(
+    capability_queues,
+):
+    capability_queues.SCORING_SHARD_MIN_MODEL_MB = 200
+    resnet50 = placement(n_images=50_000, image_values=3 * 224 * 224, model_bytes=98 * MB)
+    vit_large = placement(n_images=50_000, image_values=3 * 224 * 224, model_bytes=1160 * MB)
+    assert not resnet50.sharded and resnet50.queue == "gpu"
+    assert vit_large.sharded and vit_large.shard_queue == "gpu-large"
