@@ -40,6 +40,17 @@ class Challenge(models.Model):
     precision = models.CharField(max_length=8, choices=Precision.choices, default=Precision.FP32)
     train_data_path = models.CharField(max_length=500, blank=True)
     train_data_format = models.CharField(max_length=40, blank=True)
+    robustness = models.BooleanField(
+        default=False,
+        help_text=(
+            "Also score every submission on transformed copies of the hidden set (rotation, "
+            "scale, lighting, blur, noise): the robustness track. Compile the copies with "
+            "`manage.py robustness_enable`."
+        ),
+    )
+    # One public sample image under each transform, for submission pages (written by
+    # services.robustness): {"sample": id, "label_name": ..., "images": {name: storage path}}.
+    robustness_samples = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -398,6 +409,11 @@ class Score(models.Model):
     private_top1_error = models.FloatField(null=True, blank=True)
     private_top5_error = models.FloatField(null=True, blank=True)
     private_n_images = models.PositiveIntegerField(default=0)
+    # Robustness track: mean top-1 error over the corruption transforms, per part (null: the
+    # challenge does not score robustness, or the score predates it).
+    robust_error = models.FloatField(null=True, blank=True)
+    public_robust_error = models.FloatField(null=True, blank=True)
+    private_robust_error = models.FloatField(null=True, blank=True)
     record = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -415,6 +431,8 @@ class Score(models.Model):
                     "public_top5_error",
                     "private_top1_error",
                     "private_top5_error",
+                    "public_robust_error",
+                    "private_robust_error",
                 )
             ),
             models.Index(fields=["edition", "is_baseline"], name="score_edition_baseline"),
