@@ -1,7 +1,7 @@
 """Command line: train one baseline for a challenge (and submit it), or on a data set alone.
 
     python -m baselines train --challenge SLUG --model NAME [--epochs N] [--device cpu|cuda]
-    python -m baselines train --data-format idx --data-source DIR --model NAME [--out DIR]
+    python -m baselines train --data-format idx --data-source DIR --model NAME [--size H W]
     python -m baselines list
 
 With ``--challenge`` the site's database gives the training data, the input spec and the
@@ -53,8 +53,13 @@ def main(argv: list[str] | None = None) -> int:
 def _train_on_files(args: argparse.Namespace, baseline: catalogue.Baseline, recipe: Recipe) -> int:
     from baselines.data import prepare, read_split, spec_from_images
     from baselines.pipeline import train_or_reuse
+    from evaluator.spec import InputSpec
 
-    images, labels = read_split(fmt=args.data_format, source=args.data_source)
+    resize = None
+    if args.size:  # the evaluator's own resize and crop; normalisation is applied later
+        channels = args.channels or 1
+        resize = InputSpec(channels=channels, height=args.size[0], width=args.size[1])
+    images, labels = read_split(fmt=args.data_format, source=args.data_source, spec=resize)
     spec = spec_from_images(images, mean=tuple(args.mean or ()), std=tuple(args.std or ()))
     data = prepare(
         images=images,
@@ -143,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--edition", help="edition slug to submit to (default: the latest)")
     where.add_argument("--data-format", choices=("idx", "npz", "cifar-bin"))
     where.add_argument("--data-source", type=Path, help="directory or file of the training split")
+    where.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="resize to H W")
+    where.add_argument("--channels", type=int, choices=(1, 3), help="with --size (default 1)")
     where.add_argument("--mean", type=float, nargs="+", help="per channel, 0..1 scale")
     where.add_argument("--std", type=float, nargs="+", help="per channel, 0..1 scale")
     where.add_argument("--num-classes", type=int, help="default: largest label + 1")

@@ -23,7 +23,8 @@ class NielsenMLP(nn.Module):
     images; a 224 image is pooled 8x8), so the book's 784 inputs per channel stay the same; the
     outputs are the pre-sigmoid activations (logits), trained with cross-entropy (the book's
     chapter 3 cost) rather than the quadratic cost of chapter 1. Weights start N(0, 1/n_in), the
-    book's improved initialisation (chapter 3).
+    book's improved initialisation (chapter 3). The ONNX exporter handles that pool only when
+    each side is a multiple of 28, so other sizes score as safetensors, not ONNX.
     """
 
     def __init__(self, *, in_channels: int, num_classes: int, hidden: int = 30) -> None:
