@@ -1,4 +1,6 @@
-"""`python -m evaluator {import,score}`: the contract other tools (the worker, CI) depend on."""
+"""`python -m evaluator {import,score,robust}`: the contract other tools (the worker, CI) depend
+on. ``robust`` compiles a set's transformed copies for the robustness track; ``score
+--robustness`` scores them too."""
 
 from __future__ import annotations
 
@@ -24,6 +26,39 @@ def _add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--memory-mb", type=int, default=8192, help="memory cap on CPU runs")
     p.add_argument("--require-sandbox", action="store_true", help="fail if bubblewrap can't run")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also score the transformed copies (compiled first if absent)",
+    )
+
+
+def _add_robust_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "robust", help="compile a set's transformed copies for the robustness track"
+    )
+    p.add_argument("--dataset", required=True, type=Path, help="compiled set directory")
+    p.add_argument("--overwrite", action="store_true", help="compile again even if current")
+
+
+def run_robust(args: argparse.Namespace) -> int:
+    import time
+
+    from evaluator.robustness_compile import compile_robust_sets
+
+    started = time.perf_counter()
+    try:
+        compiled = compile_robust_sets(
+            dataset_dir=args.dataset, overwrite=args.overwrite, progress=True
+        )
+    except EvaluatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{len(compiled.names)} transformed copies in {compiled.directory} "
+        f"({time.perf_counter() - started:.1f} s), fingerprint {compiled.fingerprint[:16]}"
+    )
+    return 0
 
 
 def _summary(result: dict) -> str:
@@ -40,6 +75,11 @@ def _summary(result: dict) -> str:
             f"  {part:<8} top-1 {pct(r['top1_error'])}  top-5 {pct(r['top5_error'])}"
             f"  ({r['n_images']} images)"
         )
+    robust = result.get("robustness")
+    if robust:
+        from evaluator.robustness_report import summary_lines
+
+        lines += summary_lines(robust)
     lines.append(
         f"format {result['format']}, device {result['device']}, {result['precision']}, "
         f"{result['throughput_img_s'] or 0:.0f} img/s, sandbox {result['sandbox']}"
@@ -48,10 +88,11 @@ def _summary(result: dict) -> str:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    from evaluator.robustness_scoring import score_robust
     from evaluator.scoring import score
 
     try:
-        result = score(
+        result = (score_robust if args.robustness else score)(
             dataset_dir=args.dataset,
             model_path=args.model,
             arch=args.arch,
@@ -80,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_import_parser(subparsers)
     _add_score_parser(subparsers)
+    _add_robust_parser(subparsers)
     return parser
 
 
@@ -89,4 +131,6 @@ def main(argv: list[str] | None = None) -> int:
         from evaluator.datasets.cli import run_import
 
         return run_import(args)
+    if args.command == "robust":
+        return run_robust(args)
     return run_score(args)

@@ -5,8 +5,12 @@
     DIR/labels/labels.npy   int64 (N,)
     DIR/labels/split.npy    bool (N,), True where the image is in the public part
     DIR/labels/meta.json    public fraction, seed, import report
+    DIR/images/robust/<transform>.npy   optional: the robustness track's transformed copies,
+                                        uint8 (N, C, H, W) like images.npy (same labels)
+    DIR/images/robust/meta.json         their transforms, parameters, digests, fingerprint
 
-Images and labels sit in sibling directories so that the sandbox binds ``images/`` alone.
+Images and labels sit in sibling directories so that the sandbox binds ``images/`` alone; the
+transformed copies sit under ``images/`` so that the same bind shows them, and nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ LABELS_DIR = "labels"
 LABELS_FILE = "labels.npy"
 SPLIT_FILE = "split.npy"
 FORMAT_VERSION = 1
+ROBUST_DIR = "robust"
+ROBUST_FORMAT_VERSION = 1
 
 
 def images_dir(root: Path) -> Path:
@@ -28,3 +34,8 @@ def images_dir(root: Path) -> Path:
 
 def labels_dir(root: Path) -> Path:
     return Path(root) / LABELS_DIR
+
+
+def robust_dir(root: Path) -> Path:
+    """Where a compiled set keeps its transformed copies (``evaluator.robustness_compile``)."""
+    return images_dir(root) / ROBUST_DIR

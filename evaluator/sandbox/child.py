@@ -8,6 +8,9 @@ It sees the images (never the labels) and reports through OUTDIR: logits.npy and
 success, error.json {"code", "message"} on failure, with an exit status that says which kind of
 failure (see ``protocol``). The parent trusts none of it blindly.
 
+With ``--robust NAMES`` (comma-separated transforms of ``evaluator.robustness``) the same loaded
+model then scores each transformed copy under IMGDIR/robust/ and writes robust-<name>.npy.
+
 With ``--samples DIR`` instead of ``--images`` it runs the insights phase on a challenge's public
 sample images (``evaluator.insights_child``): no hidden image is mounted at all then.
 """
@@ -79,6 +82,7 @@ def score(args: argparse.Namespace) -> dict:
     except Exception as exc:
         raise ModelCheckError(f"the model failed while scoring: {_first_line(exc)}") from exc
     np.save(Path(args.out) / protocol.LOGITS_FILE, result.logits.astype(np.float32, copy=False))
+    robust = _robust(args, model=model, meta=meta) if args.robust else None
     return {
         "format": model.format.value,
         "params": model.params,
@@ -92,7 +96,14 @@ def score(args: argparse.Namespace) -> dict:
         "device_name": device_name(args.device),
         "providers": _providers(model),
         "versions": _versions(),
+        **({"robust": robust} if robust is not None else {}),
     }
+
+
+def _robust(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
+    from evaluator.robustness_child import score_robust_copies
+
+    return score_robust_copies(args, model=model, meta=meta)
 
 
 def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> LoadedModel:
@@ -252,6 +263,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--start", type=int, help="first image of the slice to score")
     parser.add_argument("--stop", type=int, help="one past the last image of the slice")
+    parser.add_argument("--robust", help="transforms to score too, comma-separated")
     args = parser.parse_args(argv)
     if (args.images is None) == (args.samples is None):
         parser.error("give exactly one of --images (scoring) and --samples (insights)")

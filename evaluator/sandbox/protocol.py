@@ -21,6 +21,9 @@ OCCLUSION_FILE = "occlusion.npy"  # float32 (occluded samples, positions, num_cl
 FILTERS_FILE = "filters.npy"  # float32 (out, in, kh, kw): the first convolution's weight
 FILTERS_NAME_FILE = "filters.json"  # {"name": ...} of that weight
 
+# The robustness track (--robust NAMES): one float32 (n_images, num_classes) file per transform.
+ROBUST_LOGITS_PREFIX = "robust-"
+
 EXIT_OK = 0
 EXIT_REPORTED = 3  # an EvaluatorError, described in error.json
 EXIT_MEMORY = 4  # MemoryError or an out-of-memory failure, described in error.json
@@ -41,6 +44,11 @@ CHILD_ERRORS: dict[str, type[errors.EvaluatorError]] = {
         errors.ModelMemoryError,
     )
 }
+
+
+def robust_logits_file(name: str) -> str:
+    """The logits file of one transformed copy (``name`` from the catalogue, never the child)."""
+    return f"{ROBUST_LOGITS_PREFIX}{name}.npy"
 
 
 def error_from_report(report: object) -> errors.EvaluatorError | None:

@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def run_model(
     sandbox: str = "auto",
     start: int = 0,
     stop: int | None = None,
+    robust: tuple[str, ...] = (),
+    on_robust_logits: Callable[[str, np.ndarray], None] | None = None,
 ) -> ChildOutput:
     """Score ``model_path`` on the images in ``images_dir`` (a compiled set's ``images/``).
 
@@ -71,7 +74,10 @@ def run_model(
     added on top so the cap means the same for a small and a large test set. ``sandbox``
     forces "bwrap" or "none" (tests); "auto" uses bubblewrap where it works. ``start`` and
     ``stop`` score the contiguous slice [start, stop) only (one shard of a large set): the
-    logits then have ``stop - start`` rows.
+    logits then have ``stop - start`` rows. ``robust`` names transformed copies under
+    ``images_dir/robust/`` that the same child scores after the clean set (the model is loaded
+    once); each one's checked logits are handed to ``on_robust_logits(name, logits)`` in turn,
+    so the caller holds one transform's logits at a time.
     """
     model_path, images_dir = Path(model_path), Path(images_dir)
     images_file = images_dir / layout.IMAGES_FILE
@@ -94,6 +100,7 @@ def run_model(
                 batch_size=batch_size,
                 precision=precision,
                 span=None if (start, stop) == (0, total) else (start, stop),
+                robust=robust,
             ),
             binds=[
                 *code_binds(),
@@ -104,15 +111,22 @@ def run_model(
             timeout_s=timeout_s,
             memory_mb=None
             if memory_mb is None
-            else memory_mb + images_file.stat().st_size // 2**20,
+            else memory_mb + (2 if robust else 1) * images_file.stat().st_size // 2**20,
             cuda=device.startswith("cuda"),
             file_mb=max(64, 2 * expected_bytes // 2**20 + 16),
             sandbox=sandbox,
             require_sandbox=require_sandbox,
         )
-        return _collect(
+        collected = _collect(
             done=done, out=out, n_images=n_images, num_classes=num_classes, memory_mb=memory_mb
         )
+        for name in robust:  # only the names asked for: the child chooses no file name
+            logits = _read_logits(
+                out / protocol.robust_logits_file(name), n_images=n_images, num_classes=num_classes
+            )
+            if on_robust_logits is not None:
+                on_robust_logits(name, logits)
+        return collected
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -136,6 +150,7 @@ def _child_argv(
     batch_size: int,
     precision: str,
     span: tuple[int, int] | None = None,
+    robust: tuple[str, ...] = (),
 ) -> list[str]:
     argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
     argv += ["--format", ModelFormat(fmt).value, "--images", f"{root}/images"]
@@ -145,6 +160,8 @@ def _child_argv(
         argv += ["--arch", arch]
     if span is not None:
         argv += ["--start", str(span[0]), "--stop", str(span[1])]
+    if robust:
+        argv += ["--robust", ",".join(robust)]
     return argv
 
 
