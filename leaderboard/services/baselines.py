@@ -121,8 +121,8 @@ def baseline_entry_get_or_create(
 
     The edition row is locked while looking, so two seeders running at once still create one
     entry. A FAILED entry does not count (it is not on the board): seeding again retries.
-    ONNX is submitted by default because it scores wherever the worker runs; safetensors
-    needs the ``baselines`` package importable inside the worker's sandbox.
+    ONNX is submitted by default: the whole graph in one file, scorable by any worker;
+    safetensors (weights + registry name) scores too, the sandbox binding the architectures.
     """
     if submit_format not in SUBMIT_FORMATS:
         raise ValueError(f"submit_format must be one of {SUBMIT_FORMATS}")

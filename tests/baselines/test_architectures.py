@@ -43,3 +43,23 @@ def test_years_tell_the_story() -> None:
     years = {b.arch: b.year for b in catalogue.CATALOGUE}
     assert years["baseline-lenet5"] < years["baseline-alexnet"] < years["baseline-vgg11"]
     assert years["baseline-googlenet"] < years["baseline-resnet18"] < years["baseline-se-resnet18"]
+
+
+def test_architectures_import_only_torch_the_registry_and_themselves() -> None:
+    """The sandbox binds baselines/architectures alone: nothing else of baselines is there."""
+    import ast
+    from pathlib import Path
+
+    import baselines.architectures as package
+
+    allowed = ("torch", "evaluator.formats.registry", "baselines.architectures", "__future__")
+    for path in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                assert name.startswith(allowed) or name in ("math",), f"{path.name}: {name}"

@@ -1,4 +1,8 @@
-"""Exported files score through the evaluator exactly as the network scores in process."""
+"""Exported files score through the evaluator exactly as the network scores in process.
+
+The safetensors file is loaded inside the sandbox by its registry name, which works because
+the runner binds baselines/architectures next to the evaluator package.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-import baselines
 from baselines.data import Normalise, TrainingData
 from baselines.export import export_onnx, export_safetensors, onnx_max_difference
 from baselines.recipes import Recipe
@@ -18,7 +21,6 @@ from evaluator.datasets import import_dataset, open_dataset
 from evaluator.formats.base import ModelFormat
 from evaluator.metrics import classification_report
 from evaluator.sandbox import runner
-from evaluator.sandbox.bwrap import Bind
 from evaluator.scoring import score
 
 from .conftest import DIGITS_SPEC
@@ -47,23 +49,6 @@ def in_process_logits(trained: torch.nn.Module, hidden_set: Path) -> np.ndarray:
         return trained(Normalise(DIGITS_SPEC, "cpu")(images)).numpy()
 
 
-@pytest.fixture
-def sandbox_sees_baselines(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bind the ``baselines`` package into the model's sandbox next to ``evaluator``.
-
-    The sandbox runner binds only ``evaluator``; a safetensors file of a baseline architecture
-    needs ``baselines`` importable inside too. This adds that bind where the runner lacks it.
-    """
-    real = runner.run_sandboxed
-
-    def run_sandboxed(*, binds, **kwargs):
-        if not any(bind.name == "lib/baselines" for bind in binds):
-            binds = [*binds, Bind(Path(baselines.__file__).parent, "lib/baselines")]
-        return real(binds=binds, **kwargs)
-
-    monkeypatch.setattr(runner, "run_sandboxed", run_sandboxed)
-
-
 def _exports(model: torch.nn.Module, folder: Path) -> dict[str, Path]:
     return {
         "onnx": export_onnx(model, folder / "model.onnx", spec=DIGITS_SPEC),
@@ -71,7 +56,6 @@ def _exports(model: torch.nn.Module, folder: Path) -> dict[str, Path]:
     }
 
 
-@pytest.mark.usefixtures("sandbox_sees_baselines")
 @pytest.mark.parametrize("fmt", ["onnx", "safetensors"])
 def test_scores_match_the_network_in_process(
     fmt: str,
