@@ -6,6 +6,7 @@ This is the one module that touches both Django and the evaluator.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -31,11 +32,8 @@ def score_submission(self, submission_id: str) -> str:
             submission_id=job.submission_id, attempt=job.attempt, placement=placement
         )
         return "sharded"
-    # Imported here so that torch stays out of processes that only enqueue.
-    from evaluator.scoring import score
-
     try:
-        result = score(
+        result = scorer_for(job)(
             dataset_dir=job.dataset_dir,
             model_path=job.model_path,
             arch=job.arch,
@@ -73,9 +71,28 @@ def score_submission(self, submission_id: str) -> str:
     recorded = services.score_record(
         submission_id=job.submission_id, attempt=job.attempt, result=result
     )
+    if recorded and job.robustness:
+        from leaderboard.services.robustness import robustness_samples_refresh
+
+        robustness_samples_refresh(submission_id=job.submission_id)
     if recorded and settings.INSIGHTS_TIMEOUT_S > 0:
         record_insights(job)
     return "scored"
+
+
+def scorer_for(job: services.ScoringJob) -> Callable[..., dict]:
+    """``evaluator.scoring.score``, or ``score_robust`` when the challenge runs the robustness
+    track: the transformed copies in the same sandboxed run, within the same time limit.
+
+    Imported here so that torch stays out of processes that only enqueue.
+    """
+    if job.robustness:
+        from evaluator.robustness_scoring import score_robust
+
+        return score_robust
+    from evaluator.scoring import score
+
+    return score
 
 
 def record_insights(job: services.ScoringJob) -> None:

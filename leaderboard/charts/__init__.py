@@ -8,6 +8,7 @@ from .base import Chart
 from .edition import activity_chart, efficiency_chart, progress_chart
 from .history import history_chart
 from .pareto import pareto_front
+from .robustness import robustness_chart
 
 __all__ = [
     "Chart",
@@ -16,4 +17,5 @@ __all__ = [
     "history_chart",
     "pareto_front",
     "progress_chart",
+    "robustness_chart",
 ]

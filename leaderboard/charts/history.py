@@ -3,7 +3,9 @@
 Every scored submission is a point, spread across its year's band by when it was submitted;
 the best entry of each year (edition winners and baselines alike) is a step line; our baselines
 are labelled markers at the year of their paper; results reported in papers are a separate,
-dashed series that the legend toggles. Buttons switch top-5/top-1 and linear/log.
+dashed series that the legend toggles. Buttons switch top-5/top-1 and linear/log, and, once
+anything was scored by the robustness track, to the robust error (mean top-1 error over the
+corruption transforms): whether the deeper networks also became more robust.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from leaderboard.selectors.history import History, HistoryPoint
 from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
 
 METRICS = (("top5", "Top-5 error"), ("top1", "Top-1 error"))
+ROBUST = ("robust", "Robust error")  # offered only when some entry has one
 # Points of year Y fill [Y - BAND, Y + BAND] in submission order.
 BAND = 0.38
 
 
 def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     """The figure; its traces are named "Submissions", "Best per year", "Baselines", "Reported"."""
-    ys: dict[str, list[list]] = {metric: [] for metric, _ in METRICS}
+    metrics = _metrics(history, points)
+    ys: dict[str, list[list]] = {metric: [] for metric, _ in metrics}
     traces = []
 
     # The one trace that grows with submissions: its arrays are attached after serialising.
@@ -32,8 +36,8 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
             for p in points
         ],
     }
-    cloud_ys = {metric: [percent(getattr(p, metric)) for p in points] for metric, _ in METRICS}
-    for metric, _ in METRICS:
+    cloud_ys = {metric: [percent(getattr(p, metric)) for p in points] for metric, _ in metrics}
+    for metric, _ in metrics:
         ys[metric].append([])  # filled in below
     traces.append(
         go.Scatter(
@@ -50,10 +54,10 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         )
     )
 
-    steps = {metric: _best_per_year(history, metric) for metric, _ in METRICS}
+    steps = {metric: _best_per_year(history, metric) for metric, _ in metrics}
     step_years = sorted(set(steps["top5"]) | set(steps["top1"]))
     step_x = [year - 0.5 for year in step_years] + ([step_years[-1] + 0.5] if step_years else [])
-    for metric, _ in METRICS:
+    for metric, _ in metrics:
         values = [percent(steps[metric].get(year)) for year in step_years]
         ys[metric].append(values + values[-1:])
     traces.append(
@@ -68,7 +72,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     )
 
     baselines = [entry for row in history.years for entry in row.baselines]
-    for metric, _ in METRICS:
+    for metric, _ in metrics:
         ys[metric].append([percent(getattr(b, metric)) for b in baselines])
     traces.append(
         go.Scatter(
@@ -91,8 +95,8 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     )
 
     reported = [r for row in history.years for r in row.reported]
-    for metric, _ in METRICS:
-        ys[metric].append([percent(getattr(r, f"{metric}_error")) for r in reported])
+    for metric, _ in metrics:  # papers report no robust error: that view leaves them out
+        ys[metric].append([percent(getattr(r, f"{metric}_error", None)) for r in reported])
     traces.append(
         go.Scatter(
             name="Reported (published, not scored here)",
@@ -107,7 +111,8 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     )
 
     primary = history.metric
-    labels = dict(METRICS)
+    labels = dict(metrics)
+    order = (primary, *(m for m, _ in metrics if m != primary))
     fig = go.Figure(data=traces)
     for trace, values in zip(fig.data, ys[primary], strict=True):
         trace.y = values
@@ -117,7 +122,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
             _buttons(
                 [
                     (labels[m], "update", [{"y": ys[m]}, {"yaxis.title.text": f"{labels[m]} (%)"}])
-                    for m in (primary, *(m for m, _ in METRICS if m != primary))
+                    for m in order
                 ],
                 x=0.0,
             ),
@@ -126,7 +131,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
                     ("Linear", "relayout", [{"yaxis.type": "linear"}]),
                     ("Log", "relayout", [{"yaxis.type": "log"}]),
                 ],
-                x=0.3,
+                x=0.3 if len(order) == 2 else 0.45,
             ),
         ],
     )
@@ -144,11 +149,20 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         arrays={0: {**cloud, "y": cloud_ys[primary]}},
     )
     switch = built.figure["layout"]["updatemenus"][0]["buttons"]
-    for button, metric in zip(
-        switch, (primary, *(m for m, _ in METRICS if m != primary)), strict=True
-    ):
+    for button, metric in zip(switch, order, strict=True):
         button["args"][0]["y"][0] = cloud_ys[metric]
     return built
+
+
+def _metrics(history: History, points: list[HistoryPoint]) -> tuple[tuple[str, str], ...]:
+    """Top-5 and top-1, plus the robust error once any entry of the challenge has one."""
+    entries = [e for row in history.years for e in row.baselines]
+    entries += [s for row in history.years for s in row.editions if s.best_robust is not None]
+    has_robust = any(p.robust is not None for p in points) or any(
+        getattr(e, "robust", None) is not None or getattr(e, "best_robust", None) is not None
+        for e in entries
+    )
+    return (*METRICS, ROBUST) if has_robust else METRICS
 
 
 def _year_axis(fig: go.Figure, years: list[int]) -> None:

@@ -6,7 +6,9 @@ Ranked in SQL with window functions, with the edition leaderboard's rules: per t
 where a team that chose no finals is represented by its best public entry); hidden and
 disqualified entries are left out; a tie goes to the earlier submission. Each edition is read
 in its own phase (public while it runs, private once closed). Baselines are placed at the year
-of their paper (``method_year``). Three queries, whatever the number of submissions.
+of their paper (``method_year``). Three queries, whatever the number of submissions. Each entry
+also carries its robust error (the robustness track's mean corruption error, in its phase) where
+it was scored, for the chart's robust-error view.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ scored AS (
                 ELSE sc.public_top5_error END AS top5,
            CASE WHEN eds.private_phase = 1 THEN sc.private_top1_error
                 ELSE sc.public_top1_error END AS top1,
+           CASE WHEN eds.private_phase = 1 THEN sc.private_robust_error
+                ELSE sc.public_robust_error END AS robust,
            sc.public_{metric}_error AS public_metric
     FROM {submission} s
     JOIN eds ON eds.id = s.edition_id
@@ -91,7 +95,8 @@ placed AS (
                PARTITION BY edition_id ORDER BY {metric}, created_at, submission_id
            ) AS place,
            MIN(top5) OVER (PARTITION BY edition_id) AS best_top5,
-           MIN(top1) OVER (PARTITION BY edition_id) AS best_top1
+           MIN(top1) OVER (PARTITION BY edition_id) AS best_top1,
+           MIN(robust) OVER (PARTITION BY edition_id) AS best_robust
     FROM team_rows WHERE team_position = 1
 ),
 baselines AS (
@@ -99,16 +104,17 @@ baselines AS (
            ROW_NUMBER() OVER (
                PARTITION BY method_year ORDER BY {metric}, created_at, submission_id
            ) AS place,
-           NULL AS best_top5, NULL AS best_top1
+           NULL AS best_top5, NULL AS best_top1, NULL AS best_robust
     FROM scored WHERE is_baseline AND method_year IS NOT NULL AND {metric} IS NOT NULL
 )
 SELECT p.edition_id, p.year, p.place, p.submission_id, p.method_name, p.top5, p.top1,
-       p.best_top5, p.best_top1, t.name AS team_name, 0 AS is_baseline, NULL AS method_year
+       p.best_top5, p.best_top1, t.name AS team_name, 0 AS is_baseline, NULL AS method_year,
+       p.robust, p.best_robust
 FROM placed p LEFT JOIN {team} t ON t.id = p.team_id
 WHERE p.place <= 2
 UNION ALL
 SELECT b.edition_id, b.year, b.place, b.submission_id, b.method_name, b.top5, b.top1,
-       NULL, NULL, NULL, 1, b.method_year
+       NULL, NULL, NULL, 1, b.method_year, b.robust, NULL
 FROM baselines b
 ORDER BY 11, 12, 2, 3
 """
@@ -119,7 +125,7 @@ _POINTS = (
     + _SCORED
     + """
 SELECT sd.submission_id, sd.edition_id, sd.year, sd.opens_at, sd.closes_at, sd.created_at,
-       sd.method_name, sd.top5, sd.top1, t.name AS team_name
+       sd.method_name, sd.top5, sd.top1, sd.robust, t.name AS team_name
 FROM scored sd LEFT JOIN {team} t ON t.id = sd.team_id
 WHERE NOT sd.is_baseline
 ORDER BY sd.created_at, sd.submission_id
@@ -137,6 +143,7 @@ class Entry:
     top5: float | None
     top1: float | None
     year: int  # the edition's year (a baseline: the year of its paper)
+    robust: float | None = None  # mean corruption error (robustness track), when scored
 
 
 @dataclass
@@ -160,6 +167,7 @@ class EditionSummary:
     runner_up: Entry | None = None
     best_top5: float | None = None
     best_top1: float | None = None
+    best_robust: float | None = None  # lowest robust error among the ranked entries
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,7 @@ class HistoryPoint:
     method: str
     top5: float | None
     top1: float | None
+    robust: float | None = None
 
 
 def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -> History:
@@ -221,6 +230,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
             top5=row["top5"],
             top1=row["top1"],
             year=row["method_year"] if row["is_baseline"] else row["year"],
+            robust=row["robust"],
         )
         if row["is_baseline"]:
             year_row = _year(years, row["method_year"])
@@ -230,6 +240,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
             continue
         summary = summaries[row["edition_id"]]
         summary.best_top5, summary.best_top1 = row["best_top5"], row["best_top1"]
+        summary.best_robust = row["best_robust"]
         if row["place"] == 1:
             summary.winner = entry
         else:
@@ -262,6 +273,7 @@ def challenge_history_points(
                 method=row["method_name"],
                 top5=row["top5"],
                 top1=row["top1"],
+                robust=row["robust"],
             )
         )
     return points

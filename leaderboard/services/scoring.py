@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from leaderboard.errors import PLATFORM_ERROR
 from leaderboard.models import Score, Submission
+from leaderboard.services.robustness import robust_score_fields
 
 logger = logging.getLogger(__name__)
 Status = Submission.Status
@@ -35,6 +36,7 @@ class ScoringJob:
     model_path: Path
     arch: str | None
     precision: str
+    robustness: bool = False  # also score the transformed copies (the robustness track)
 
 
 def attempts_exhausted_message(attempts: int) -> str:
@@ -91,6 +93,7 @@ def submission_start(
         model_path=Path(row.file.path),
         arch=row.arch or None,
         precision=challenge.precision,
+        robustness=challenge.robustness,
     )
 
 
@@ -166,6 +169,7 @@ def _score_fields(result: dict) -> dict:
         "private_top1_error": _maybe_float(private.get("top1_error")),
         "private_top5_error": _maybe_float(private.get("top5_error")),
         "private_n_images": int(private.get("n_images") or 0),
+        **robust_score_fields(result=result),
         "record": result,
     }
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from leaderboard import selectors
 from leaderboard.selectors.insights import submission_insights
-from leaderboard.views import boards
+from leaderboard.views import boards, robustness
 
 
 @require_GET
@@ -96,6 +96,9 @@ def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         ),
         "record_rows": [(key, record[key]) for key in RECORD_KEYS if key in record],
         "versions": sorted((record.get("versions") or {}).items()),
+        **robustness.robustness_context(
+            submission=submission, record=record, show_private=show_private
+        ),
     }
     return render(request, "leaderboard/submission_detail.html", context)
 

@@ -1,0 +1,122 @@
+"""A submission's error under each transform of the robustness track, beside its clean error.
+
+One bar per transform, coloured by what it changes (rotation, scale, lighting, blur, noise; the
+flip control hatched), the clean error first in grey, and a dashed line at the summary: the
+mean over the corruptions. Buttons switch top-1/top-5.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from leaderboard.selectors.robustness_panel import RobustnessPanel
+
+from .base import BLUE, GREEN, MUTED, ORANGE, PURPLE, Chart, chart, layout, percent
+
+GROUP_COLOURS = {
+    "clean": "#98a2b3",
+    "rotation": BLUE,
+    "scale": "#0e9384",
+    "lighting": ORANGE,
+    "blur": PURPLE,
+    "noise": "#c11574",
+    "control": GREEN,
+}
+METRICS = (("top1", "Top-1 error"), ("top5", "Top-5 error"))
+
+
+def robustness_chart(*, panel: RobustnessPanel, filename: str) -> Chart:
+    """The figure; its traces are named "Error" and "Mean over the corruptions"."""
+    labels = ["Clean", *(row.label for row in panel.rows)]
+    groups = ["clean", *(row.group for row in panel.rows)]
+    ys = {
+        "top1": [percent(panel.clean_top1), *(percent(row.top1) for row in panel.rows)],
+        "top5": [percent(panel.clean_top5), *(percent(row.top5) for row in panel.rows)],
+    }
+    increases = {
+        "top1": [None, *(row.top1_increase for row in panel.rows)],
+        "top5": [None, *(row.top5_increase for row in panel.rows)],
+    }
+    means = {"top1": percent(panel.mean_top1), "top5": percent(panel.mean_top5)}
+    descriptions = ["the hidden set as it is", *(row.description for row in panel.rows)]
+
+    def customdata(metric: str) -> list[list[str]]:
+        return [
+            [description, _increase_text(increase)]
+            for description, increase in zip(descriptions, increases[metric], strict=True)
+        ]
+
+    bars = go.Bar(
+        name="Error",
+        x=labels,
+        y=ys["top1"],
+        marker={
+            "color": [GROUP_COLOURS.get(g, MUTED) for g in groups],
+            "pattern": {"shape": ["/" if g == "control" else "" for g in groups]},
+        },
+        customdata=customdata("top1"),
+        texttemplate="%{y:.1f}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="<b>%{x}</b>: %{y:.2f}%%{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+    )
+    mean_line = go.Scatter(
+        name=f"Mean over the {panel.n_corruptions} corruptions (flip excluded)",
+        x=[labels[1], labels[-1]] if len(labels) > 1 else [],
+        y=[means["top1"]] * 2 if len(labels) > 1 else [],
+        mode="lines",
+        line={"dash": "dash", "color": "#1d2330", "width": 1.5},
+        hovertemplate="mean over the corruptions: %{y:.2f}%<extra></extra>",
+    )
+    fig = go.Figure(data=[bars, mean_line])
+    fig.update_layout(
+        **layout(x_title="", y_title="Top-1 error (%)", height=440),
+        showlegend=True,
+        bargap=0.25,
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "showactive": True,
+                "x": 0.0,
+                "xanchor": "left",
+                "y": 1.22,
+                "yanchor": "top",
+                "pad": {"r": 4, "t": 0},
+                "bgcolor": "#f9fafb",
+                "bordercolor": "#d0d5dd",
+                "font": {"size": 12},
+                "buttons": [
+                    {
+                        "label": label,
+                        "method": "update",
+                        "args": [
+                            {
+                                "y": [ys[metric], [means[metric]] * 2],
+                                "customdata": [customdata(metric), None],
+                            },
+                            {"yaxis.title.text": f"{label} (%)"},
+                        ],
+                    }
+                    for metric, label in METRICS
+                ],
+            }
+        ],
+    )
+    fig.update_layout(margin={"t": 96, "b": 110}, legend={"y": 1.0, "yanchor": "bottom"})
+    fig.update_xaxes(tickangle=-35)
+    fig.update_yaxes(rangemode="tozero", ticksuffix="%")
+    part = "whole hidden set" if panel.part == "all" else "public part of the hidden set"
+    return chart(
+        element_id="chart-robustness",
+        title=f"Error under each transform ({part})",
+        fig=fig,
+        filename=filename,
+        empty=not panel.rows,
+    )
+
+
+def _increase_text(increase: float | None) -> str:
+    if increase is None:
+        return ""
+    return f" ({100 * increase:+.0f}% vs clean)"
