@@ -35,6 +35,12 @@ def test_token_page_requires_login(client):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_the_site_navigation_links_to_the_token_page_once_logged_in(client, browser):
+    link = f'<a href="{reverse("api_tokens")}">API tokens</a>'
+    assert link in browser.get(reverse("challenge_list")).content.decode()
+    assert link not in client.get(reverse("challenge_list")).content.decode()
+
+
 def test_a_new_token_is_shown_once_and_works(browser, user, api):
     assert "You have no token" in browser.get(reverse("api_tokens")).content.decode()
 

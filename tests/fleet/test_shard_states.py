@@ -15,8 +15,10 @@ import uuid
 
 import pytest
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
+from evaluator import shards
 from evaluator.scoring import score
 from leaderboard import services, sharding
 from leaderboard.celery import app as celery_app
@@ -158,6 +160,25 @@ def test_a_shard_started_too_often_fails_its_submission_with_a_platform_error(sh
     assert sharding.shard_start(submission_id=key, attempt=1, index=1, worker="w1@a") is None
     sharded.refresh_from_db()
     assert (sharded.status, sharded.error_code) == (Status.FAILED, PLATFORM_ERROR)
+
+
+def test_celerys_soft_time_limit_on_a_shard_hands_it_back_not_a_timeout(
+    sharded, queue, monkeypatch
+):
+    """The evaluator's limit is the model's; Celery's firing on a shard is the platform's."""
+
+    def hang(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(shards, "score_shard", hang)
+    key = str(sharded.pk)
+    assert score_shard.apply(args=[key, 1, 0]).get() == "released"
+    row = ScoringShard.objects.get(submission=sharded, index=0)
+    assert (row.status, row.claims, row.worker) == (Shard.QUEUED, 1, "")
+    sharded.refresh_from_db()
+    assert (sharded.status, sharded.error_code) == (Status.RUNNING, "")
+    report = sharding.shard_sweep(now=timezone.now() + dt.timedelta(minutes=5))
+    assert f"{key}:1:0" in report.resent  # sent again, within the claims bound
 
 
 def test_a_model_failing_on_one_shard_fails_the_submission_once(sharded):
