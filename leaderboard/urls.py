@@ -11,6 +11,7 @@ urlpatterns = [
     path("c/<slug:slug>/", pages.challenge_detail, name="challenge_detail"),
     path("c/<slug:slug>/samples/<int:sample_id>.png", pages.sample_image, name="sample_image"),
     path("c/<slug:slug>/<slug:edition>/", pages.edition_leaderboard, name="edition_leaderboard"),
+    path("c/<slug:slug>/<slug:edition>/charts/", pages.edition_charts, name="edition_charts"),
     path("c/<slug:slug>/<slug:edition>/submit/", submit.submission_create, name="submit"),
     path("me/submissions/", pages.my_submissions, name="my_submissions"),
     path("me/submissions/status/", pages.submission_statuses, name="submission_statuses"),

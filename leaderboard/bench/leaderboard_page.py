@@ -1,4 +1,4 @@
-"""Seed one edition with many scored submissions, then time its leaderboard page.
+"""Seed one edition with many scored submissions, then time its leaderboard and charts pages.
 
 Rows are written with ``bulk_create`` straight into the tables (no files, no queue): what is
 measured is the page, not the upload path. Everything seeded hangs off one challenge, removed
@@ -16,6 +16,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard import selectors
@@ -24,15 +25,16 @@ from leaderboard.models import Challenge, Edition, Score, Submission, Team
 from .stats import latency_summary
 
 BATCH = 5000
+PAGES = ("leaderboard", "charts")
 
 
 @dataclass(frozen=True)
 class PageTiming:
     url: str
-    rows_shown: int
+    shown: str  # what the page showed: rows of the board, or days and points of the charts
     queries: list[tuple[float, str]]  # (seconds, start of the SQL) of one request's queries
     page: dict[str, float]
-    selector: dict[str, float]
+    selector: dict[str, float]  # the page's selectors alone, without rendering
 
 
 def seed_edition(*, slug: str, submissions: int, teams: int, baselines: int, seed: int) -> Edition:
@@ -119,10 +121,13 @@ def _score(submission: Submission, top1: np.ndarray, top5: np.ndarray) -> Score:
     )
 
 
-def time_page(*, edition: Edition, requests: int, warmup: int = 3) -> PageTiming:
-    """GET the leaderboard ``requests`` times through the whole Django stack (test client)."""
+def time_page(
+    *, edition: Edition, requests: int, page: str = "leaderboard", warmup: int = 3
+) -> PageTiming:
+    """GET one of the edition's ``PAGES`` ``requests`` times through the whole Django stack
+    (test client), then time the selectors that page calls on their own."""
     client = Client(HTTP_HOST="localhost")
-    url = edition.get_absolute_url()
+    url = _page_url(edition=edition, page=page)
     for _ in range(warmup):
         assert client.get(url).status_code == 200
     page_times = []
@@ -136,17 +141,35 @@ def time_page(*, edition: Edition, requests: int, warmup: int = 3) -> PageTiming
     selector_times = []
     for _ in range(requests):
         started = time.perf_counter()
-        board = selectors.edition_leaderboard(edition=edition, page=1)
+        shown = _page_selectors(edition=edition, page=page)
         selector_times.append(time.perf_counter() - started)
     return PageTiming(
         url=url,
-        rows_shown=len(board.rows),
+        shown=shown,
         queries=[
             (float(q["time"]), " ".join(q["sql"].split())[:90]) for q in queries.captured_queries
         ],
         page=latency_summary(page_times),
         selector=latency_summary(selector_times),
     )
+
+
+def _page_url(*, edition: Edition, page: str) -> str:
+    if page == "leaderboard":
+        return edition.get_absolute_url()
+    if page == "charts":
+        return reverse("edition_charts", args=[edition.challenge.slug, edition.slug])
+    raise ValueError(f"unknown page {page!r}; one of {', '.join(PAGES)}")
+
+
+def _page_selectors(*, edition: Edition, page: str) -> str:
+    """Run the reads behind ``page`` (as its view does) and say how much they returned."""
+    if page == "leaderboard":
+        board = selectors.edition_leaderboard(edition=edition, page=1)
+        return f"{len(board.rows)} rows"
+    days = selectors.edition_daily(edition=edition)
+    points = selectors.edition_efficiency(edition=edition)
+    return f"{len(days)} days, {len(points)} points"
 
 
 def challenge_remove(*, slug: str) -> None:

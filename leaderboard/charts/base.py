@@ -20,6 +20,7 @@ class Chart:
     title: str
     figure: dict  # {"data": [...], "layout": {...}, "config": {...}}
     empty: bool = False
+    subtitle: str = ""  # what the chart shows and leaves out, under its title
 
     @property
     def script_id(self) -> str:
@@ -65,6 +66,7 @@ def chart(
     filename: str,
     empty: bool = False,
     arrays: dict[int, dict[str, list]] | None = None,
+    subtitle: str = "",
 ) -> Chart:
     """Freeze the figure as plain JSON types (what ``json_script`` will write into the page).
 
@@ -84,6 +86,7 @@ def chart(
             "config": config(filename=filename),
         },
         empty=empty,
+        subtitle=subtitle,
     )
 
 

@@ -115,13 +115,20 @@ EFFICIENCY = {
 }
 
 
-def efficiency_chart(*, edition: Edition, points: list[EfficiencyPoint], x_field: str) -> Chart:
-    """Top-1 accuracy against parameters or throughput (log x); the Pareto front as a step line."""
+def efficiency_chart(
+    *, edition: Edition, points: list[EfficiencyPoint], x_field: str, phase: str
+) -> Chart:
+    """Top-1 accuracy against parameters or throughput (log x); the Pareto front as a step line.
+
+    ``points`` are each team's best entry and every baseline (``selectors.edition_efficiency``),
+    so the front is drawn over those: the subtitle says so, since a team's smaller but less
+    accurate entry is not on the chart. ``phase``: the part of the test set the accuracy is on.
+    """
     x_title, lower_is_better, name = EFFICIENCY[x_field]
     usable = [p for p in points if getattr(p, x_field) is not None]
     traces, arrays = [], {}
     for is_baseline, trace_name, color, symbol in (
-        (False, "Submissions", BLUE, "circle"),
+        (False, "Teams (best entry)", BLUE, "circle"),
         (True, "Baselines (trained by us)", GREEN, "diamond"),
     ):
         group = [p for p in usable if p.is_baseline == is_baseline]
@@ -170,6 +177,10 @@ def efficiency_chart(*, edition: Edition, points: list[EfficiencyPoint], x_field
     return chart(
         element_id=f"chart-{name}",
         title=f"Accuracy against {'model size' if x_field == 'params' else 'throughput'}",
+        subtitle=(
+            f"One point per team, its most accurate entry (top-1, {phase} part), and one per "
+            "baseline; the Pareto front is drawn over these points."
+        ),
         fig=fig,
         filename=f"{edition.challenge.slug}-{edition.slug}-accuracy-vs-{name}",
         empty=not usable,

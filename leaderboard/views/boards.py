@@ -1,5 +1,5 @@
-"""What the challenge page and an edition's leaderboard page show beyond their own row:
-the year-by-year history, the charts, the viewer's team and limits. Read-only."""
+"""What the challenge page, an edition's leaderboard page and its charts page show beyond their
+own row: the year-by-year history, the viewer's team and limits, the charts. Read-only."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def history_context(*, challenge: Challenge) -> dict:
 
 def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
     """The board in its phase (``?board=public`` after closing shows the public one), the
-    viewer's team and submissions left, the countdown and the edition's charts."""
+    viewer's team and submissions left, the countdown. The charts have a page of their own
+    (``charts_context``): this one costs the ranking's query and no more."""
     now = timezone.now()
     closed = edition.is_closed(now=now)
     phase = "public" if closed and request.GET.get("board") == "public" else None
@@ -34,8 +35,6 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
         raise Http404("No such page of the leaderboard.")
     user = request.user
     team = selectors.team_of_user(edition=edition, user=user)
-    days = selectors.edition_daily(edition=edition)
-    efficiency = selectors.edition_efficiency(edition=edition, now=now)
     return {
         "board": board,
         "edition": edition,
@@ -46,11 +45,26 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
         "usage": selectors.quota_usage(edition=edition, team_id=team.pk) if team else None,
         "admitted": selectors.edition_admits(edition=edition, user=user),
         "can_host": selectors.edition_can_host(edition=edition, user=user),
+    }
+
+
+def charts_context(*, edition: Edition) -> dict:
+    """The edition's four charts, from three queries whose results are bounded by the number
+    of days and of teams, not of submissions: per-day figures, each team's best entry."""
+    now = timezone.now()
+    phase = "private" if edition.is_closed(now=now) else "public"
+    days = selectors.edition_daily(edition=edition)
+    points = selectors.edition_efficiency(edition=edition, now=now)
+    return {
+        "edition": edition,
+        "phase": phase,
         "charts": [
             charts.progress_chart(edition=edition, days=days),
             charts.activity_chart(edition=edition, days=days),
-            charts.efficiency_chart(edition=edition, points=efficiency, x_field="params"),
-            charts.efficiency_chart(edition=edition, points=efficiency, x_field="throughput"),
+            *(
+                charts.efficiency_chart(edition=edition, points=points, x_field=x, phase=phase)
+                for x in ("params", "throughput")
+            ),
         ],
     }
 

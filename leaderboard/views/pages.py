@@ -1,4 +1,4 @@
-"""Read-only pages: challenges, leaderboards, a submission's result, sample images."""
+"""Read-only pages: challenges, leaderboards, charts, a submission's result, sample images."""
 
 from __future__ import annotations
 
@@ -42,6 +42,13 @@ def edition_leaderboard(request: HttpRequest, slug: str, edition: str) -> HttpRe
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
     context = boards.leaderboard_context(request=request, edition=found)
     return render(request, "leaderboard/leaderboard.html", context)
+
+
+@require_GET
+def edition_charts(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
+    """The edition's charts, apart from the leaderboard so that the ranking page stays fast."""
+    found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
+    return render(request, "leaderboard/edition_charts.html", boards.charts_context(edition=found))
 
 
 @login_required

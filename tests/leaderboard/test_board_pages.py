@@ -1,15 +1,20 @@
-"""The leaderboard in pages: positions and totals over the whole board, the same queries."""
+"""The leaderboard in pages: positions and totals over the whole board, the same queries, and
+the filters its rows are printed with."""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import zoneinfo
 
 import pytest
+from django.template.defaultfilters import date, floatformat
 from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard import selectors
 from leaderboard.selectors.leaderboard import PAGE_SIZE
+from leaderboard.templatetags.arena import fixed, in_zone, local_minute
 
 from .factories import make_edition, make_scored, make_team
 
@@ -58,3 +63,20 @@ def test_the_page_shows_one_page_with_links_and_refuses_pages_past_the_end(clien
 
     assert client.get(url, {"page": 3}).status_code == 404
     assert client.get(url, {"page": "x"}).status_code == 200  # the first page
+
+
+def test_the_rows_fast_filters_print_what_floatformat_and_date_printed():
+    """``fixed`` and ``local_minute`` stand in for ``floatformat:4`` and ``in_zone|date`` on
+    the leaderboard's rows: same text, without Django's per-call localisation lookups."""
+    rng = random.Random(5)
+    values = [0.0, 1.0, 0.12345, 0.00005, 0.99995, 1e-7, *(rng.random() for _ in range(2000))]
+    values += [round(rng.random(), 5) for _ in range(2000)]  # many exact ties at the 5th digit
+    for value in values:
+        assert fixed(value, 4) == floatformat(value, 4), value
+    assert fixed(None, 4) == floatformat(None, 4) == ""
+
+    zone = zoneinfo.ZoneInfo("America/Los_Angeles")
+    moment = timezone.now()
+    for hours in range(0, 24 * 400, 7):  # a year and more, across both clock changes
+        when = moment + dt.timedelta(hours=hours, minutes=hours % 60)
+        assert local_minute(when, zone) == date(in_zone(when, zone), "Y-m-d H:i")

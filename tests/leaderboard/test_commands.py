@@ -1,4 +1,4 @@
-"""Management commands: create_challenge, import_dataset, create_demo."""
+"""Management commands: create_challenge, import_dataset, create_demo, bench_leaderboard."""
 
 from __future__ import annotations
 
@@ -106,3 +106,22 @@ def test_create_demo_is_idempotent(capsys):
     assert Challenge.objects.count() == 1 and Edition.objects.count() == 1
     assert get_user_model().objects.filter(username="demo").count() == 1
     assert SampleImage.objects.count() == 20
+
+
+@pytest.mark.django_db(transaction=True)  # the seeding ends with VACUUM, outside a transaction
+def test_bench_leaderboard_times_both_pages_and_removes_its_rows(capsys):
+    call_command(
+        "bench_leaderboard",
+        "--submissions=300",
+        "--teams=12",
+        "--baselines=3",
+        "--requests=2",
+        "--slug=bench-test",
+        "--pages",
+        "leaderboard",
+        "charts",
+    )
+    out = capsys.readouterr().out
+    assert "leaderboard page /c/bench-test/" in out and "15 rows, 2 queries" in out
+    assert "charts page /c/bench-test/" in out and "15 points, 4 queries" in out
+    assert not Challenge.objects.filter(slug="bench-test").exists()

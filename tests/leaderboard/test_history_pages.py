@@ -1,5 +1,5 @@
-"""The challenge page's year-by-year table and history chart, an edition's charts, the local
-plotly.js; constant query counts at two sizes."""
+"""The challenge page's year-by-year table and history chart, an edition's charts page (apart
+from its leaderboard), the local plotly.js; constant query counts at two sizes."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ import random
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard import charts, services
+from leaderboard import charts, selectors, services
 from leaderboard.charts import pareto_front
+from leaderboard.models import Submission
 from leaderboard.staticfinders import PLOTLY_STATIC_PATH
 
 from .factories import make_edition, make_scored, make_team
 
 pytestmark = pytest.mark.django_db
+HIDDEN = {"moderation": "hidden", "moderation_reason": "copied"}
 
 
 def figure(body: str, element_id: str) -> dict:
@@ -91,8 +94,6 @@ def test_challenge_page_shows_years_winners_baselines_and_reported(client, chall
 
 def test_history_chart_switch_carries_top1_values_for_every_trace(challenge):
     seed(challenge, teams=2, per_team=1)
-    from leaderboard import selectors
-
     history = selectors.challenge_history(challenge=challenge)
     chart = charts.history_chart(
         history=history, points=selectors.challenge_history_points(challenge=challenge)
@@ -117,30 +118,111 @@ def test_challenge_page_queries_do_not_grow_with_submissions(
 
 
 @pytest.mark.parametrize("per_team", [1, 12])
-def test_leaderboard_page_with_charts_keeps_its_query_count(
+def test_leaderboard_page_costs_the_ranking_only_and_links_to_the_charts(
     client, challenge, django_assert_num_queries, per_team
 ):
     seed(challenge, teams=4, per_team=per_team)
     edition = challenge.editions.get(year=2025)
-    with django_assert_num_queries(4):  # edition, ranking, per-day figures, efficiency points
+    with django_assert_num_queries(2):  # edition, ranking
         response = client.get(edition.get_absolute_url())
     body = response.content.decode()
     assert response.status_code == 200
+    charts_url = reverse("edition_charts", args=[challenge.slug, edition.slug])
+    assert f'id="charts-link" href="{charts_url}"' in body
+    assert "-figure" not in body and PLOTLY_STATIC_PATH not in body  # no chart, no plotly.js
+
+
+@pytest.mark.parametrize("per_team", [1, 12])
+def test_charts_page_keeps_its_query_count(client, challenge, django_assert_num_queries, per_team):
+    seed(challenge, teams=4, per_team=per_team)
+    edition = challenge.editions.get(year=2025)
+    url = reverse("edition_charts", args=[challenge.slug, edition.slug])
+    # The edition, the per-day figures, the ids of each team's best and of the baselines, and
+    # those entries' rows.
+    with django_assert_num_queries(4):
+        response = client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="{edition.get_absolute_url()}"' in body  # back to the leaderboard
     progress = traces(figure(body, "chart-progress"))
     assert progress["Best so far"]["y"][-1] == pytest.approx(100 * 1 / 200)
     activity = traces(figure(body, "chart-activity"))
     assert sum(activity["Scored"]["y"]) == 4 * per_team
     params = traces(figure(body, "chart-params"))
-    assert len(params["Submissions"]["x"]) == 4 * per_team
+    assert len(params["Teams (best entry)"]["x"]) == 4  # one per team, whatever its entries
     assert params["Baselines (trained by us)"]["x"] == [61_000_000, 61_000_000]
     assert params["Pareto front"]["x"]  # drawn
+    assert "One point per team" in body  # the subtitle says what is left out
     assert PLOTLY_STATIC_PATH in body and "cdn" not in body.lower()
 
 
-def test_leaderboard_page_with_no_entries_says_so(client, challenge):
+def test_leaderboard_and_charts_pages_with_no_entries_say_so(client, challenge):
     edition = make_edition(challenge=challenge)
     body = client.get(edition.get_absolute_url()).content.decode()
-    assert "No scored submissions yet." in body and "Nothing to draw yet." in body
+    assert "No scored submissions yet." in body
+    charts_url = reverse("edition_charts", args=[challenge.slug, edition.slug])
+    assert "Nothing to draw yet." in client.get(charts_url).content.decode()
+
+
+@pytest.mark.parametrize("open_now", [True, False])
+def test_efficiency_points_are_each_teams_best_entry_and_every_baseline(challenge, open_now):
+    """Best by top-1 error on the phase's part (a tie to the earlier entry); hidden,
+    disqualified and unscored entries left out; every ranked baseline in."""
+    edition = make_edition(challenge=challenge, open_now=open_now)
+    start = edition.opens_at
+    rng = random.Random(3)
+    best, baselines = set(), set()
+    for i in range(6):
+        team = make_team(edition=edition, name=f"t{i}")
+        entries = []
+        for j in range(5):
+            public, private = rng.randint(5, 60) / 100, rng.randint(5, 60) / 100
+            entries.append(
+                make_scored(
+                    edition=edition,
+                    team=team,
+                    top1=public,
+                    top5=public / 2,
+                    private=(private, private / 2),
+                    created_at=start + dt.timedelta(hours=j),
+                    record={"params": rng.randint(1, 9) * 1000, "throughput_img_s": 100 + j},
+                )
+            )
+        column = "public_top1_error" if open_now else "private_top1_error"
+        errors = {e.pk: getattr(e.score, column) for e in entries}
+        best.add(str(min(entries, key=lambda e: (errors[e.pk], e.created_at)).pk))
+        # Better than the best, but not ranked: left out.
+        make_scored(edition=edition, team=team, top1=0.01, top5=0.01, moderation="hidden")
+        failed = make_scored(edition=edition, team=team, top1=0.01, top5=0.01)
+        Submission.objects.filter(pk=failed.pk).update(status=Submission.Status.FAILED)
+    make_team(edition=edition, name="no entries")
+    for k in range(3):
+        baseline = make_scored(
+            edition=edition,
+            team=None,
+            baseline=True,
+            top1=0.2 + k / 10,
+            top5=0.1,
+            method=f"baseline {k}",
+            record={"params": 10**6 * (k + 1)},
+        )
+        baselines.add(str(baseline.pk))
+    make_scored(
+        edition=edition, team=None, baseline=True, top1=0.2, top5=0.1, moderation="disqualified"
+    )
+
+    points = selectors.edition_efficiency(edition=edition)
+
+    assert {p.submission_id for p in points if not p.is_baseline} == best
+    assert {p.submission_id for p in points if p.is_baseline} == baselines
+    assert len(points) == len(best) + len(baselines)  # nobody twice
+    phase = "public" if open_now else "private"
+    chart = charts.efficiency_chart(edition=edition, points=points, x_field="params", phase=phase)
+    xy = {p.submission_id: (p.params, p.accuracy) for p in points if p.params is not None}
+    drawn = [xy[submission_id] for (submission_id,) in chart.figure["data"][2]["customdata"]]
+    expected = brute_force_front(list(xy.values()), lower_x_is_better=True)
+    assert set(drawn) == {list(xy.values())[i] for i in expected}
+    assert f"{phase} part" in chart.subtitle
 
 
 def test_plotly_js_is_served_from_our_static_files(client):
@@ -192,8 +274,6 @@ def test_pareto_front_against_brute_force(lower_x_is_better):
 
 
 def test_edition_charts_use_the_editions_time_zone_for_days(challenge):
-    from leaderboard import selectors
-
     edition = make_edition(challenge=challenge)
     edition.time_zone = "America/Los_Angeles"
     edition.save()
@@ -207,3 +287,32 @@ def test_edition_charts_use_the_editions_time_zone_for_days(challenge):
         or day.day == (moment - dt.timedelta(hours=7)).date()
     )
     assert (day.submissions, day.scored, day.best) == (1, 1, 0.1)
+
+
+def test_edition_daily_counts_every_submission_and_keeps_the_best_ranked_one(challenge):
+    """One row a day: all participant submissions, the scored and ranked ones, the best public
+    error of the day among those, and the running minimum; baselines and other editions out."""
+    edition = make_edition(challenge=challenge)
+    other = make_edition(challenge=challenge, year=2024)
+    team = make_team(edition=edition, name="t")
+    first = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    second = first + dt.timedelta(days=1)
+    third = first + dt.timedelta(days=2)
+    make_scored(edition=edition, team=team, top1=0.5, top5=0.30, created_at=first)
+    make_scored(edition=edition, team=team, top1=0.5, top5=0.20, created_at=first)
+    make_scored(edition=edition, team=team, top1=0.5, top5=0.01, created_at=second, **HIDDEN)
+    failed = make_scored(edition=edition, team=team, top1=0.5, top5=0.01, created_at=second)
+    Submission.objects.filter(pk=failed.pk).update(status=Submission.Status.FAILED)
+    make_scored(edition=edition, team=team, top1=0.5, top5=0.25, created_at=second)
+    make_scored(edition=edition, team=team, top1=0.5, top5=0.10, created_at=third)
+    make_scored(edition=edition, team=None, baseline=True, top1=0.1, top5=0.001, created_at=third)
+    other_team = make_team(edition=other, name="o")
+    make_scored(edition=other, team=other_team, top1=0.1, top5=0.001, created_at=third)
+
+    days = selectors.edition_daily(edition=edition)
+
+    assert [(d.submissions, d.scored, d.best, d.best_so_far) for d in days] == [
+        (2, 2, 0.20, 0.20),
+        (3, 1, 0.25, 0.20),
+        (1, 1, 0.10, 0.10),
+    ]

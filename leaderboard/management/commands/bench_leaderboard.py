@@ -1,4 +1,4 @@
-"""Leaderboard page latency over one edition seeded with many scored submissions."""
+"""Leaderboard and charts page latency over one edition seeded with many scored submissions."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from leaderboard.bench.leaderboard_page import challenge_remove, seed_edition, time_page
+from leaderboard.bench.leaderboard_page import PAGES, challenge_remove, seed_edition, time_page
 from leaderboard.bench.stats import format_summary
 
 
 class Command(BaseCommand):
     help = (
         "Seed an edition with --submissions scored entries across --teams teams, then time its "
-        "leaderboard page (Django test client) and print p50/p95/max and the query count. "
+        "leaderboard page and its charts page (--pages; Django test client) and print "
+        "p50/p95/max and the queries of one request. "
         "Writes to the configured database: point DATABASE_URL at a scratch one."
     )
 
@@ -27,6 +28,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--slug", default="bench-leaderboard")
         parser.add_argument("--keep", action="store_true", help="leave the seeded rows in place")
+        parser.add_argument(
+            "--pages",
+            nargs="+",
+            choices=PAGES,
+            default=list(PAGES),
+            help="which of the edition's pages to time (default: both)",
+        )
 
     def handle(self, *args, **options) -> None:
         out = self.stdout.write
@@ -45,13 +53,14 @@ class Command(BaseCommand):
             f"in {time.perf_counter() - started:.1f} s"
         )
         try:
-            timing = time_page(edition=edition, requests=options["requests"])
-            out(f"page {timing.url}: {timing.rows_shown} rows, {len(timing.queries)} queries")
-            out(f"  page (request to response): {format_summary(timing.page)}")
-            out(f"  ranking query (selector):   {format_summary(timing.selector)}")
-            out("  the queries of one request:")
-            for seconds, sql in timing.queries:
-                out(f"    {seconds * 1000:7.1f} ms  {sql}")
+            for page in options["pages"]:
+                timing = time_page(edition=edition, requests=options["requests"], page=page)
+                out(f"{page} page {timing.url}: {timing.shown}, {len(timing.queries)} queries")
+                out(f"  page (request to response): {format_summary(timing.page)}")
+                out(f"  its selectors alone:        {format_summary(timing.selector)}")
+                out("  the queries of one request:")
+                for seconds, sql in timing.queries:
+                    out(f"    {seconds * 1000:7.1f} ms  {sql}")
         finally:
             if not options["keep"]:
                 challenge_remove(slug=options["slug"])

@@ -166,8 +166,13 @@ def test_instructor_creates_student_joins_uploads_and_sees_it_scored_ranked_and_
     assert "Owls" in row.inner_text() and f"{public_top5:.4f}" in row.inner_text()
     assert sam.get_attribute("table.leaderboard", "data-phase") == "public"
     assert "submissions left today" in sam.inner_text("#team-line")
-    sam.wait_for_selector("#chart-progress[data-rendered=true]")
     shots.take(sam, "leaderboard-public")
+
+    # The edition's charts are a page of their own, linked from the leaderboard.
+    sam.click("#charts-link")
+    sam.wait_for_url(f"{live_server.url}/c/digits/intro/charts/")
+    sam.wait_for_selector("#chart-progress[data-rendered=true]")
+    shots.take(sam, "edition-charts")
 
     # The history chart draws the submission: a point in the SVG and in plotly's figure data.
     sam.goto(f"{live_server.url}/c/digits/")
