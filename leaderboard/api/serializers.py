@@ -107,6 +107,14 @@ class LeaderboardRowSerializer(serializers.Serializer):
     images = serializers.IntegerField(source="scored_images")
     entries = serializers.IntegerField(source="team_entries")
     submitted_at = serializers.DateTimeField(source="created_at")
+    robust_error = serializers.FloatField(
+        source="robust_value",
+        allow_null=True,
+        help_text=(
+            "Robustness track: mean top-1 error over the corruption transforms in this phase "
+            "(null when the entry was not scored for robustness)."
+        ),
+    )
 
     @extend_schema_field(OpenApiTypes.DOUBLE)
     def get_top1_error(self, row: Submission) -> float:

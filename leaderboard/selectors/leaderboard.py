@@ -61,7 +61,7 @@ entries AS (
 )
 SELECT s.*,
        sc.{metric} AS metric_value, sc.{other} AS other_value, sc.{n_images} AS scored_images,
-       t.name AS team_name,
+       sc.{robust} AS robust_value, t.name AS team_name,
        ROW_NUMBER() OVER (
            PARTITION BY e.is_baseline ORDER BY sc.{metric}, sc.submitted_at, sc.submission_id
        ) AS position,
@@ -131,7 +131,8 @@ def leaderboard_rows(
 
     Each row is a Submission with extra attributes: ``position`` (rank among teams, or among
     baselines for a baseline row), ``metric_value``, ``other_value``, ``scored_images``,
-    ``team_entries``, ``team_name`` and ``total_rows`` (the length of the whole board).
+    ``team_entries``, ``team_name``, ``total_rows`` (the length of the whole board) and
+    ``robust_value`` (the robustness track's mean corruption error in this phase, or None).
     """
     metric = Metric(metric)
     quote = connection.ops.quote_name
@@ -143,6 +144,7 @@ def leaderboard_rows(
         "public_metric": _METRIC_COLUMNS[(PUBLIC, metric)],
         "other": _METRIC_COLUMNS[(phase, _OTHER[metric])],
         "n_images": f"{phase}_n_images",
+        "robust": f"{phase}_robust_error",
         "ranked": _RANKED,
     }
     scored = Submission.Status.SCORED

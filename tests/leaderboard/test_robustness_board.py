@@ -192,3 +192,24 @@ def test_page_past_the_end_is_not_found_and_an_empty_board_says_so(client, chall
     html = client.get(url).content.decode()
     assert "No submission scored for robustness yet." in html
     assert "not scored for this challenge" in html  # the track is off for this challenge
+
+
+def test_the_leaderboard_rows_carry_the_robust_error_of_their_phase(challenge, client):
+    edition = make_edition(challenge=challenge, open_now=False)
+    team = make_team(edition=edition, name="t")
+    robust = make_robust(edition=edition, team=team, top1=0.1, top5=0.05, robust=(0.3, 0.35))
+    make_robust(edition=edition, team=None, baseline=True, top1=0.2, top5=0.1, robust=None)
+    from leaderboard import selectors
+
+    rows = {
+        r.pk: r for r in selectors.leaderboard_rows(edition=edition, phase="private", metric="top5")
+    }
+    assert rows[robust.pk].robust_value == 0.35
+    assert [r.robust_value for r in rows.values() if r.is_baseline] == [None]
+    public = selectors.leaderboard_rows(edition=edition, phase="public", metric="top5")
+    assert {r.pk: r.robust_value for r in public}[robust.pk] == 0.3
+
+    url = f"/api/challenges/{challenge.slug}/editions/{edition.slug}/leaderboard/"
+    results = client.get(url).json()["results"]
+    assert sorted(r["robust_error"] for r in results if r["robust_error"] is not None) == [0.35]
+    assert [r["robust_error"] for r in results if r["is_baseline"]] == [None]
