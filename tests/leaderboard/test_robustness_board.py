@@ -213,3 +213,14 @@ def test_the_leaderboard_rows_carry_the_robust_error_of_their_phase(challenge, c
     results = client.get(url).json()["results"]
     assert sorted(r["robust_error"] for r in results if r["robust_error"] is not None) == [0.35]
     assert [r["robust_error"] for r in results if r["is_baseline"]] == [None]
+
+
+def test_the_challenge_page_links_each_editions_robustness_board(challenge, client):
+    edition = make_edition(challenge=challenge)
+    url = reverse("edition_robustness", args=[challenge.slug, edition.slug])
+    page = reverse("challenge_detail", args=[challenge.slug])
+    assert url not in client.get(page).content.decode()
+    challenge.robustness = True
+    challenge.save(update_fields=["robustness"])
+    html = client.get(page).content.decode()
+    assert url in html and "Robustness track" in html
