@@ -224,3 +224,22 @@ def test_the_challenge_page_links_each_editions_robustness_board(challenge, clie
     challenge.save(update_fields=["robustness"])
     html = client.get(page).content.decode()
     assert url in html and "Robustness track" in html
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_the_leaderboard_page_shows_a_robust_column_when_the_track_is_on(
+    client, challenge, django_assert_num_queries, n
+):
+    edition = make_edition(challenge=challenge)
+    seed_teams(edition, n=n)
+    url = reverse("edition_leaderboard", args=[challenge.slug, edition.slug])
+    board_url = reverse("edition_robustness", args=[challenge.slug, edition.slug])
+    html = client.get(url).content.decode()
+    assert "Robust error" not in html and board_url not in html
+    challenge.robustness = True
+    challenge.save(update_fields=["robustness"])
+    with django_assert_num_queries(2):  # still the edition and the ranking: no query added
+        html = client.get(url).content.decode()
+    assert "Robust error" in html and board_url in html
+    assert html.count('class="num robust"') == n + 1
+    assert '<td class="num robust">0.5000</td>' in html  # the baseline's public robust error
