@@ -61,7 +61,7 @@ class ChallengeAdmin(admin.ModelAdmin):
     list_filter = ("primary_metric", "precision")
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("dataset_fingerprint", "n_test_images", "created_at")
+    readonly_fields = ("dataset_fingerprint", "n_test_images", "robustness_samples", "created_at")
     inlines = (EditionInline, ReferenceResultInline, SampleImageInline)
     change_form_template = "admin/leaderboard/challenge/change_form.html"
 
