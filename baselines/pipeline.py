@@ -84,6 +84,7 @@ def train_or_reuse(
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         return TrainedBaseline(baseline, recipe, key, directory, meta)
     directory.mkdir(parents=True, exist_ok=True)
+    threads = baseline.cpu_threads if device == "cpu" else None
     log(f"{baseline.arch}: training on {device} ({recipe.epochs} epochs) into {directory}")
     result = train(
         arch=baseline.arch,
@@ -93,7 +94,7 @@ def train_or_reuse(
         checkpoint_path=directory / "checkpoint.pt",
         stop_after=stop_after,
         progress=progress,
-        threads=baseline.cpu_threads if device == "cpu" else None,
+        threads=threads,
     )
     if not result.finished:
         log(f"{baseline.arch}: stopped after epoch {len(result.history)}; run again to resume")
@@ -127,7 +128,7 @@ def train_or_reuse(
         "val_accuracy": result.val_accuracy,
         "params": sum(p.numel() for p in result.model.parameters()),
         "train_seconds": round(result.seconds, 1),
-        "device": device_description(device),
+        "device": device_description(device, threads=threads),
         "onnx_max_abs_difference": difference,
         "history": result.history,
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
@@ -143,8 +144,8 @@ def train_or_reuse(
     return TrainedBaseline(baseline, recipe, key, directory, meta)
 
 
-def device_description(device: str) -> str:
+def device_description(device: str, *, threads: int | None = None) -> str:
     """'cuda (NVIDIA H100 ...)' or 'cpu (N threads)': what the training time was measured on."""
     if device.startswith("cuda") and torch.cuda.is_available():
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
-    return f"cpu ({torch.get_num_threads()} threads, {platform.machine()})"
+    return f"cpu ({threads or torch.get_num_threads()} threads, {platform.machine()})"
