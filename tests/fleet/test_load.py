@@ -68,6 +68,23 @@ def upload(*, edition: Edition, user) -> Submission:
     )
 
 
+def _drop_broker_connections() -> None:
+    """Forget the app's pooled broker connections: they keep the URL they were opened with."""
+    pool = celery_app._pool
+    if pool is not None:
+        pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def own_broker_connections() -> Iterator[None]:
+    """These tests point the app at other brokers; later tests must get the real one back."""
+    _drop_broker_connections()
+    yield
+    _drop_broker_connections()
+
+
 def counted(step) -> int:
     with CaptureQueriesContext(connection) as queries:
         step()
