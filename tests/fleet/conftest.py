@@ -18,3 +18,19 @@ def shard_dir(settings, tmp_path):
     """Shard files of each test in its own directory."""
     settings.SCORING_SHARD_DIR = tmp_path / "shards"
     return settings.SCORING_SHARD_DIR
+
+
+@pytest.fixture(autouse=True)
+def fresh_producer_pool():
+    """Celery keeps its producer pool with the broker URL in force at the first pooled send
+    (a chord or a signature sent from this process); tests that switch the URL would leave it
+    pointing at another broker. Each test here starts and ends without one."""
+    from leaderboard.celery import app
+
+    def forget() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    forget()
+    yield
+    forget()
