@@ -145,9 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--arch", help="architecture of --model-file (safetensors)")
     p.add_argument("--repeat", type=int, default=3, help="timed runs (median)")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads of the in-process loop (default: torch's; on a busy shared box 1 "
+        "is steadier); the sandboxed child picks its own",
+    )
     p.add_argument("--workdir", type=Path, help="keep the compiled sets here")
     p.add_argument("--json", type=Path, help="also write the results to this file")
     args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     tmp = tempfile.TemporaryDirectory(prefix="robust-bench-")
     work = args.workdir or Path(tmp.name)
