@@ -156,11 +156,10 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
 
 def _metrics(history: History, points: list[HistoryPoint]) -> tuple[tuple[str, str], ...]:
     """Top-5 and top-1, plus the robust error once any entry of the challenge has one."""
-    entries = [e for row in history.years for e in row.baselines]
-    entries += [s for row in history.years for s in row.editions if s.best_robust is not None]
-    has_robust = any(p.robust is not None for p in points) or any(
-        getattr(e, "robust", None) is not None or getattr(e, "best_robust", None) is not None
-        for e in entries
+    has_robust = (
+        any(p.robust is not None for p in points)
+        or any(b.robust is not None for row in history.years for b in row.baselines)
+        or any(e.best_robust is not None for row in history.years for e in row.editions)
     )
     return (*METRICS, ROBUST) if has_robust else METRICS
 

@@ -106,6 +106,29 @@ def test_the_worker_scores_the_copies_in_the_same_run(robust_challenge, user, gp
     assert client.get(url.replace("rotate_45", "sheared")).status_code == 404
 
 
+def test_a_track_switched_on_in_the_admin_is_set_up_by_the_worker(
+    compiled_challenge, user, gpu_queue, tmp_path
+):
+    services.challenge_samples_from_training(
+        challenge=compiled_challenge, fmt="npz", source=tmp_path / "source"
+    )
+    Challenge.objects.filter(pk=compiled_challenge.pk).update(robustness=True)  # the checkbox
+    assert not layout.robust_dir(compiled_challenge.dataset_dir).exists()
+    edition = make_edition(challenge=compiled_challenge)
+    submission = services.submission_create(
+        edition=edition, user=user, upload=onnx_upload(), method_name="linear"
+    )
+    assert score_submission.apply(args=[str(submission.pk)], throw=True).get() == "scored"
+
+    score = Submission.objects.select_related("score").get(pk=submission.pk).score
+    assert score.robust_error is not None  # the worker compiled the copies first
+    assert layout.robust_dir(compiled_challenge.dataset_dir).is_dir()
+    compiled_challenge.refresh_from_db()
+    strip = compiled_challenge.robustness_samples
+    assert strip["sample"] == compiled_challenge.samples.order_by("position", "id").first().pk
+    assert set(strip["images"]) == {"clean", *robustness.NAMES}
+
+
 def test_without_the_track_a_score_has_no_robust_part(compiled_challenge, user, gpu_queue, client):
     edition = make_edition(challenge=compiled_challenge)
     submission = services.submission_create(
