@@ -58,6 +58,7 @@ def robustness_chart(*, panel: RobustnessPanel, filename: str) -> Chart:
         texttemplate="%{y:.1f}",
         textposition="outside",
         cliponaxis=False,
+        showlegend=False,
         hovertemplate="<b>%{x}</b>: %{y:.2f}%%{customdata[1]}<br>%{customdata[0]}<extra></extra>",
     )
     mean_line = go.Scatter(
@@ -103,7 +104,11 @@ def robustness_chart(*, panel: RobustnessPanel, filename: str) -> Chart:
             }
         ],
     )
-    fig.update_layout(margin={"t": 96, "b": 110}, legend={"y": 1.0, "yanchor": "bottom"})
+    # The legend (the mean's line) on the right, clear of the top-1/top-5 buttons on the left.
+    fig.update_layout(
+        margin={"t": 96, "b": 110},
+        legend={"x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    )
     fig.update_xaxes(tickangle=-35)
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     part = "whole hidden set" if panel.part == "all" else "public part of the hidden set"
