@@ -90,6 +90,17 @@ CATALOGUE: tuple[Baseline, ...] = (
         recipe=Recipe(epochs=15, batch_size=256, lr=0.1),
     ),
     Baseline(
+        arch="baseline-resnet20",
+        method_name="ResNet-20 (the paper's CIFAR network)",
+        year=2015,
+        citation=(
+            "K. He, X. Zhang, S. Ren, J. Sun, Deep Residual Learning for Image Recognition, "
+            "arXiv:1512.03385, 2015, section 4.2"
+        ),
+        recipe=Recipe(epochs=30, lr=0.1),
+        cpu_threads=1,
+    ),
+    Baseline(
         arch="baseline-resnet18",
         method_name="ResNet-18",
         year=2015,

@@ -12,7 +12,7 @@ from .alexnet import alexnet, alexnet_small
 from .googlenet import googlenet
 from .lenet import LeNet5
 from .mlp import NielsenMLP
-from .resnet import resnet18, se_resnet18
+from .resnet import resnet18, resnet20, se_resnet18
 from .vgg import vgg11
 
 
@@ -31,6 +31,7 @@ BUILDERS: dict[str, Builder] = {
     "baseline-alexnet": alexnet,
     "baseline-vgg11": vgg11,
     "baseline-googlenet": googlenet,
+    "baseline-resnet20": resnet20,
     "baseline-resnet18": resnet18,
     "baseline-se-resnet18": se_resnet18,
 }

@@ -10,6 +10,9 @@ import torch
 
 from baselines.data import TrainingData, prepare, read_split
 from evaluator.spec import InputSpec
+from leaderboard import services
+from leaderboard.services import submissions as submissions_service
+from tests.leaderboard.factories import make_challenge, make_edition
 
 # Digits scaled to 28x28 by the evaluator's own transform, as the demo challenge does.
 DIGITS_SPEC = InputSpec(channels=1, height=28, width=28, mean=(0.25,), std=(0.35,))
@@ -52,3 +55,36 @@ def digits_data(digits_source: Path) -> TrainingData:
     return prepare(
         images=images, labels=labels, spec=DIGITS_SPEC, num_classes=10, val_size=300, seed=0
     )
+
+
+@pytest.fixture
+def digits_challenge(db, settings, tmp_path: Path, digits_source: Path):
+    """A challenge whose hidden set and training split are the digits, with one open edition."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_ROOT = tmp_path / "data"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-tmp")
+    for path in (settings.MEDIA_ROOT, settings.DATA_ROOT, settings.FILE_UPLOAD_TEMP_DIR):
+        Path(path).mkdir(parents=True)
+    challenge = make_challenge(slug="digits", title="Digits")
+    services.challenge_import_dataset(
+        challenge=challenge,
+        fmt="npz",
+        source=digits_source,
+        spec=DIGITS_SPEC,
+        train_source=digits_source,
+    )
+    make_edition(challenge=challenge, year=2025)
+    return challenge
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Submission ids handed to the queue (recorded instead of sent to the broker)."""
+    sent: list[str] = []
+
+    def record(*, submission_id) -> bool:
+        sent.append(str(submission_id))
+        return True
+
+    monkeypatch.setattr(submissions_service, "submission_enqueue", record)
+    return sent

@@ -5,49 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 
 from evaluator.scoring import score
-from leaderboard import services
 from leaderboard.models import Submission
-from leaderboard.services import submissions as submissions_service
-from tests.leaderboard.factories import make_challenge, make_edition
-
-from .conftest import DIGITS_SPEC
-
-
-@pytest.fixture
-def digits_challenge(db, settings, tmp_path: Path, digits_source: Path):
-    """A challenge whose hidden set and training split are the digits, with one open edition."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DATA_ROOT = tmp_path / "data"
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "upload-tmp")
-    for path in (settings.MEDIA_ROOT, settings.DATA_ROOT, settings.FILE_UPLOAD_TEMP_DIR):
-        Path(path).mkdir(parents=True)
-    challenge = make_challenge(slug="digits", title="Digits")
-    services.challenge_import_dataset(
-        challenge=challenge,
-        fmt="npz",
-        source=digits_source,
-        spec=DIGITS_SPEC,
-        train_source=digits_source,
-    )
-    make_edition(challenge=challenge, year=2025)
-    return challenge
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Submission ids handed to the queue (recorded instead of sent to the broker)."""
-    sent: list[str] = []
-
-    def record(*, submission_id) -> bool:
-        sent.append(str(submission_id))
-        return True
-
-    monkeypatch.setattr(submissions_service, "submission_enqueue", record)
-    return sent
+from tests.leaderboard.factories import make_edition
 
 
 def _seed(tmp_path: Path, *extra: str) -> str:
