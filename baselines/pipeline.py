@@ -71,6 +71,7 @@ def train_or_reuse(
     progress: bool = True,
     stop_after: int | None = None,
     log: Callable[[str], None] = print,
+    position: int | None = None,
 ) -> TrainedBaseline | None:
     """The cached result if complete; else train (resuming), export and check the files.
 
@@ -95,6 +96,7 @@ def train_or_reuse(
         stop_after=stop_after,
         progress=progress,
         threads=threads,
+        position=position,
     )
     if not result.finished:
         log(f"{baseline.arch}: stopped after epoch {len(result.history)}; run again to resume")
@@ -142,6 +144,13 @@ def train_or_reuse(
         f"after {result.seconds:.0f} s"
     )
     return TrainedBaseline(baseline, recipe, key, directory, meta)
+
+
+def train_or_reuse_collecting_log(**kwargs) -> tuple[TrainedBaseline | None, list[str]]:
+    """``train_or_reuse`` with its log lines returned rather than printed: for a worker
+    process whose parent writes them where its own output goes (a command's stdout)."""
+    lines: list[str] = []
+    return train_or_reuse(**kwargs, log=lines.append), lines
 
 
 def device_description(device: str, *, threads: int | None = None) -> str:

@@ -50,13 +50,15 @@ def train(
     stop_after: int | None = None,
     progress: bool = True,
     threads: int | None = None,
+    position: int | None = None,
 ) -> TrainResult:
     """Train ``arch`` (a registry name) on ``data``; resume from ``checkpoint_path`` if it is ours.
 
     ``stop_after`` ends this call after that many epochs (the checkpoint lets a later call
     go on). On CUDA the forward runs under bf16 autocast; weights stay fp32. ``threads`` caps
     the CPU threads for this run (tiny networks are faster on one: their layers are too small
-    to split, and on a shared machine extra threads mostly wait for each other).
+    to split, and on a shared machine extra threads mostly wait for each other). ``position``
+    gives the progress bar its own terminal line when several runs train side by side.
     """
     dev = torch.device(device)
     run_id = f"{arch}:{recipe.key()}:{data.fingerprint}"
@@ -84,7 +86,9 @@ def train(
             if stop_after is not None and epochs_this_call >= stop_after:
                 break
             started = time.perf_counter()
-            row = _epoch(model, optimizer, data, normalise, recipe, state.epoch, dev, progress)
+            row = _epoch(
+                model, optimizer, data, normalise, recipe, state.epoch, dev, progress, position
+            )
             state.seconds += time.perf_counter() - started
             state.epoch += 1
             state.history.append({**row, "epoch": state.epoch, "seconds": state.seconds})
@@ -110,6 +114,7 @@ def _epoch(
     epoch: int,
     device: torch.device,
     progress: bool,
+    position: int | None = None,
 ) -> dict:
     """One pass over the shuffled training part, then the validation accuracy."""
     seed = recipe.seed * 1_000_003 + epoch
@@ -124,9 +129,11 @@ def _epoch(
     seen = 0
     bar = tqdm(  # updated by hand: iterating would close it before the validation figure
         total=steps,
-        desc=f"epoch {epoch + 1}/{recipe.epochs}",
+        desc=(f"{type(model).__name__} " if position is not None else "")
+        + f"epoch {epoch + 1}/{recipe.epochs}",
         disable=not progress,
-        leave=True,
+        leave=position is None,
+        position=position,
         unit="batch",
         dynamic_ncols=True,
     )

@@ -90,8 +90,7 @@ def baseline_seed(
     recipe = recipe or baseline.recipe
     cache_root = Path(cache_root or Path(settings.VAR_DIR) / "baselines")
     data = split.prepared(recipe)
-    key = cache_key(arch=baseline.arch, recipe=recipe, data_fingerprint=data.fingerprint)
-    existing = _live_entry(edition=edition, stem=f"{baseline.arch}-{key}")
+    existing = baseline_entry_existing(edition=edition, baseline=baseline, recipe=recipe, data=data)
     if existing is not None:
         log(f"{baseline.arch}: {edition} already has this entry ({existing.pk})")
         return SeedOutcome(baseline=baseline, submission=existing, created=False, trained=None)
@@ -112,6 +111,14 @@ def baseline_seed(
     )
     log(f"{baseline.arch}: {'queued' if created else 'kept'} submission {submission.pk}")
     return SeedOutcome(baseline=baseline, submission=submission, created=created, trained=trained)
+
+
+def baseline_entry_existing(
+    *, edition: Edition, baseline: Baseline, recipe: Recipe, data: TrainingData
+) -> Submission | None:
+    """The edition's live entry for this network, recipe and training data, if it has one."""
+    key = cache_key(arch=baseline.arch, recipe=recipe, data_fingerprint=data.fingerprint)
+    return _live_entry(edition=edition, stem=f"{baseline.arch}-{key}")
 
 
 def baseline_entry_get_or_create(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import torch
 from django.core.management import call_command
+from safetensors.torch import load_file
 
 from evaluator.scoring import score
 from leaderboard.models import Submission
@@ -85,3 +87,22 @@ def test_the_stored_entry_scores_through_the_evaluator(
     result = score(dataset_dir=digits_challenge.dataset_dir, model_path=Path(lenet.file.path))
     assert result["n_images"] == 400
     assert result["top1_error"] < 0.9  # one epoch on 1,100 digits: better than chance
+
+
+def test_side_by_side_training_gives_the_weights_of_one_at_a_time(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    """--jobs 2 trains in two processes; the weights are exactly those of --jobs 1."""
+    with django_capture_on_commit_callbacks(execute=True):
+        parallel = _seed(tmp_path / "a", "--jobs=2")
+    Submission.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        serial = _seed(tmp_path / "b", "--jobs=1")
+    assert "2 at a time" in parallel and "at a time" not in serial
+    a = sorted((tmp_path / "a" / "cache").glob("*/*.safetensors"))
+    b = sorted((tmp_path / "b" / "cache").glob("*/*.safetensors"))
+    assert [p.name for p in a] == [p.name for p in b] and len(a) == 2
+    for x, y in zip(a, b, strict=True):  # (the header's metadata order varies: compare tensors)
+        left, right = load_file(x), load_file(y)
+        assert left.keys() == right.keys()
+        assert all(torch.equal(left[name], right[name]) for name in left)

@@ -3,17 +3,26 @@
 By default the fast networks (MLP, LeNet-5, a quarter-width AlexNet: a few minutes on a 2-core
 CPU for Fashion-MNIST); ``--all`` adds the deep ones (VGG, GoogLeNet, ResNet, SE-ResNet: use a
 GPU). Running it again changes nothing: entries are keyed by edition, architecture and recipe.
+
+On a CPU the networks train side by side, one process per core (``--jobs``): each uses one
+thread, which for these small networks is faster than one run spreading over every core. The
+database is touched only by this process, which submits each network as soon as it is done.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import torch
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from baselines import catalogue
+from baselines.pipeline import train_or_reuse_collecting_log
 from leaderboard.models import Challenge, Edition
 from leaderboard.services import baselines as service
 
@@ -32,6 +41,11 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, help="Override every recipe's epoch count.")
         parser.add_argument("--cache-dir", type=Path, help="Default: VAR_DIR/baselines.")
         parser.add_argument("--submit-format", choices=service.SUBMIT_FORMATS, default="onnx")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            help="Networks trained at once (default: one per CPU core on a CPU, 1 on a GPU).",
+        )
 
     def handle(self, *args, **options) -> None:
         baselines = self._pick(options)
@@ -64,19 +78,83 @@ class Command(BaseCommand):
             self.stdout.write(f"{challenge.slug}: skipped, {exc}")
             return
         self.stdout.write(f"{challenge.slug}: {len(split.labels):,} training images -> {edition}")
+        jobs = options["jobs"] or (os.cpu_count() or 1 if options["device"] == "cpu" else 1)
+        if jobs <= 1 or len(baselines) <= 1:
+            for baseline in baselines:
+                service.baseline_seed(
+                    edition=edition,
+                    baseline=baseline,
+                    split=split,
+                    recipe=baseline.recipe.with_overrides(epochs=options["epochs"]),
+                    cache_root=options["cache_dir"],
+                    device=options["device"],
+                    submit_format=options["submit_format"],
+                    progress=options["verbosity"] > 0,
+                    log=self.stdout.write,
+                )
+            return
+        self._seed_in_parallel(edition, split, baselines, jobs, options)
+
+    def _seed_in_parallel(
+        self, edition: Edition, split, baselines: list, jobs: int, options: dict
+    ) -> None:
+        """Train the missing networks in ``jobs`` processes, the costliest first; submit each
+        here as it finishes. A network that fails is named, and the others still go in."""
+        pending = []
         for baseline in baselines:
             recipe = baseline.recipe.with_overrides(epochs=options["epochs"])
-            service.baseline_seed(
-                edition=edition,
-                baseline=baseline,
-                split=split,
-                recipe=recipe,
-                cache_root=options["cache_dir"],
-                device=options["device"],
-                submit_format=options["submit_format"],
-                progress=options["verbosity"] > 0,
-                log=self.stdout.write,
+            data = split.prepared(recipe)
+            existing = service.baseline_entry_existing(
+                edition=edition, baseline=baseline, recipe=recipe, data=data
             )
+            if existing is not None:
+                self.stdout.write(
+                    f"{baseline.arch}: {edition} already has this entry ({existing.pk})"
+                )
+                continue
+            pending.append((baseline, recipe, data))
+        if not pending:
+            return
+        # The catalogue runs from the cheapest network to the costliest: start from the end.
+        order = {b.arch: i for i, b in enumerate(catalogue.CATALOGUE)}
+        pending.sort(key=lambda item: -order.get(item[0].arch, 0))
+        cache_root = Path(options["cache_dir"] or Path(settings.VAR_DIR) / "baselines")
+        self.stdout.write(f"training {len(pending)} networks, {min(jobs, len(pending))} at a time")
+        failed: list[str] = []
+        context = multiprocessing.get_context("spawn")  # no copy of this process's DB socket
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context) as pool:
+            futures = {
+                pool.submit(
+                    train_or_reuse_collecting_log,
+                    baseline=baseline,
+                    recipe=recipe,
+                    data=data,
+                    cache_root=cache_root,
+                    device=options["device"],
+                    progress=options["verbosity"] > 0,
+                    position=index,
+                ): baseline
+                for index, (baseline, recipe, data) in enumerate(pending)
+            }
+            for future in as_completed(futures):
+                baseline = futures[future]
+                try:
+                    trained, lines = future.result()
+                except Exception as exc:  # the process died or training raised: name it
+                    failed.append(f"{baseline.arch}: {type(exc).__name__}: {exc}")
+                    self.stdout.write(f"{baseline.arch}: training failed: {exc}")
+                    continue
+                for line in lines:
+                    self.stdout.write(line)
+                if trained is None:
+                    continue
+                submission, created = service.baseline_entry_get_or_create(
+                    edition=edition, trained=trained, submit_format=options["submit_format"]
+                )
+                verb = "queued" if created else "kept"
+                self.stdout.write(f"{baseline.arch}: {verb} submission {submission.pk}")
+        if failed:
+            raise CommandError("training failed for " + "; ".join(failed))
 
     def _edition(self, challenge: Challenge, slug: str | None) -> Edition | None:
         editions = challenge.editions.order_by("-year", "-opens_at")
