@@ -34,7 +34,7 @@ CATALOGUE: tuple[Baseline, ...] = (
             "M. A. Nielsen, Neural Networks and Deep Learning, Determination Press, 2015, "
             "ch. 1 (perceptron/back-propagation lineage: Rumelhart, Hinton & Williams 1986)"
         ),
-        recipe=Recipe(epochs=30, batch_size=32, lr=0.1, weight_decay=1e-4, shift=0),
+        recipe=Recipe(epochs=60, batch_size=16, lr=0.05, weight_decay=2e-4, shift=0),
         fast=True,
         cpu_threads=1,
     ),

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from evaluator.datasets import open_dataset
+from evaluator.robustness import catalogue
 from leaderboard.management.commands.create_demo import FASHION_MNIST
 from leaderboard.models import Challenge, Edition, SampleImage
 
@@ -100,6 +101,8 @@ def test_create_demo_is_idempotent(capsys):
     challenge = Challenge.objects.get(slug="demo")
     assert challenge.num_classes == 10 and challenge.class_names[9] == "Ankle boot"
     assert SampleImage.objects.filter(challenge=challenge).count() == 20
+    assert challenge.robustness and "robustness track on: 13 transformed copies" in out
+    assert set(challenge.robustness_samples["images"]) >= {t["name"] for t in catalogue()}
 
     call_command("create_demo")
     assert "already imported" in capsys.readouterr().out

@@ -18,6 +18,7 @@ from evaluator.spec import InputSpec
 from leaderboard import services
 from leaderboard.management.importing import import_into_challenge
 from leaderboard.models import Challenge
+from leaderboard.services.robustness import challenge_robustness_enable
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = [
@@ -43,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="demo")
         parser.add_argument("--password", default="demo-password")
         parser.add_argument("--reimport", action="store_true", help="Import the test set again.")
+        parser.add_argument(
+            "--no-robustness",
+            action="store_true",
+            help="Leave the robustness track off (on by default: its copies take seconds).",
+        )
 
     def handle(self, *args, **options) -> None:
         source, title, description, spec, names = self._pick_source(options["source"])
@@ -76,6 +82,11 @@ class Command(BaseCommand):
             max_upload_mb=200,
         )
         self.stdout.write(f"{'created' if created else 'found'} edition {edition}")
+        if not options["no_robustness"]:
+            setup = challenge_robustness_enable(challenge=challenge)
+            self.stdout.write(
+                f"robustness track on: {len(setup.names)} transformed copies of the test set"
+            )
         reported = services.reference_results_import_ilsvrc(challenge=challenge)
         self.stdout.write(
             f"reported ILSVRC results: {reported.created} added, {reported.updated} kept"
