@@ -178,6 +178,7 @@ def test_the_staff_page_shows_workers_queues_and_times(staff, queues):
     row = f'<tr data-queue="{name}"><td><code>{name}</code></td><td class="num">3</td>'
     assert row in page
     assert "Submission wait (queued → running)" in page
+    assert f'<a href="{reverse("fleet")}" id="nav-fleet">' in page  # in every page's menu
 
 
 def test_the_page_and_the_api_are_for_staff_only(db, queues):
@@ -186,6 +187,7 @@ def test_the_page_and_the_api_are_for_staff_only(db, queues):
     assert client.get(reverse("fleet")).status_code == 302  # to the admin's login
     client.force_login(user)
     assert client.get(reverse("fleet")).status_code == 302
+    assert 'id="nav-fleet"' not in client.get(reverse("challenge_list")).content.decode()
     token = Token.objects.create(user=user)
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     response = api.get("/api/fleet/")
