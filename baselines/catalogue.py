@@ -34,7 +34,7 @@ CATALOGUE: tuple[Baseline, ...] = (
             "M. A. Nielsen, Neural Networks and Deep Learning, Determination Press, 2015, "
             "ch. 1 (perceptron/back-propagation lineage: Rumelhart, Hinton & Williams 1986)"
         ),
-        recipe=Recipe(epochs=60, batch_size=16, lr=0.05, weight_decay=2e-4, shift=0),
+        recipe=Recipe(epochs=60, batch_size=10, lr=0.05, weight_decay=3e-4, shift=0),
         fast=True,
         cpu_threads=1,
     ),
@@ -58,7 +58,7 @@ CATALOGUE: tuple[Baseline, ...] = (
             "A. Krizhevsky, I. Sutskever, G. E. Hinton, ImageNet Classification with Deep "
             "Convolutional Neural Networks, NeurIPS 2012"
         ),
-        recipe=Recipe(epochs=10, lr=0.05, shift=0),
+        recipe=Recipe(epochs=14, lr=0.05, shift=0),
         fast=True,
         cpu_threads=1,
     ),
