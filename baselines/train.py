@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,15 +83,25 @@ def train(
         data = data.to(dev)
         normalise = Normalise(data.spec, dev)
         epochs_this_call = 0
+        # Bars on a terminal; through a pipe or into a log (make run), one line per epoch.
+        bars = progress and sys.stderr.isatty()
         while state.epoch < recipe.epochs:
             if stop_after is not None and epochs_this_call >= stop_after:
                 break
             started = time.perf_counter()
             row = _epoch(
-                model, optimizer, data, normalise, recipe, state.epoch, dev, progress, position
+                model, optimizer, data, normalise, recipe, state.epoch, dev, bars, position
             )
             state.seconds += time.perf_counter() - started
             state.epoch += 1
+            if progress and not bars:
+                print(
+                    f"{arch}: epoch {state.epoch}/{recipe.epochs} loss {row['train_loss']:.3f} "
+                    f"acc {row['train_acc']:.3f} val_acc {row['val_acc']:.4f} "
+                    f"({state.seconds:.0f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             state.history.append({**row, "epoch": state.epoch, "seconds": state.seconds})
             epochs_this_call += 1
             if checkpoint_path is not None:

@@ -98,3 +98,18 @@ def test_learning_rate_warms_up_then_decays_to_zero() -> None:
     assert max(rates) == pytest.approx(0.1)
     assert rates[-1] < 1e-3
     assert rates[10:] == sorted(rates[10:], reverse=True)
+
+
+def test_progress_into_a_pipe_is_one_line_per_epoch(
+    digits_data: TrainingData, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """make run reads the output through a pipe: no bar redraws there, an epoch per line."""
+    recipe = SHORT.with_overrides(epochs=2)
+    result = train(arch="baseline-mlp", data=digits_data, recipe=recipe, progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" loss")[0] for line in lines] == [
+        "baseline-mlp: epoch 1/2",
+        "baseline-mlp: epoch 2/2",
+    ]
+    assert "\r" not in "".join(lines)
+    assert f"val_acc {result.history[-1]['val_acc']:.4f}" in lines[-1]

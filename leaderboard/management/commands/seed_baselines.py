@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -121,6 +122,8 @@ class Command(BaseCommand):
         cache_root = Path(options["cache_dir"] or Path(settings.VAR_DIR) / "baselines")
         self.stdout.write(f"training {len(pending)} networks, {min(jobs, len(pending))} at a time")
         failed: list[str] = []
+        # One line per bar on a terminal; through a pipe (make run) cursor moves are noise.
+        terminal = sys.stdout.isatty()
         context = multiprocessing.get_context("spawn")  # no copy of this process's DB socket
         with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context) as pool:
             futures = {
@@ -132,7 +135,7 @@ class Command(BaseCommand):
                     cache_root=cache_root,
                     device=options["device"],
                     progress=options["verbosity"] > 0,
-                    position=index,
+                    position=index if terminal else None,
                 ): baseline
                 for index, (baseline, recipe, data) in enumerate(pending)
             }
