@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("leaderboard", "show an edition's leaderboard")
     p.add_argument("edition", metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025")
     p.add_argument("--csv", action="store_true", help="the whole board as CSV")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="after the close: the public part's board instead of the final standings",
+    )
     p.set_defaults(run=commands.leaderboard)
 
     p = command("history", "a challenge's year-by-year winners and best baselines")

@@ -143,11 +143,13 @@ def leaderboard(args: argparse.Namespace, *, target: Target, console: Console) -
     api = Api(server=target.server, token=target.token)
     edition = resolve_edition(api, args.edition)
     path = _edition_path(edition) + "leaderboard/"
+    board_param = {"board": "public"} if args.public else {}
     if args.csv:
-        console.out.write(api.get_text(path, params={"format": "csv"}, accept="text/csv"))
+        params = {"format": "csv", **board_param}
+        console.out.write(api.get_text(path, params=params, accept="text/csv"))
         console.out.flush()
         return 0
-    board, rows = api.get_all(f"{path}?page_size=500")
+    board, rows = api.get_all(f"{path}?page_size=500{'&board=public' if args.public else ''}")
     metric, other = board["metric"], "top1" if board["metric"] == "top5" else "top5"
     lines = [
         (

@@ -73,6 +73,21 @@ def test_a_closed_edition_ranks_on_the_private_part(api, challenge):
     assert got == expected_rows(edition)
     assert body["results"][0]["team"] == "team000"  # lowest private top-5
 
+    public = api.get(f"{URL}?board=public").json()  # the board as it stood while running
+    assert public["phase"] == "public"
+    public_board = selectors.edition_leaderboard(edition=edition, phase="public")
+    assert [(r["method_name"], r["top5_error"]) for r in public["results"]] == [
+        (r.method_name, r.metric_value) for r in public_board.rows
+    ]
+    assert [r["method_name"] for r in public["results"]] != [
+        r["method_name"] for r in body["results"]
+    ]
+
+
+def test_board_public_is_ignored_while_the_edition_runs(api, edition):
+    fill(edition, teams=3)
+    assert api.get(f"{URL}?board=public").json()["results"] == api.get(URL).json()["results"]
+
 
 def test_query_count_does_not_grow_with_the_board(api, challenge, django_assert_num_queries):
     small = make_edition(challenge=challenge, year=2024)
@@ -107,6 +122,7 @@ def test_csv_holds_the_whole_board_in_the_same_order(api, edition):
         "images",
         "entries",
         "submitted_at",
+        "robust_error",
     ]
     got = [
         (int(r["position"]), r["is_baseline"] == "True", r["method_name"], float(r["top5_error"]))

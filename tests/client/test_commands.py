@@ -255,6 +255,29 @@ def test_leaderboard_table_and_csv(cli, server, edition):
     assert [r["method_name"] for r in rows] == [r.method_name for r in board.rows]
 
 
+def test_leaderboard_public_after_the_close(cli, server, challenge):
+    closed = make_edition(challenge=challenge, year=2024, open_now=False)
+    for i, name in enumerate(["ann", "ben"]):  # ann leads on public, ben on private
+        team = make_team(edition=closed, name=name, users=[make_user(name)])
+        make_scored(
+            edition=closed,
+            team=team,
+            top1=0.3,
+            top5=0.1 + i * 0.05,
+            private=(0.3, 0.2 - i * 0.1),
+            method=f"net-{name}",
+        )
+    final = cli("leaderboard", "fmnist/2024", "--server", server)
+    public = cli("leaderboard", "fmnist/2024", "--public", "--server", server)
+    assert "on the private part" in final.out.splitlines()[0]
+    assert "on the public part" in public.out.splitlines()[0]
+    assert [line.split()[1] for line in final.out.splitlines()[4:]] == ["ben", "ann"]
+    assert [line.split()[1] for line in public.out.splitlines()[4:]] == ["ann", "ben"]
+    csv_run = cli("leaderboard", "fmnist/2024", "--public", "--csv", "--server", server)
+    rows = list(csv.DictReader(io.StringIO(csv_run.out)))
+    assert [r["team"] for r in rows] == ["ann", "ben"]
+
+
 def test_history_table(cli, server, challenge):
     old = make_edition(challenge=challenge, year=2024, open_now=False)
     team = make_team(edition=old, name="winners", users=[make_user("w")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
@@ -35,6 +36,7 @@ class Leaderboard(APIView):
         "images",
         "entries",
         "submitted_at",
+        "robust_error",
     ]
 
     @extend_schema(
@@ -43,6 +45,15 @@ class Leaderboard(APIView):
             OpenApiParameter("page_size", POSITIVE, description="Rows per page (up to 500)."),
             OpenApiParameter(
                 "format", str, enum=["json", "csv"], description="csv: the whole board."
+            ),
+            OpenApiParameter(
+                "board",
+                str,
+                enum=["public"],
+                description=(
+                    "public: once the edition has closed, the board of the public part (as "
+                    "while it ran) instead of the final standings. Ignored while it runs."
+                ),
             ),
         ],
         responses={
@@ -54,7 +65,10 @@ class Leaderboard(APIView):
     def get(self, request: Request, slug: str, edition: str) -> Response:
         """Best entry per team plus the baselines, ranked exactly as on the leaderboard page."""
         found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-        board = selectors.edition_leaderboard(edition=found)
+        now = timezone.now()
+        wants_public = request.query_params.get("board") == "public"
+        phase = "public" if wants_public and found.is_closed(now=now) else None
+        board = selectors.edition_leaderboard(edition=found, now=now, phase=phase)
         context = {"metric": board.metric, "request": request}
         if request.accepted_renderer.format == CSVRenderer.format:
             rows = LeaderboardRowSerializer(board.rows, many=True, context=context).data
