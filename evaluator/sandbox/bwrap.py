@@ -66,12 +66,14 @@ def build_argv(
     argv += _system_dir_args()
     for name in _ETC_FILES:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # The fresh /tmp first: a Python environment that lives under /tmp is then bound on top
+    # of it rather than hidden by it.
+    argv += ["--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for path in python_dirs():
         argv += ["--ro-bind", str(Path(path).resolve()), str(path)]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     if cuda:
         argv += _gpu_args()
-    argv += ["--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for bind in binds:
         flag = "--bind" if bind.writable else "--ro-bind"
         argv += [flag, str(Path(bind.source).resolve()), f"{SANDBOX_ROOT}/{bind.name}"]

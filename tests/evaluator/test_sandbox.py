@@ -174,6 +174,19 @@ def test_argv_binds_images_not_labels_nor_repo(tiny_dataset: Path, tmp_path: Pat
     assert argv[argv.index("--") + 1 :] == ["python", "-m", "evaluator.sandbox.child"]
 
 
+def test_a_python_environment_under_tmp_is_bound_over_the_fresh_tmp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bwrap applies its options in order: a venv in /tmp bound before the tmpfs is hidden."""
+    monkeypatch.setattr(bwrap, "python_dirs", lambda: ["/tmp/clone/.venv", "/opt/python"])
+    support = bwrap.BwrapSupport(path="/usr/bin/bwrap", user_namespace=True)
+    argv = bwrap.build_argv(support=support, command=["true"], binds=[], env={})
+    tmpfs = argv.index("--tmpfs")
+    assert argv[tmpfs + 1] == "/tmp"
+    venv = argv.index("/tmp/clone/.venv")
+    assert argv[venv - 1] == "--ro-bind" and venv > tmpfs
+
+
 @pytest.mark.parametrize(
     ("attr", "fmt"),
     [
