@@ -248,6 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk-mb", type=int, help="staging chunk size in MB (GPU)")
     p.add_argument("--workdir", type=Path, help="keep generated data here (default: temp dir)")
     p.add_argument("--json", type=Path, help="also write the results to this file")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="TRACE",
+        help="profile one more scoring run: write a Chrome trace here and print how much of "
+        "the host-to-device copying ran under kernels",
+    )
     args = p.parse_args(argv)
 
     torch.backends.cudnn.benchmark = True
@@ -345,6 +352,22 @@ def main(argv: list[str] | None = None) -> int:
         results["transfer"] = transfer_diagnostics(
             dataset.images, device=device, batch=args.batch_size
         )
+    if args.profile:
+        from evaluator.bench_profile import profile_run
+
+        results["profile"] = profile_run(
+            lambda: run_inference(
+                model=loaded,
+                images=dataset.images,
+                spec=spec,
+                num_classes=dataset.num_classes,
+                device=args.device,
+                batch_size=args.batch_size,
+                precision=precision,
+            ),
+            cuda=device.type == "cuda",
+            trace=args.profile,
+        )
     if not args.skip_reference:
         ref, ref_logits = reference_rate(
             net,
@@ -389,6 +412,14 @@ def main(argv: list[str] | None = None) -> int:
             f"  reference      {results['reference_img_s']:>10,.0f} img/s"
             f"   = {100 * results['reference_over_bare']:.1f}% of bare;"
             f" ours is {results['ours_over_reference']:.1f}x the reference"
+        )
+    if results.get("profile", {}).get("h2d_hidden_fraction") is not None:
+        prof = results["profile"]
+        print(
+            f"  profiled run: {prof['wall_s'] * 1000:.0f} ms, kernels busy "
+            f"{prof['kernel_busy_s'] * 1000:.0f} ms, host-to-device copies "
+            f"{prof['h2d_busy_s'] * 1000:.0f} ms of which "
+            f"{100 * prof['h2d_hidden_fraction']:.0f}% under kernels (trace: {prof['trace']})"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

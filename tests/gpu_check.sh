@@ -20,10 +20,13 @@ command -v bwrap && bwrap --unshare-all --die-with-parent --ro-bind / / true && 
 $PY -m pytest -q -p no:cacheprovider -m gpu tests/evaluator -o addopts="" --confcutdir=tests/evaluator -p no:django -rA > "$OUT_DIR/pytest-gpu.log" 2>&1; tail -40 "$OUT_DIR/pytest-gpu.log"
 
 W=/tmp/bench-work
+# --profile: one more run under torch.profiler; prints how much of the host-to-device copying
+# ran under kernels (the staging overlap) and leaves a Chrome trace beside the JSON.
 for model in resnet50 alexnet; do
     $PY -m evaluator.bench --model "$model" --data synthetic --n 10000 --classes 1000 \
         --device cuda --precision bf16 --batch-size 256 --workers "$(nproc)" \
-        --workdir "$W" --json "$OUT_DIR/bench-$model-bf16.json" 2>&1 | grep -v "it/s]"
+        --workdir "$W" --json "$OUT_DIR/bench-$model-bf16.json" \
+        --profile "$OUT_DIR/trace-$model-bf16.json" 2>&1 | grep -v "it/s]"
 done
 if [ "${WITH_FP32:-0}" = 1 ]; then
 $PY -m evaluator.bench --model resnet50 --data synthetic --n 10000 --classes 1000 \
