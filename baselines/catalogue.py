@@ -20,6 +20,8 @@ class Baseline:
     citation: str
     recipe: Recipe
     fast: bool = False
+    # Not fast, but within reach of a CPU (about an hour on one core for Fashion-MNIST).
+    cpu_ok: bool = False
     # CPU threads for training (None: torch's default). The fast ones use 1: on a shared 2-core
     # machine a second thread mostly waits (an AlexNet-small epoch: 50 s on 1, 200 s on 2).
     cpu_threads: int | None = None
@@ -98,6 +100,7 @@ CATALOGUE: tuple[Baseline, ...] = (
             "arXiv:1512.03385, 2015, section 4.2"
         ),
         recipe=Recipe(epochs=30, lr=0.1),
+        cpu_ok=True,
         cpu_threads=1,
     ),
     Baseline(
@@ -128,6 +131,11 @@ def get(arch: str) -> Baseline:
             return baseline
     known = ", ".join(b.arch.removeprefix("baseline-") for b in CATALOGUE)
     raise KeyError(f"unknown baseline {arch!r}; known: {known}")
+
+
+def speed_label(baseline: Baseline) -> str:
+    """'fast' (seeded by default), 'cpu' (an hour or so on one core) or 'gpu'."""
+    return "fast" if baseline.fast else "cpu" if baseline.cpu_ok else "gpu"
 
 
 def fast() -> list[Baseline]:

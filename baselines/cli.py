@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         for b in catalogue.CATALOGUE:
-            print(f"{b.arch:24} {b.year}  {'fast' if b.fast else 'gpu '}  {b.method_name}")
+            print(f"{b.arch:24} {b.year}  {catalogue.speed_label(b):4}  {b.method_name}")
         return 0
     try:
         baseline = catalogue.get(args.model)

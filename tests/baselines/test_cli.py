@@ -27,6 +27,8 @@ def test_train_on_files_writes_both_exports(
 
 def test_list_and_unknown_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
-    assert "baseline-resnet18" in capsys.readouterr().out
+    listed = {line.split()[0]: line.split()[2] for line in capsys.readouterr().out.splitlines()}
+    assert listed["baseline-lenet5"] == "fast" and listed["baseline-resnet20"] == "cpu"
+    assert listed["baseline-resnet18"] == "gpu"
     assert main(["train", "--model", "lenet7", "--data-format", "npz", "--data-source", "x"]) == 2
     assert main(["train", "--model", "lenet5"]) == 2  # neither a challenge nor files
