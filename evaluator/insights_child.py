@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluator.errors import EvaluatorError, ModelCheckError
 from evaluator.formats.base import LoadedModel
 from evaluator.insights_filters import FiltersUnavailable, first_conv_of_module
 from evaluator.insights_occlusion import OcclusionGrid, fill_colour, occluded_copies
@@ -74,24 +73,17 @@ def _runner(
     *, model: LoadedModel, spec: InputSpec, num_classes: int, args: argparse.Namespace
 ) -> Callable[[np.ndarray], np.ndarray]:
     """uint8 images in, float32 logits out, through the scoring loop and its checks."""
-    from evaluator.inference import run_inference
+    from evaluator.sandbox.child import infer
 
     def run(images: np.ndarray) -> np.ndarray:
-        try:
-            result = run_inference(
-                model=model,
-                images=images,
-                spec=spec,
-                num_classes=num_classes,
-                device=args.device,
-                batch_size=args.batch_size,
-                precision=args.precision,
-            )
-        except (EvaluatorError, MemoryError):
-            raise
-        except Exception as exc:
-            line = (str(exc).strip().splitlines() or ["(no message)"])[0][:300]
-            raise ModelCheckError(f"the model failed on the sample images: {line}") from exc
+        result = infer(
+            args,
+            model=model,
+            images=images,
+            spec=spec,
+            num_classes=num_classes,
+            what="on the sample images",
+        )
         return result.logits.astype(np.float32, copy=False)
 
     return run

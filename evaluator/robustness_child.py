@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluator import robustness
-from evaluator.errors import DatasetError, EvaluatorError, ModelCheckError
+from evaluator.errors import DatasetError
 from evaluator.formats.base import LoadedModel
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
@@ -22,9 +22,8 @@ from evaluator.spec import InputSpec
 
 def score_robust_copies(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
     """Score every copy named by ``--robust``; returns each one's timing for info.json."""
-    from evaluator.inference import run_inference
     from evaluator.robustness_compile import open_robust_images
-    from evaluator.sandbox.child import image_slice
+    from evaluator.sandbox.child import image_slice, infer
 
     spec = InputSpec.from_dict(meta["spec"])
     num_classes = int(meta["num_classes"])
@@ -33,22 +32,14 @@ def score_robust_copies(args: argparse.Namespace, *, model: LoadedModel, meta: d
     for name in parse_names(args.robust):
         images = open_robust_images(images_dir=Path(args.images), name=name, shape=shape)
         images = image_slice(images, start=args.start, stop=args.stop)
-        try:
-            result = run_inference(
-                model=model,
-                images=images,
-                spec=spec,
-                num_classes=num_classes,
-                device=args.device,
-                batch_size=args.batch_size,
-                precision=args.precision,
-            )
-        except (EvaluatorError, MemoryError):
-            raise
-        except Exception as exc:
-            raise ModelCheckError(
-                f"the model failed while scoring the {name} copy: {type(exc).__name__}: {exc}"
-            ) from exc
+        result = infer(
+            args,
+            model=model,
+            images=images,
+            spec=spec,
+            num_classes=num_classes,
+            what=f"while scoring the {name} copy",
+        )
         del images  # unmapped before the next copy: the address-space cap counts mappings
         out = Path(args.out) / protocol.robust_logits_file(name)
         np.save(out, result.logits.astype(np.float32, copy=False))

@@ -23,6 +23,7 @@ import platform
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from evaluator.errors import (
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
+
+if TYPE_CHECKING:
+    from evaluator.inference import InferenceResult
 
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory")
 _OOM_MARKERS += ("failed to allocate", "bad_alloc", "not enough memory", "failed to map segment")
@@ -59,7 +63,6 @@ def score(args: argparse.Namespace) -> dict:
     import torch
 
     from evaluator.formats.loaders import available_cores
-    from evaluator.inference import run_inference
 
     torch.set_num_threads(available_cores())
     images, meta = _open_images(Path(args.images))
@@ -67,20 +70,7 @@ def score(args: argparse.Namespace) -> dict:
     spec = InputSpec.from_dict(meta["spec"])
     num_classes = int(meta["num_classes"])
     model = load(args, spec=spec, num_classes=num_classes)
-    try:
-        result = run_inference(
-            model=model,
-            images=images,
-            spec=spec,
-            num_classes=num_classes,
-            device=args.device,
-            batch_size=args.batch_size,
-            precision=args.precision,
-        )
-    except (EvaluatorError, MemoryError):
-        raise
-    except Exception as exc:
-        raise ModelCheckError(f"the model failed while scoring: {_first_line(exc)}") from exc
+    result = infer(args, model=model, images=images, spec=spec, num_classes=num_classes)
     np.save(Path(args.out) / protocol.LOGITS_FILE, result.logits.astype(np.float32, copy=False))
     robust = _robust(args, model=model, meta=meta) if args.robust else None
     return {
@@ -98,6 +88,35 @@ def score(args: argparse.Namespace) -> dict:
         "versions": _versions(),
         **({"robust": robust} if robust is not None else {}),
     }
+
+
+def infer(
+    args: argparse.Namespace,
+    *,
+    model: LoadedModel,
+    images: np.ndarray,
+    spec: InputSpec,
+    num_classes: int,
+    what: str = "while scoring",
+) -> InferenceResult:
+    """``run_inference`` with the child's settings. Any failure that is not already one of
+    the evaluator's becomes a ModelCheckError saying what was being scored (``what``)."""
+    from evaluator.inference import run_inference
+
+    try:
+        return run_inference(
+            model=model,
+            images=images,
+            spec=spec,
+            num_classes=num_classes,
+            device=args.device,
+            batch_size=args.batch_size,
+            precision=args.precision,
+        )
+    except (EvaluatorError, MemoryError):
+        raise
+    except Exception as exc:
+        raise ModelCheckError(f"the model failed {what}: {_first_line(exc)}") from exc
 
 
 def _robust(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
