@@ -297,15 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     n = dataset.n
     loaded = LoadedModel(kind="torch", format=ModelFormat.TORCHSCRIPT, module=net)
 
-    bare, ours = [], []
-    ours_logits = None
-    for _ in tqdm(range(args.repeat), desc="bare + ours"):
-        bare.append(
-            bare_rate(
-                net, spec=spec, n=n, batch=args.batch_size, device=device, precision=precision
-            )
-        )
-        result = run_inference(
+    def score_once():
+        return run_inference(
             model=loaded,
             images=dataset.images,
             spec=spec,
@@ -314,6 +307,16 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             precision=precision,
         )
+
+    bare, ours = [], []
+    ours_logits = None
+    for _ in tqdm(range(args.repeat), desc="bare + ours"):
+        bare.append(
+            bare_rate(
+                net, spec=spec, n=n, batch=args.batch_size, device=device, precision=precision
+            )
+        )
+        result = score_once()
         ours.append(result.images_per_second)
         ours_logits = result.logits
     results = {
@@ -355,19 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         from evaluator.bench_profile import profile_run
 
-        results["profile"] = profile_run(
-            lambda: run_inference(
-                model=loaded,
-                images=dataset.images,
-                spec=spec,
-                num_classes=dataset.num_classes,
-                device=args.device,
-                batch_size=args.batch_size,
-                precision=precision,
-            ),
-            cuda=device.type == "cuda",
-            trace=args.profile,
-        )
+        results["profile"] = profile_run(score_once, cuda=device.type == "cuda", trace=args.profile)
     if not args.skip_reference:
         ref, ref_logits = reference_rate(
             net,
