@@ -1,12 +1,13 @@
-"""CSV for the leaderboard: ``?format=csv`` or ``Accept: text/csv``."""
+"""CSV for the leaderboard: ``?format=csv`` or ``Accept: text/csv`` (text cells formula-safe)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from rest_framework import renderers
+
+from leaderboard.csv_cells import DictWriter
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -25,7 +26,7 @@ class CSVRenderer(renderers.BaseRenderer):
         view = (renderer_context or {}).get("view")
         columns = list(getattr(view, "csv_columns", None) or (data[0].keys() if data else []))
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer = DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(data)
         return out.getvalue().encode(self.charset)

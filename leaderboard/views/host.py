@@ -6,7 +6,6 @@ answers 404 otherwise, so the pages do not reveal which editions exist.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Iterable, Iterator
 
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leaderboard import selectors, services
 from leaderboard.classroom_forms import EditionForm, ModerationForm
+from leaderboard.csv_cells import DictWriter
 from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Challenge, Edition, Submission
 from leaderboard.selectors.exports import (
@@ -177,13 +177,11 @@ def _csv(rows: Iterable[dict], *, columns: list[str], name: str) -> StreamingHtt
     """Stream the rows as CSV (a large class's submissions never sit in memory at once)."""
 
     def lines() -> Iterator[str]:
-        writer = csv.DictWriter(_Echo(), fieldnames=columns, extrasaction="ignore")
+        writer = DictWriter(_Echo(), fieldnames=columns, extrasaction="ignore")
         yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
         yield writer.writeheader()
         for row in rows:
-            yield writer.writerow(
-                {key: "" if value is None else value for key, value in row.items()}
-            )
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -175,3 +175,18 @@ def test_page_past_the_end_is_not_found(api, edition):
 def test_unknown_format_is_not_found_and_unknown_accept_not_acceptable(api, edition):
     assert api.get(f"{URL}?format=xml").status_code == 404
     assert_error(api.get(URL, HTTP_ACCEPT="application/xml"), 406, "not_acceptable")
+
+
+def test_csv_cells_cannot_start_spreadsheet_formulas(api, edition):
+    link = make_team(edition=edition, name='=HYPERLINK("http://x","y")')
+    total = make_team(edition=edition, name="@SUM(1)")
+    make_scored(edition=edition, team=link, top1=-0.25, top5=-0.5, method="+1+1")
+    make_scored(edition=edition, team=total, top1=0.3, top5=0.2)
+
+    text = api.get(f"{URL}?format=csv").content.decode()
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["team"] for r in rows] == ['\'=HYPERLINK("http://x","y")', "'@SUM(1)"]
+    assert rows[0]["method_name"] == "'+1+1"
+    assert (rows[0]["top5_error"], rows[0]["top1_error"]) == ("-0.5", "-0.25")
+    assert '\n1,False,"\'=HYPERLINK(""http://x"",""y"")",\'+1+1,' in text

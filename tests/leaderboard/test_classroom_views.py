@@ -202,3 +202,23 @@ def test_csv_exports_for_grading(client, challenge):
     crashed = next(r for r in everything if r["method"] == "crashed")
     assert crashed["counts_against_limits"] == "False" and crashed["team"] == "Owls"
     assert {r["is_final"] for r in everything} == {"True", "False"}
+
+
+def test_csv_exports_cannot_carry_spreadsheet_formulas(client, challenge):
+    edition = make_edition(challenge=challenge, open_now=False)
+    host = make_user("prof")
+    Edition.objects.filter(pk=edition.pk).update(host=host)
+    link = make_team(edition=edition, name='=HYPERLINK("http://x","y")', users=[make_user("m")])
+    total = make_team(edition=edition, name="@SUM(1)", users=[make_user("n")])
+    make_scored(edition=edition, team=link, top1=0.1, top5=0.1, private=(-0.25, -0.5))
+    make_scored(edition=edition, team=total, top1=0.2, top5=0.2, method="-cmd|' /C calc'!A0")
+    client.force_login(host)
+
+    standings = rows(client.get(host_url(edition, "standings_csv")))
+    assert [r["team"] for r in standings] == ['\'=HYPERLINK("http://x","y")', "'@SUM(1)"]
+    assert standings[0]["private_top5_error"] == "-0.5"  # a number, not escaped text
+    assert standings[1]["method"] == "'-cmd|' /C calc'!A0"
+
+    everything = rows(client.get(host_url(edition, "submissions_csv")))
+    assert {r["team"] for r in everything} == {'\'=HYPERLINK("http://x","y")', "'@SUM(1)"}
+    assert {r["private_top1_error"] for r in everything} == {"-0.25", "0.2"}
