@@ -133,8 +133,14 @@ DATA_ROOT = Path(env.str("LEADERBOARD_DATA_ROOT", default=str(VAR_DIR / "data"))
 # Wall-clock limit for one model's evaluation, enforced by the evaluator.
 SCORING_TIMEOUT_S = env.int("SCORING_TIMEOUT_S", default=600)
 SCORING_DEVICE = env.str("SCORING_DEVICE", default="cpu")
-SCORING_MEMORY_MB = env.int("SCORING_MEMORY_MB", default=0) or None
+# Caps on one scoring run, so that a hostile or careless model cannot take the worker down with
+# it: memory in MiB and the number of processes (threads count too). Both are on unless set to
+# 0 explicitly, which means "no cap" (None here).
+SCORING_MEMORY_MB = env.int("SCORING_MEMORY_MB", default=8192) or None
+SCORING_PIDS_MAX = env.int("SCORING_PIDS_MAX", default=256) or None
 SCORING_BATCH_SIZE = env.int("SCORING_BATCH_SIZE", default=256)
+# Refuse to score where bubblewrap cannot start, instead of running the model in a plain
+# subprocess. Production always refuses (settings/production.py), whatever this says.
 SCORING_REQUIRE_SANDBOX = env.bool("SCORING_REQUIRE_SANDBOX", default=False)
 # After this many started attempts a submission is failed with a platform error.
 SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=3)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from leaderboard.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +95,44 @@ def test_celery_is_json_only_and_routes_scoring_to_the_gpu_queue():
     assert {"leaderboard.tasks.score_submission", "leaderboard.tasks.sweep_submissions"} <= set(
         celery_app.tasks
     )
+
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "arena.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+SCORING_SETTINGS = (
+    "import importlib, json, sys; s = importlib.import_module(sys.argv[1]); "
+    "print(json.dumps([s.SCORING_REQUIRE_SANDBOX, s.SCORING_MEMORY_MB, s.SCORING_PIDS_MAX]))"
+)
+
+
+def scoring_settings(module: str, tmp_path: Path, **env: str) -> list:
+    base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
+    done = subprocess.run(
+        [sys.executable, "-c", SCORING_SETTINGS, f"leaderboard.settings.{module}"],
+        cwd=ROOT,
+        env={**base, **PRODUCTION_ENV, "LEADERBOARD_VAR_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off", ""])
+def test_production_always_requires_the_sandbox(tmp_path, value):
+    assert scoring_settings("production", tmp_path, SCORING_REQUIRE_SANDBOX=value)[0] is True
+    assert scoring_settings("local", tmp_path, SCORING_REQUIRE_SANDBOX="false")[0] is False
+
+
+@pytest.mark.parametrize("module", ["local", "test", "production"])
+def test_scoring_runs_are_capped_by_default_in_every_settings_module(tmp_path, module):
+    assert scoring_settings(module, tmp_path)[1:] == [8192, 256]
+    assert scoring_settings(module, tmp_path, SCORING_MEMORY_MB="2048")[1] == 2048
+    # 0 is the explicit way to say "no cap".
+    no_caps = {"SCORING_MEMORY_MB": "0", "SCORING_PIDS_MAX": "0"}
+    assert scoring_settings(module, tmp_path, **no_caps)[1:] == [None, None]
