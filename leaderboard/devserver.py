@@ -107,7 +107,14 @@ def _has_command(name: str) -> bool:
 
 
 def _child_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    """Ours, with the settings this process runs on named: the worker refuses to start without."""
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def _echo(label: str):

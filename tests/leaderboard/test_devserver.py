@@ -22,6 +22,7 @@ from .processes import kill_all, processes_with_env
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR_KEY = "LEADERBOARD_VAR_DIR"
+SETTINGS_KEY, LOCAL = "DJANGO_SETTINGS_MODULE", "leaderboard.settings.local"
 
 
 def free_port() -> int:
@@ -93,7 +94,11 @@ def test_devserver_serves_the_demo_and_stops_every_child_on_sigterm(tmp_path):
         assert status == 200 and "/c/demo/" in home
         status, page = get(f"{url}c/demo/")
         assert status == 200 and ("Fashion-MNIST" in page or "Digits" in page)
-        assert len(processes_with_env(key=VAR_KEY, value=str(var))) >= 3  # web, worker, pool
+        children = processes_with_env(key=VAR_KEY, value=str(var))
+        assert len(children) >= 3  # web, worker, pool
+        # The worker was told the settings (the Celery app refuses to load without them).
+        local = {pid for pid, _ in processes_with_env(key=SETTINGS_KEY, value=LOCAL)}
+        assert any("celery" in command and pid in local for pid, command in children)
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, output.text()
@@ -112,3 +117,10 @@ def test_devserver_serves_the_demo_and_stops_every_child_on_sigterm(tmp_path):
 def test_an_optional_command_is_run_only_where_an_app_provides_it():
     assert devserver._has_command("create_demo")
     assert not devserver._has_command("no_such_command_here")
+
+
+def test_the_processes_it_starts_are_told_which_settings_to_use(monkeypatch):
+    from django.conf import settings
+
+    monkeypatch.delenv(SETTINGS_KEY, raising=False)
+    assert devserver._child_env()[SETTINGS_KEY] == settings.SETTINGS_MODULE

@@ -97,6 +97,48 @@ def test_celery_is_json_only_and_routes_scoring_to_the_gpu_queue():
     )
 
 
+def python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` in the repository with only PATH/HOME plus what the test gives."""
+    base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_celery_app_refuses_to_load_without_django_settings_module(tmp_path):
+    refused = python("import leaderboard.celery", LEADERBOARD_VAR_DIR=str(tmp_path))
+    assert refused.returncode != 0
+    assert "DJANGO_SETTINGS_MODULE is not set" in refused.stderr
+
+    worker = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "leaderboard", "report"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "LEADERBOARD_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode != 0 and "DJANGO_SETTINGS_MODULE is not set" in worker.stderr
+
+    loaded = python(
+        "import leaderboard.celery as c; print(c.app.conf.broker_url)",
+        DJANGO_SETTINGS_MODULE="leaderboard.settings.local",
+        LEADERBOARD_VAR_DIR=str(tmp_path),
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "filesystem://"
+
+
+def test_the_package_and_the_client_load_without_any_settings(tmp_path):
+    done = python("import leaderboard, leaderboard.client.cli", HOME=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+
+
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 50,
     "DJANGO_ALLOWED_HOSTS": "arena.example.org",
