@@ -36,10 +36,10 @@ from evaluator.insights_filters import (
 from evaluator.insights_occlusion import OcclusionGrid, occlusion_grid, probability_drop
 from evaluator.insights_render import encode, heat_legend, heat_rgba, thumbnail
 from evaluator.metrics import true_class_rank
-from evaluator.sandbox import protocol
+from evaluator.sandbox import outputs, protocol
 from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
-from evaluator.sandbox.runner import code_binds
+from evaluator.sandbox.runner import code_binds, observed_failure
 from evaluator.spec import InputSpec
 
 INSIGHTS_VERSION = 1
@@ -51,7 +51,6 @@ FILTER_MAX_WIDTH_PX = 640
 # Each heat map is scaled to its own largest loss, as in Zeiler & Fergus's figure, so a confident
 # model's map still shows where it looks; below this loss nothing is stretched into colour.
 HEAT_FLOOR = 0.02
-_NPY_SLACK = 64 * 1024
 _MAX_FILTER_BYTES = 64 * 2**20
 
 
@@ -223,43 +222,51 @@ def _run_child(
 ) -> _ChildResult:
     """Run the insights phase in the sandbox; keep whatever it finished, even on a timeout."""
     work = Path(tempfile.mkdtemp(prefix="evaluator-insights-"))
+    names = (
+        protocol.SAMPLES_LOGITS_FILE,
+        protocol.OCCLUSION_FILE,
+        protocol.FILTERS_FILE,
+        protocol.FILTERS_NAME_FILE,
+        protocol.INFO_FILE,
+        protocol.ERROR_FILE,
+    )
     try:
-        samples_dir, out = work / "samples", work / "out"
+        samples_dir = work / "samples"
         samples_dir.mkdir()
-        out.mkdir()
         np.save(samples_dir / protocol.SAMPLES_FILE, samples)
         (samples_dir / protocol.REQUEST_FILE).write_text(json.dumps(request), encoding="utf-8")
         result = _ChildResult()
-        try:
-            done = run_sandboxed(
-                command=lambda root: _child_argv(
-                    root=root,
-                    fmt=fmt,
-                    arch=arch,
-                    device=device,
-                    batch_size=batch_size,
-                    precision=precision,
-                ),
-                binds=[
-                    *code_binds(),
-                    Bind(model_path, "model"),
-                    Bind(samples_dir, "samples"),
-                    Bind(out, "out", writable=True),
-                ],
-                timeout_s=timeout_s,
-                memory_mb=memory_mb,
-                cuda=device.startswith("cuda"),
-                file_mb=64,
-                sandbox=sandbox,
-                require_sandbox=require_sandbox,
-            )
-        except EvaluatorError as exc:  # a timeout, or no sandbox where one is required
-            result.error = exc.message
-        else:
-            result.error = _ending(done, out)
-            result.sandbox, result.wall_seconds = done.sandbox, round(done.wall_seconds, 3)
-            result.info = _read_json(out / protocol.INFO_FILE) or {}
-        _read_outputs(result, out=out, n=len(samples), request=request)
+        with outputs.output_dir(names, prefix="evaluator-insights-out-") as out:
+            try:
+                done = run_sandboxed(
+                    command=lambda root: _child_argv(
+                        root=root,
+                        fmt=fmt,
+                        arch=arch,
+                        device=device,
+                        batch_size=batch_size,
+                        precision=precision,
+                    ),
+                    binds=[
+                        *code_binds(),
+                        Bind(model_path, "model"),
+                        Bind(samples_dir, "samples"),
+                        *out.binds(),
+                    ],
+                    timeout_s=timeout_s,
+                    memory_mb=memory_mb,
+                    cuda=device.startswith("cuda"),
+                    file_mb=64,
+                    sandbox=sandbox,
+                    require_sandbox=require_sandbox,
+                )
+            except EvaluatorError as exc:  # a timeout, or no sandbox where one is required
+                result.error = exc.message
+            else:
+                result.error = _ending(done, out, memory_mb=memory_mb)
+                result.sandbox, result.wall_seconds = done.sandbox, round(done.wall_seconds, 3)
+                result.info = outputs.read_json(out.file(protocol.INFO_FILE)) or {}
+            _read_outputs(result, out=out, n=len(samples), request=request)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -274,9 +281,12 @@ def _child_argv(
     return argv + (["--arch", arch] if arch else [])
 
 
-def _ending(done: Completed, out: Path) -> str | None:
-    """None for a clean exit, otherwise the child's own message or how it died."""
-    report = _read_json(out / protocol.ERROR_FILE)
+def _ending(done: Completed, out: outputs.OutputDir, *, memory_mb: int | None) -> str | None:
+    """None for a clean exit, otherwise what the parent saw, the child's message, or the exit."""
+    observed = observed_failure(done, memory_mb=memory_mb)
+    if observed is not None:
+        return observed.message
+    report = outputs.read_json(out.file(protocol.ERROR_FILE))
     if report is not None:
         error = protocol.error_from_report(report)
         return error.message if error else "the model's process reported an unrecognised failure"
@@ -287,20 +297,22 @@ def _ending(done: Completed, out: Path) -> str | None:
     return None
 
 
-def _read_outputs(result: _ChildResult, *, out: Path, n: int, request: dict) -> None:
+def _read_outputs(result: _ChildResult, *, out: outputs.OutputDir, n: int, request: dict) -> None:
     """Each array the child wrote, if present and exactly the expected shape; else left None."""
     classes = int(request["num_classes"])
     positions = OcclusionGrid.from_dict(request["occlusion"]["grid"]).positions
-    result.logits = _read_array(out / protocol.SAMPLES_LOGITS_FILE, shape=(n, classes))
+    logits = _read_array(out.file(protocol.SAMPLES_LOGITS_FILE), max_elements=n * classes)
+    result.logits = logits if logits is not None and logits.shape == (n, classes) else None
     wanted = len(request["occlusion"]["indices"])
     occlusion = _read_array(
-        out / protocol.OCCLUSION_FILE, max_elements=wanted * positions * classes
+        out.file(protocol.OCCLUSION_FILE), max_elements=wanted * positions * classes
     )
     if occlusion is not None and occlusion.shape[1:] == (positions, classes):
         result.occlusion = occlusion
-    weight = _read_array(out / protocol.FILTERS_FILE, max_elements=_MAX_FILTER_BYTES // 4)
+    weight = _read_array(out.file(protocol.FILTERS_FILE), max_elements=_MAX_FILTER_BYTES // 4)
     if weight is not None:
-        name = str((_read_json(out / protocol.FILTERS_NAME_FILE) or {}).get("name") or "")
+        name_report = outputs.read_json(out.file(protocol.FILTERS_NAME_FILE)) or {}
+        name = str(name_report.get("name") or "")
         try:
             result.filters = checked_weight(weight, name=protocol.clean_text(name, limit=200))
         except FiltersUnavailable as exc:
@@ -309,31 +321,12 @@ def _read_outputs(result: _ChildResult, *, out: Path, n: int, request: dict) -> 
         result.info["filters_error"] = protocol.clean_text(result.info["filters_error"], 500)
 
 
-def _read_array(
-    path: Path, *, shape: tuple[int, ...] | None = None, max_elements: int | None = None
-) -> np.ndarray | None:
-    """A float array the child wrote: no pickle, size-capped before reading, shape checked."""
-    limit = int(np.prod(shape)) if shape is not None else int(max_elements or 0)
+def _read_array(path: Path, *, max_elements: int) -> np.ndarray | None:
+    """A float array through the one reader of child outputs; None for anything unusable."""
     try:
-        if path.stat().st_size > limit * 8 + _NPY_SLACK:
-            return None
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+        return outputs.read_array(path, max_elements=max_elements)
+    except outputs.UntrustedFile:
         return None
-    if not isinstance(array, np.ndarray) or array.dtype.kind != "f" or array.size > limit:
-        return None
-    if shape is not None and array.shape != shape:
-        return None
-    return np.ascontiguousarray(array, dtype=np.float32)
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        raw = path.read_bytes()[: protocol.MAX_JSON_BYTES + 1]
-        value = json.loads(raw.decode("utf-8")) if len(raw) <= protocol.MAX_JSON_BYTES else None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

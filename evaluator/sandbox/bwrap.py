@@ -1,10 +1,12 @@
 """Build the bubblewrap command line that confines a model's process.
 
 The child gets: no network (fresh namespaces), no capabilities, no environment but what is set
-here, a small private /tmp, read-only system libraries and Python installation, and under
-``SANDBOX_ROOT`` only what it is handed (the evaluator package, the model file, the images
-directory, a writable output directory). The repository, the labels, the media root and the
-worker's environment (DATABASE_URL...) simply do not exist inside.
+here, a small private /tmp, the system's programs and libraries (``/usr/bin``, ``/usr/lib``...,
+never ``/usr/share``, where Debian installs public data sets such as Fashion-MNIST with their
+labels), the Python installation with the data files of packages that ship labelled sets
+(scikit-learn's digits...) hidden, and under ``SANDBOX_ROOT`` only what it is handed (the
+evaluator package, the model file, the images directory, an output directory). The repository,
+the labels, the media root and the worker's environment (DATABASE_URL...) simply do not exist.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ _SYSTEM_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 # What the dynamic loader needs from /etc to find libraries (CUDA's included); nothing else.
 _ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d")
 _GPU_DEVICES = ("/dev/nvidia*", "/dev/nvidia-caps", "/dev/dri")
+# The parts of /usr a Python process and its native libraries use; /usr/share and
+# /usr/local/share (data, documentation, data sets) are left out.
+USR_DIRS = ("/usr/bin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec")
+USR_DIRS += ("/usr/local/bin", "/usr/local/lib", "/usr/local/lib64")
+# Directories inside installed packages that hold labelled data sets; each is replaced by an
+# empty directory inside the sandbox. EVALUATOR_SANDBOX_HIDE (paths joined by ":") adds more.
+HIDDEN_PACKAGE_DATA = ("sklearn/datasets/data", "sklearn/datasets/images", "keras/datasets")
+HIDE_ENV = "EVALUATOR_SANDBOX_HIDE"
 _DRIVER_LIBS = ("libcuda.so", "libnvidia-", "libnvcuvid", "libcudadebugger")
 
 
@@ -54,15 +64,24 @@ def build_argv(
     env: Mapping[str, str],
     cuda: bool = False,
     tmp_mb: int = TMP_MB,
+    status_fd: int | None = None,
 ) -> list[str]:
-    """The full argv: bwrap, its options, ``--``, then ``command`` (which uses sandbox paths)."""
+    """The full argv: bwrap, its options, ``--``, then ``command`` (which uses sandbox paths).
+
+    ``status_fd`` receives bubblewrap's JSON status (the parent learns from it whether the
+    sandbox started).
+    """
     argv = [support.path, "--unshare-all", "--die-with-parent", "--new-session"]
+    if status_fd is not None and status_fd >= 0:
+        argv += ["--json-status-fd", str(status_fd)]
     if support.user_namespace:
         argv += ["--unshare-user", "--disable-userns"]
     argv += ["--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
-    argv += ["--ro-bind", "/usr", "/usr"]
+    for path in USR_DIRS:
+        if os.path.isdir(path) and not os.path.islink(path):
+            argv += ["--ro-bind", path, path]
     argv += _system_dir_args()
     for name in _ETC_FILES:
         argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
@@ -71,6 +90,8 @@ def build_argv(
     argv += ["--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for path in python_dirs():
         argv += ["--ro-bind", str(Path(path).resolve()), str(path)]
+    for path in hidden_paths():  # an empty read-only tmpfs over each
+        argv += ["--tmpfs", path, "--remount-ro", path]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     if cuda:
         argv += _gpu_args()
@@ -91,6 +112,31 @@ def python_dirs() -> list[str]:
     candidates += [os.path.realpath(p) for p in candidates]
     candidates += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
     return _outermost(p for p in candidates if os.path.isdir(p))
+
+
+def hidden_paths() -> list[str]:
+    """Directories visible through the binds above that hold labelled data: hidden inside."""
+    roots = [*python_dirs(), *(d for d in USR_DIRS if os.path.isdir(d))]
+    found: set[str] = set()
+    for root in roots:
+        for site in _site_dirs(root):
+            for rel in HIDDEN_PACKAGE_DATA:
+                if os.path.isdir(os.path.join(site, rel)):
+                    found.add(os.path.join(site, rel))
+    for extra in os.environ.get(HIDE_ENV, "").split(":"):
+        if extra and os.path.isdir(extra) and any(_under(extra, r) for r in roots):
+            found.add(os.path.normpath(extra))
+    return sorted(found)
+
+
+def _site_dirs(root: str) -> list[str]:
+    """The package directories under a bound root (a venv, a base installation, /usr/lib)."""
+    patterns = ("lib/python3*/site-packages", "lib/python3*/dist-packages", "python3*/*-packages")
+    patterns += ("python3/dist-packages", "local/lib/python3*/dist-packages")
+    dirs = [d for pattern in patterns for d in glob.glob(os.path.join(root, pattern))]
+    if root.endswith(("site-packages", "dist-packages")):
+        dirs.append(root)
+    return sorted(set(dirs))
 
 
 def driver_lib_dirs() -> list[str]:

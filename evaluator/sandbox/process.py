@@ -1,15 +1,22 @@
 """Start a command confined and limited, wait for it, kill it if it overstays, collect its output.
 
-Limits apply to bubblewrap and everything it starts: the address space (CPU runs), the size of
-any file written, no core dumps, a wall-clock timeout that kills the whole process group, and a
-cap on the output kept. Without bubblewrap (``sandbox="none"``) the same limits, a cleared
-environment and a scratch working directory still apply, but the file system and network are
-the host's: ``require_sandbox=True`` refuses to run that way.
+Limits apply to bubblewrap and everything it starts: one control group for the whole run
+(memory and process count, see ``cgroup``), the address space of each process (CPU runs), the
+size of any file written, no core dumps, a wall-clock timeout that kills the whole process
+group, and a cap on the output kept. Without bubblewrap (``sandbox="none"``) the same limits, a
+cleared environment and a scratch working directory still apply, but the file system and
+network are the host's: ``require_sandbox=True`` refuses to run that way.
+
+How the run ended is what the parent saw itself: bubblewrap's own status pipe
+(``--json-status-fd``) says whether the sandbox started at all, the exit status and signal come
+from the kernel, the group's counter says whether the memory cap killed something, and the
+clock is the parent's. Nothing the child prints or writes decides any of it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import resource
@@ -25,7 +32,7 @@ from pathlib import Path
 
 from evaluator.errors import ModelTimeout, SandboxUnavailable
 from evaluator.formats.loaders import available_cores
-from evaluator.sandbox import bwrap
+from evaluator.sandbox import bwrap, cgroup
 from evaluator.sandbox.bwrap import Bind
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of the child's stdout+stderr kept (the last ones)
@@ -35,13 +42,21 @@ SANDBOX_MODES = ("auto", "bwrap", "none")
 
 @dataclass(frozen=True)
 class Completed:
-    """How a confined command ended. ``signal`` is set when it was killed by one."""
+    """How a confined command ended, as the parent observed it.
+
+    ``signal`` is set when it was killed by one; ``started`` is False only when bubblewrap
+    reported no child at all (its own setup failed); ``oom_kills`` counts processes the
+    kernel killed at the group's memory cap; ``cgroup`` is "v2", "v1" or "none: why".
+    """
 
     returncode: int
     signal: int | None
     output: str
     sandbox: str
     wall_seconds: float
+    started: bool = True
+    oom_kills: int = 0
+    cgroup: str = "none"
 
 
 def run_sandboxed(
@@ -53,6 +68,7 @@ def run_sandboxed(
     memory_mb: int | None,
     cuda: bool = False,
     file_mb: int = DEFAULT_FILE_MB,
+    pids_max: int = cgroup.DEFAULT_PIDS_MAX,
     sandbox: str = "auto",
     require_sandbox: bool = False,
 ) -> Completed:
@@ -60,11 +76,15 @@ def run_sandboxed(
 
     Inside bubblewrap ``root`` is ``/sandbox``; without it, a scratch directory of symlinks
     with the same names. ``root/lib`` is the child's PYTHONPATH: bind packages there.
-    ``memory_mb`` caps the address space, but not when ``cuda``: the CUDA driver reserves far
-    more virtual memory than it uses, so RLIMIT_AS would break it (GPU memory is the GPU's).
+    ``memory_mb`` caps the whole run's memory (the group) and each process's address space,
+    the latter not when ``cuda``: the CUDA driver reserves far more virtual memory than it
+    uses, so RLIMIT_AS would break it (GPU memory is the GPU's). ``pids_max`` caps the
+    processes and threads of the whole run.
     """
     support = _choose_sandbox(sandbox=sandbox, require_sandbox=require_sandbox)
     scratch = Path(tempfile.mkdtemp(prefix="evaluator-sandbox-"))
+    group, group_word = cgroup.create_run_group(memory_mb=memory_mb, pids_max=pids_max)
+    status_r, status_w = os.pipe() if support is not None else (-1, -1)
     try:
         child_env = base_env(cuda=cuda) | dict(env or {})
         if support is None:
@@ -82,13 +102,32 @@ def run_sandboxed(
                 binds=binds,
                 env=child_env,
                 cuda=cuda,
+                status_fd=status_w,
             )
             mode, cwd = "bwrap", scratch
-        limits = _limits(memory_mb=None if cuda else memory_mb, file_mb=file_mb)
-        return _spawn(
-            argv=argv, env=child_env, cwd=cwd, limits=limits, timeout_s=timeout_s, mode=mode
+        limits = _limits(
+            memory_mb=None if cuda else memory_mb, file_mb=file_mb, pids_max=pids_max, group=group
         )
+        done = _spawn(
+            argv=argv,
+            env=child_env,
+            cwd=cwd,
+            limits=limits,
+            timeout_s=timeout_s,
+            mode=mode,
+            status_fd=status_w,
+            group=group,
+        )
+        started = mode == "none" or _bwrap_started(status_r)
+        oom_kills = group.oom_kills() if group is not None else 0
+        return dataclasses.replace(done, started=started, oom_kills=oom_kills, cgroup=group_word)
     finally:
+        for fd in (status_r, status_w):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        if group is not None:
+            group.remove()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -150,12 +189,57 @@ def _symlink_root(scratch: Path, binds: Sequence[Bind]) -> Path:
     return root
 
 
-def _limits(*, memory_mb: int | None, file_mb: int) -> Callable[[], None]:
-    """Resource limits set in the forked process just before exec; inherited by all it starts."""
+def _bwrap_started(status_r: int) -> bool:
+    """Whether bubblewrap's status pipe announced the sandboxed child ("child-pid").
+
+    bubblewrap writes it once its setup succeeded and before the command runs; a setup
+    failure (no namespaces, a bad bind) ends bwrap without it. Whatever the command could add
+    to the pipe afterwards can only claim a start, never take one back.
+    """
+    os.set_blocking(status_r, False)
+    raw = bytearray()
+    with contextlib.suppress(BlockingIOError, OSError):
+        while len(raw) < 65536 and (chunk := os.read(status_r, 4096)):
+            raw += chunk
+    return b'"child-pid"' in raw
+
+
+def _nproc_limit(pids_max: int) -> int:
+    """RLIMIT_NPROC counts every task of the user: what it runs now plus the run's share.
+
+    The kernel does not apply it to root (the group's pids.max binds there).
+    """
+    uid, tasks = os.getuid(), 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
+            tasks += int(fields.get("Threads", "1").strip() or 1)
+    return tasks + pids_max
+
+
+def _limits(
+    *, memory_mb: int | None, file_mb: int, pids_max: int, group: cgroup.RunGroup | None
+) -> Callable[[], None]:
+    """Resource limits set in the forked process just before exec; inherited by all it starts.
+
+    The group's files are opened here, in the parent; the forked child only writes to them.
+    """
     memory = None if memory_mb is None else memory_mb * 1024 * 1024
     file_size = file_mb * 1024 * 1024
+    nproc = _nproc_limit(pids_max)
+    if group is not None:
+        group.open_for_child()
 
     def apply() -> None:
+        if group is not None:
+            group.join()
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
         if memory is not None:
@@ -172,19 +256,26 @@ def _spawn(
     limits: Callable[[], None],
     timeout_s: float,
     mode: str,
+    status_fd: int = -1,
+    group: cgroup.RunGroup | None = None,
 ) -> Completed:
     start = time.monotonic()
-    proc = subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=dict(env),
-        cwd=cwd,
-        start_new_session=True,
-        close_fds=True,
-        preexec_fn=limits,  # only setrlimit calls between fork and exec
-    )
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=(status_fd,) if status_fd >= 0 else (),
+            preexec_fn=limits,  # only a write to the group and setrlimit between fork and exec
+        )
+    finally:
+        if group is not None:
+            group.close_for_child()
     tail = _TailReader(proc.stdout)
     try:
         proc.wait(timeout=timeout_s)
@@ -197,6 +288,8 @@ def _spawn(
         ) from None
     finally:
         _kill_group(proc)  # stragglers the command left behind
+        if group is not None:
+            group.kill_all()  # and any that left the process group (setsid)
     tail.join()
     wall = time.monotonic() - start
     return Completed(

@@ -1,8 +1,9 @@
 """What the sandboxed child and the trusted parent agree on: file names, exit codes, error codes.
 
 The child reports through files in its output directory and its exit status; the parent reads
-them as untrusted input (size-capped, no pickle) and turns a reported error code back into the
-matching exception class.
+them as untrusted input (``outputs``: no links, no special files, size-capped, no pickle) and
+turns a reported error code back into the matching exception class, for the model's own
+failures only.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ EXIT_UNEXPECTED = 5  # any other exception, described in error.json
 MAX_JSON_BYTES = 1 << 20
 MAX_MESSAGE_CHARS = 4000
 
-# Codes a child may report; anything else it writes is treated as a crash.
+# Codes a child may report: the model's own failures only. A platform fault (which the site
+# refunds) is never the child's to claim; anything else it writes is treated as a crash.
 CHILD_ERRORS: dict[str, type[errors.EvaluatorError]] = {
     cls.code: cls
     for cls in (
-        errors.DatasetError,
         errors.UnsupportedFormat,
         errors.PickleRefused,
         errors.ModelLoadError,

@@ -1,16 +1,15 @@
 """The trusted parent's side: run one model in the sandbox child and take back only checked logits.
 
-Everything the child leaves behind is untrusted input: JSON is size-capped and must be an
-object, the logits are read without pickle and must be a float array of exactly
-(n_images, num_classes). Any other ending becomes an EvaluatorError with a stable code.
+Everything the child leaves behind is untrusted input, read through ``outputs`` (no links, no
+special files, size-capped): JSON must be an object, the logits a float array of exactly
+(n_images, num_classes). The child may only report the model's own failures; a platform fault
+(the sandbox did not start) is decided from what the parent observed. Any other ending becomes
+an EvaluatorError with a stable code.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +28,11 @@ from evaluator.errors import (
     SandboxUnavailable,
 )
 from evaluator.formats.base import ModelFormat
-from evaluator.sandbox import protocol
+from evaluator.sandbox import cgroup, outputs, protocol
 from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 
 _TAIL_LINES = 15
-_NPY_HEADER_SLACK = 64 * 1024
 # Platform code the child imports, relative to the directory holding the evaluator package.
 # baselines/architectures (pure torch) registers the baseline networks; the rest of baselines
 # (recipes, training, data paths) stays out, and an absent directory is simply skipped.
@@ -46,7 +44,8 @@ class ChildOutput:
     logits: np.ndarray  # float32 (n_images, num_classes)
     info: dict  # what the child reported: params, timings, device name, versions...
     sandbox: str  # "bwrap" or "none"
-    wall_seconds: float  # start to exit of the child, model loading included
+    wall_seconds: float  # start to exit of the child, model loading included (parent's clock)
+    cgroup: str = "none"  # "v2", "v1", or "none: why" (then only per-process limits held)
 
 
 def run_model(
@@ -61,6 +60,7 @@ def run_model(
     precision: str = "fp32",
     timeout_s: float = 600,
     memory_mb: int | None = 8192,
+    pids_max: int = cgroup.DEFAULT_PIDS_MAX,
     require_sandbox: bool = False,
     sandbox: str = "auto",
     start: int = 0,
@@ -81,7 +81,7 @@ def run_model(
     """
     model_path, images_dir = Path(model_path), Path(images_dir)
     images_file = images_dir / layout.IMAGES_FILE
-    total = _count_images(images_file)
+    total = _count_images(images_dir)
     stop = total if stop is None else stop
     if not 0 <= start < stop <= total:
         raise DatasetError(f"images [{start}, {stop}) are not a slice of the {total} in the set")
@@ -89,8 +89,9 @@ def run_model(
     if not model_path.is_file():
         raise ModelLoadError(f"{model_path.name}: the model file does not exist")
     expected_bytes = n_images * num_classes * 4
-    out = Path(tempfile.mkdtemp(prefix="evaluator-out-"))
-    try:
+    names = [protocol.LOGITS_FILE, protocol.INFO_FILE, protocol.ERROR_FILE]
+    names += [protocol.robust_logits_file(name) for name in robust]
+    with outputs.output_dir(names) as out:
         done = run_sandboxed(
             command=lambda root: _child_argv(
                 root=root,
@@ -106,7 +107,7 @@ def run_model(
                 *code_binds(),
                 Bind(model_path, "model"),
                 Bind(images_dir, "images"),
-                Bind(out, "out", writable=True),
+                *out.binds(),
             ],
             timeout_s=timeout_s,
             memory_mb=None
@@ -114,6 +115,7 @@ def run_model(
             else memory_mb + (2 if robust else 1) * images_file.stat().st_size // 2**20,
             cuda=device.startswith("cuda"),
             file_mb=max(64, 2 * expected_bytes // 2**20 + 16),
+            pids_max=pids_max,
             sandbox=sandbox,
             require_sandbox=require_sandbox,
         )
@@ -122,13 +124,13 @@ def run_model(
         )
         for name in robust:  # only the names asked for: the child chooses no file name
             logits = _read_logits(
-                out / protocol.robust_logits_file(name), n_images=n_images, num_classes=num_classes
+                out.file(protocol.robust_logits_file(name)),
+                n_images=n_images,
+                num_classes=num_classes,
             )
             if on_robust_logits is not None:
                 on_robust_logits(name, logits)
         return collected
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
 
 
 def code_binds() -> list[Bind]:
@@ -165,23 +167,37 @@ def _child_argv(
     return argv
 
 
-def _count_images(images_file: Path) -> int:
-    """N from the memory-mapped array (a trusted platform file); the child returns N rows."""
+def _count_images(images_dir: Path) -> int:
+    """N, after the same checks the child's ``open_images`` makes.
+
+    A damaged set is thus found here, by the trusted parent (a platform fault), and never
+    taken from the child's word: the child cannot claim ``dataset_invalid``.
+    """
+    from evaluator.datasets import open_images
+
     try:
-        shape = np.load(images_file, mmap_mode="r", allow_pickle=False).shape
-    except (OSError, ValueError, EOFError) as exc:
+        images, _ = open_images(images_dir)
+    except (DatasetError, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
         raise DatasetError(
-            f"{images_file}: not a compiled image array (pass the set's images/ directory)"
+            f"{images_dir}: not a compiled image set ({exc}; pass the set's images/ directory)"
         ) from exc
-    if len(shape) != 4 or shape[0] < 1:
-        raise DatasetError(f"{images_file}: expected (N, C, H, W) images, found shape {shape}")
-    return int(shape[0])
+    if len(images) < 1:
+        raise DatasetError(f"{images_dir}: the image set is empty")
+    return len(images)
 
 
 def _collect(
-    *, done: Completed, out: Path, n_images: int, num_classes: int, memory_mb: int | None
+    *,
+    done: Completed,
+    out: outputs.OutputDir,
+    n_images: int,
+    num_classes: int,
+    memory_mb: int | None,
 ) -> ChildOutput:
-    reported = _read_json(out / protocol.ERROR_FILE)
+    observed = observed_failure(done, memory_mb=memory_mb)
+    if observed is not None:
+        raise observed
+    reported = outputs.read_json(out.file(protocol.ERROR_FILE))
     if reported is not None:
         error = protocol.error_from_report(reported)
         if error is None:
@@ -193,20 +209,43 @@ def _collect(
         raise error
     if done.returncode != protocol.EXIT_OK or done.signal is not None:
         raise _ending_error(done, memory_mb=memory_mb)
-    info = _read_json(out / protocol.INFO_FILE)
+    info = outputs.read_json(out.file(protocol.INFO_FILE))
     if info is None:
         raise ModelCrashed(f"the model's process exited without a report{_tail(done.output)}")
-    logits = _read_logits(out / protocol.LOGITS_FILE, n_images=n_images, num_classes=num_classes)
+    logits = _read_logits(
+        out.file(protocol.LOGITS_FILE), n_images=n_images, num_classes=num_classes
+    )
     return ChildOutput(
-        logits=logits, info=info, sandbox=done.sandbox, wall_seconds=done.wall_seconds
+        logits=logits,
+        info=info,
+        sandbox=done.sandbox,
+        wall_seconds=done.wall_seconds,
+        cgroup=done.cgroup,
     )
 
 
+def observed_failure(done: Completed, *, memory_mb: int | None) -> EvaluatorError | None:
+    """What the parent saw go wrong itself, whatever the child wrote or printed.
+
+    bubblewrap that never announced a child is the platform's fault (the only refundable
+    ending a run can have); the group's memory cap killing a process is the model's.
+    """
+    if done.sandbox == "bwrap" and not done.started:
+        return SandboxUnavailable(
+            f"bubblewrap could not start the sandbox (status {done.returncode}){_tail(done.output)}"
+        )
+    if done.oom_kills:
+        limit = f" of {memory_mb} MB" if memory_mb else ""
+        return ModelMemoryError(
+            f"the model's processes used more than the run's memory cap{limit} and the kernel "
+            f"stopped them{_tail(done.output)}"
+        )
+    return None
+
+
 def _ending_error(done: Completed, *, memory_mb: int | None) -> EvaluatorError:
-    """An exit without error.json: a signal, bwrap failing, or an abort in native code."""
+    """An exit without error.json: a signal or an abort in native code."""
     tail = _tail(done.output)
-    if done.sandbox == "bwrap" and done.output.lstrip().startswith("bwrap:"):
-        return SandboxUnavailable(f"bubblewrap could not start the sandbox{tail}")
     looks_oom = any(m in done.output.lower() for m in ("bad_alloc", "out of memory"))
     if done.signal is not None:
         name = describe_signal(done.signal)
@@ -224,43 +263,19 @@ def _ending_error(done: Completed, *, memory_mb: int | None) -> EvaluatorError:
     return ModelCrashed(f"the model's process exited with status {done.returncode}{tail}")
 
 
-def _read_json(path: Path) -> dict | None:
-    """A child-written JSON object, or None if absent, oversized or not an object."""
-    try:
-        with path.open("rb") as f:
-            raw = f.read(protocol.MAX_JSON_BYTES + 1)
-    except OSError:
-        return None
-    if len(raw) > protocol.MAX_JSON_BYTES:
-        return None
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _read_logits(path: Path, *, n_images: int, num_classes: int) -> np.ndarray:
     expected = (n_images, num_classes)
     try:
-        size = path.stat().st_size
-        if size > n_images * num_classes * 8 + _NPY_HEADER_SLACK:
-            raise ModelCheckError(
-                f"the logits file is {size} bytes, far more than {expected} floats need"
-            )
-        logits = np.load(path, allow_pickle=False)
-    except ModelCheckError:
-        raise
-    except (OSError, ValueError, EOFError) as exc:
-        raise ModelCheckError(f"the model's process wrote no readable logits: {exc}") from exc
-    if not isinstance(logits, np.ndarray) or logits.dtype.kind != "f":
-        kind = getattr(logits, "dtype", type(logits).__name__)
-        raise ModelCheckError(f"expected float logits of shape {expected}, received {kind}")
+        logits = outputs.read_array(path, max_elements=n_images * num_classes)
+    except outputs.UntrustedFile as exc:
+        raise ModelCheckError(f"the model's process left unusable logits: {exc}") from None
+    if logits is None:
+        raise ModelCheckError(f"the model's process wrote no logits ({path.name} is empty)")
     if logits.shape != expected:
         raise ModelCheckError(
             f"expected logits of shape {expected} (images x classes), received {logits.shape}"
         )
-    return np.ascontiguousarray(logits, dtype=np.float32)
+    return logits
 
 
 def _tail(output: str) -> str:

@@ -21,6 +21,7 @@ from evaluator.errors import (
 from evaluator.formats.base import ModelFormat
 from evaluator.sandbox import bwrap, protocol, runner
 from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.outputs import OutputDir
 from evaluator.sandbox.process import Completed, run_sandboxed
 from evaluator.sandbox.runner import run_model
 from evaluator.spec import InputSpec
@@ -265,7 +266,14 @@ def _done(returncode: int = 0, signal: int | None = None, output: str = "") -> C
 
 
 def _collect(out: Path, done: Completed | None = None):
-    return runner._collect(done=done or _done(), out=out, n_images=4, num_classes=3, memory_mb=64)
+    names = (protocol.LOGITS_FILE, protocol.INFO_FILE, protocol.ERROR_FILE)
+    return runner._collect(
+        done=done or _done(),
+        out=OutputDir(path=out, names=names),
+        n_images=4,
+        num_classes=3,
+        memory_mb=64,
+    )
 
 
 def test_wrong_logits_shape_names_both_shapes(tmp_path: Path) -> None:
@@ -290,7 +298,7 @@ def test_non_float_or_pickled_logits_are_refused(tmp_path: Path, array: np.ndarr
 def test_oversized_logits_file_is_not_read(tmp_path: Path) -> None:
     np.save(tmp_path / protocol.LOGITS_FILE, np.zeros((100_000, 3), np.float32))
     (tmp_path / protocol.INFO_FILE).write_text("{}")
-    with pytest.raises(ModelCheckError, match="far more"):
+    with pytest.raises(ModelCheckError, match="over the .* cap"):
         _collect(tmp_path)
 
 
