@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from leaderboard import services
 from leaderboard.models import (
+    ApiToken,
     Challenge,
     Edition,
     Membership,
@@ -242,3 +243,16 @@ class ScoreAdmin(admin.ModelAdmin):
     list_display = ("submission", "top1_error", "top5_error", "n_images", "created_at")
     list_select_related = ("submission",)
     readonly_fields = [f.name for f in Score._meta.fields]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see who holds a token and revoke it by deleting; tokens are made by their owners."""
+
+    list_display = ("user", "prefix", "created")
+    search_fields = ("user__username", "prefix")
+    readonly_fields = ("user", "prefix", "created")
+    exclude = ("digest",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

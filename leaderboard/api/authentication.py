@@ -1,4 +1,5 @@
-"""Token authentication: DRF's tokens, refused once older than ``API_TOKEN_TTL_DAYS``.
+"""Token authentication: hashed tokens (api/tokens.py), refused once older than
+``API_TOKEN_TTL_DAYS``.
 
 A refused token gets a code of its own (``token_invalid``, ``token_expired``) so that clients
 can tell "log in again" apart from "you sent no credentials at all".
@@ -12,16 +13,24 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
+
+from leaderboard.api import tokens
+from leaderboard.models import ApiToken
 
 KEYWORDS = (b"token", b"bearer")
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """``Authorization: Token <key>`` (or ``Bearer <key>``), with expiry and clear refusals."""
+    """``Authorization: Token <key>`` (or ``Bearer <key>``), with expiry and clear refusals.
 
-    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, Token] | None:
+    DRF's class is the base only for its ``WWW-Authenticate: Token`` answer and so that the
+    OpenAPI schema names the scheme; its own token table is not used.
+    """
+
+    model = ApiToken
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiToken] | None:
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None  # not ours: the session (or nobody) may authenticate the request
@@ -37,8 +46,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
             ) from None
         return self.authenticate_credentials(key)
 
-    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Token]:
-        token = Token.objects.select_related("user").filter(key=key).first()
+    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, ApiToken]:
+        token = tokens.token_find(key=key)
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(
                 "The token is invalid or has been revoked.", code="token_invalid"
@@ -51,7 +60,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         return token.user, token
 
 
-def token_expires_at(*, token: Token) -> dt.datetime | None:
+def token_expires_at(*, token: ApiToken) -> dt.datetime | None:
     """When the token stops working, or None when tokens never expire (TTL 0)."""
     days = settings.API_TOKEN_TTL_DAYS
     return token.created + dt.timedelta(days=days) if days > 0 else None

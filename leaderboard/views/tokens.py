@@ -1,7 +1,8 @@
 """The API token page: create (replacing the old one), see when it was made, revoke.
 
 A new token is shown once, in the answer to the POST that made it, and never stored in the
-session or a message: reloading the page does not show it again.
+session, a message or the database (only its digest is): reloading the page does not show it
+again.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.api import tokens
 from leaderboard.api.authentication import token_expires_at
+from leaderboard.models import ApiToken
 
 
 @login_required
@@ -25,8 +27,8 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_create(request: HttpRequest) -> HttpResponse:
-    token = tokens.token_create(user=request.user)
-    response = _render(request, token=token, new_key=token.key)
+    issued = tokens.token_create(user=request.user)
+    response = _render(request, token=issued.token, new_key=issued.key)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -39,7 +41,9 @@ def api_token_revoke(request: HttpRequest) -> HttpResponse:
     return redirect("api_tokens")
 
 
-def _render(request: HttpRequest, *, token, new_key: str | None = None) -> HttpResponse:
+def _render(
+    request: HttpRequest, *, token: ApiToken | None, new_key: str | None = None
+) -> HttpResponse:
     context = {
         "token": token,
         "expires_at": token_expires_at(token=token) if token is not None else None,

@@ -60,7 +60,7 @@ def api_data(settings, token, edition) -> Iterator[str]:
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"user": "100000/hour", "submit": "100000/hour"},
     }
-    team = make_team(edition=edition, name="alice", users=[token.user])
+    team = make_team(edition=edition, name="alice", users=[token.token.user])
     make_scored(edition=edition, team=team, top1=0.2, top5=0.1)
     make_scored(edition=edition, team=None, top1=0.4, top5=0.2, baseline=True)
     signals = (request_started, request_finished)

@@ -12,13 +12,12 @@ import sys
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from leaderboard import selectors
 from leaderboard.api import tokens
 from leaderboard.client.errors import CliError
 from leaderboard.client.transport import Api
-from leaderboard.models import Submission
+from leaderboard.models import ApiToken, Submission
 from tests.leaderboard.factories import (
     make_challenge,
     make_edition,
@@ -92,7 +91,7 @@ def test_a_revoked_token_says_what_to_do(cli, logged_in, user, edition, model):
 
 def test_an_expired_token_says_so(cli, logged_in, token, settings):
     settings.API_TOKEN_TTL_DAYS = 1
-    Token.objects.filter(pk=token.pk).update(created=timezone.now() - dt.timedelta(days=2))
+    ApiToken.objects.filter(pk=token.token.pk).update(created=timezone.now() - dt.timedelta(days=2))
     assert_failed(cli("submissions"), "token_expired", "token expired", "/me/tokens/")
 
 

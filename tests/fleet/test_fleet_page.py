@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from leaderboard.api import tokens
 from leaderboard.fleet import heartbeat
 from leaderboard.fleet.device import DeviceFacts
 from leaderboard.fleet.selectors import fleet_overview, median_duration, median_duration_by_offset
@@ -188,7 +188,7 @@ def test_the_page_and_the_api_are_for_staff_only(db, queues):
     client.force_login(user)
     assert client.get(reverse("fleet")).status_code == 302
     assert 'id="nav-fleet"' not in client.get(reverse("challenge_list")).content.decode()
-    token = Token.objects.create(user=user)
+    token = tokens.token_create(user=user)
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     response = api.get("/api/fleet/")
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
@@ -197,7 +197,7 @@ def test_the_page_and_the_api_are_for_staff_only(db, queues):
 
 def test_the_api_returns_the_same_data_as_json(staff, queues):
     workers_at(timezone.now())
-    token = Token.objects.create(user=staff)
+    token = tokens.token_create(user=staff)
     data = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get("/api/fleet/").json()
     assert {w["name"] for w in data["workers"]} >= {"busy@n1", "idle@n1"}
     assert {q["name"]: q["depth"] for q in data["queues"]}[queues.SCORING_QUEUE] == 3
