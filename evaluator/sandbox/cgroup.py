@@ -21,7 +21,7 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 DEFAULT_PIDS_MAX = 256
-_PREFIX = "evaluator-run-"
+PREFIX = "evaluator-run-"
 
 
 @dataclass
@@ -109,7 +109,7 @@ def create_run_group(
     request = GroupRequest(
         memory_bytes=None if memory_mb is None else memory_mb * 1024 * 1024, pids_max=pids_max
     )
-    name = f"{_PREFIX}{uuid.uuid4().hex[:12]}"
+    name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"  # the worker that made it
     try:
         if (root / "cgroup.controllers").is_file():
             return _create_v2(root=root, name=name, request=request), "v2"

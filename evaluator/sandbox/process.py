@@ -181,7 +181,11 @@ def _choose_sandbox(*, sandbox: str, require_sandbox: bool) -> bwrap.BwrapSuppor
 def _symlink_root(scratch: Path, binds: Sequence[Bind]) -> Path:
     """Without bubblewrap: the same names under a scratch root, as symlinks to the sources."""
     root = scratch / "root"
+    linked: list[str] = []
     for bind in binds:
+        if any(bind.name.startswith(f"{name}/") for name in linked):
+            continue  # inside a directory already linked (a writable file in out/)
+        linked.append(bind.name)
         link = root / bind.name
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(Path(bind.source).resolve())
