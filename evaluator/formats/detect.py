@@ -1,26 +1,26 @@
 """Tell which accepted format a model file is in, from its bytes alone.
 
-Runs in the trusted parent, so it never unpickles, never imports model code and never follows
-external references: it reads a safetensors header, lists zip entry names and parses an ONNX
-protobuf. The file extension is ignored; participants rename files, and a ``.onnx`` that is
-really a pickle must still be refused.
+Runs in the trusted parent (the web request that takes an upload, the worker's parent), so
+it never unpickles, never imports model code and never follows external references, and its
+work is bounded whatever the file: it reads a capped safetensors header, lists the entry names
+of a zip whose directory is of a reasonable size, and walks an ONNX file's top-level protobuf
+fields (``onnx_wire.outline``) without parsing the graph. The full ONNX check runs in the
+sandbox child, before the model is loaded (``onnx_check``). The file extension is ignored;
+participants rename files, and a ``.onnx`` that is really a pickle must still be refused.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import mmap
 import struct
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from evaluator.errors import PickleRefused, UnsupportedFormat
+from evaluator.formats import archives, onnx_wire
 from evaluator.formats.base import ModelFormat
-
-if TYPE_CHECKING:
-    import onnx
+from evaluator.formats.protowire import WireError
 
 ACCEPTED = (
     "ONNX (.onnx, weights inside the file), "
@@ -37,7 +37,10 @@ HOW_TO_EXPORT = (
     "and give the architecture name (--arch)."
 )
 
-SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024
+# The format allows a 100 MB header. A real one is kilobytes (a few hundred bytes a tensor),
+# and a JSON object of 100 MB costs gigabytes of Python objects to parse: more is refused.
+SAFETENSORS_FORMAT_MAX_HEADER = 100 * 1024 * 1024
+SAFETENSORS_MAX_HEADER = 8 * 1024 * 1024
 _SAFETENSORS_DTYPES = frozenset(
     {"BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"}
     | {"F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64", "U1", "I1", "I4"}
@@ -76,7 +79,7 @@ def detect_format(path: Path) -> ModelFormat:
             f"when loaded, so they are refused without being opened. {HOW_TO_EXPORT}"
         )
     if head[0] in _ONNX_FIRST_BYTES:
-        _check_onnx(path)
+        _check_onnx_outline(path, size)
         return ModelFormat.ONNX
     raise UnsupportedFormat(f"{path.name} is not a model file in an accepted format: {ACCEPTED}.")
 
@@ -93,7 +96,7 @@ def _looks_like_safetensors(head: bytes, size: int) -> bool:
     if len(head) < 9:
         return False
     (n,) = struct.unpack("<Q", head[:8])
-    return 2 <= n <= min(size - 8, SAFETENSORS_MAX_HEADER) and head[8:9] == b"{"
+    return 2 <= n <= min(size - 8, SAFETENSORS_FORMAT_MAX_HEADER) and head[8:9] == b"{"
 
 
 def _read_safetensors_header(path: Path) -> dict:
@@ -104,8 +107,13 @@ def _read_safetensors_header(path: Path) -> dict:
         if len(prefix) < 8:
             raise UnsupportedFormat(f"{path.name}: not a safetensors file (too short).")
         (n,) = struct.unpack("<Q", prefix)
-        if not 2 <= n <= min(size - 8, SAFETENSORS_MAX_HEADER):
+        if not 2 <= n <= size - 8:
             raise UnsupportedFormat(f"{path.name}: safetensors header length {n} does not fit.")
+        if n > SAFETENSORS_MAX_HEADER:
+            raise UnsupportedFormat(
+                f"{path.name}: a safetensors header of {n} bytes; at most "
+                f"{SAFETENSORS_MAX_HEADER} are accepted (a few hundred bytes a tensor)."
+            )
         raw = f.read(n)
     bad = f"{path.name}: the safetensors header is damaged"
     try:
@@ -137,11 +145,8 @@ def _valid_tensor_entry(entry: object, data_size: int) -> bool:
 
 def _detect_zip(path: Path) -> ModelFormat:
     """Classify a zip archive by its entry names; no entry is ever read."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnsupportedFormat(f"{path.name}: a damaged zip archive ({exc}).") from exc
+    with archives.open_zip(path) as archive:
+        names = archive.namelist()
     parts = [name.split("/") for name in names]
     inner = {"/".join(p[1:]) for p in parts if len(p) > 1}
     if "archive_format" in inner and any(n.startswith("models/") for n in inner):
@@ -166,55 +171,17 @@ def _looks_like_pickle(head: bytes, last: bytes) -> bool:
     return head[0] in _OLD_PICKLE_FIRST_BYTES and last == b"."
 
 
-def _check_onnx(path: Path) -> None:
-    """Parse the protobuf (no external data) and require a usable graph held in the file."""
-    import onnx  # heavy: imported only when a file looks like protobuf
-
+def _check_onnx_outline(path: Path, size: int) -> None:
+    """A ModelProto with an IR version and a graph, from its top-level fields alone."""
     try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:
+        with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            found = onnx_wire.outline(buf, size)
+    except (WireError, OSError, ValueError) as exc:
         raise UnsupportedFormat(
             f"{path.name} is not a model file in an accepted format: {ACCEPTED}."
         ) from exc
-    graph = model.graph
-    if model.ir_version <= 0 or not graph.input or not graph.output or not graph.node:
+    if found.ir_version <= 0 or not found.has_graph:
         raise UnsupportedFormat(
             f"{path.name} is not a valid ONNX model (no graph with inputs, outputs and nodes). "
             f"Accepted: {ACCEPTED}."
         )
-    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in _all_tensors(model)):
-        raise UnsupportedFormat(
-            f"{path.name}: the ONNX model references external data files, which are not "
-            "accepted. Save it with all weights inside the one file "
-            "(onnx.save_model(model, path, save_as_external_data=False))."
-        )
-
-
-def _all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
-    """Every TensorProto in the model: initializers and attribute tensors, subgraphs included."""
-    yield from _graph_tensors(model.graph)
-    for function in model.functions:
-        for node in function.node:
-            yield from _node_tensors(node)
-
-
-def _graph_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
-    yield from graph.initializer
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
-    for node in graph.node:
-        yield from _node_tensors(node)
-
-
-def _node_tensors(node: onnx.NodeProto) -> Iterator[onnx.TensorProto]:
-    for attr in node.attribute:
-        if attr.HasField("t"):
-            yield attr.t
-        yield from attr.tensors
-        if attr.HasField("sparse_tensor"):
-            yield attr.sparse_tensor.values
-        if attr.HasField("g"):
-            yield from _graph_tensors(attr.g)
-        for sub in attr.graphs:
-            yield from _graph_tensors(sub)

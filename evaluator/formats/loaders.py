@@ -56,9 +56,13 @@ def available_cores() -> int:
 
 
 def load_onnx(*, path: Path, device: str) -> LoadedModel:
-    import onnx
+    """The full check first (UnsupportedFormat: no usable graph, external data), then the
+    session: the protobuf is parsed here, under the child's memory cap, never in the parent."""
     import onnxruntime as ort
 
+    from evaluator.formats.onnx_check import check_onnx
+
+    params = sum(_numel(t.dims) for t in check_onnx(path).graph.initializer)
     providers = ["CPUExecutionProvider"]
     if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         index = int(device.partition(":")[2] or 0)
@@ -67,9 +71,6 @@ def load_onnx(*, path: Path, device: str) -> LoadedModel:
     options.intra_op_num_threads = available_cores()
     options.inter_op_num_threads = 1
     try:
-        params = sum(
-            _numel(t.dims) for t in onnx.load(str(path), load_external_data=False).graph.initializer
-        )
         session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:
         raise ModelLoadError(f"onnxruntime cannot load the ONNX model: {_first_line(exc)}") from exc

@@ -8,7 +8,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import onnx
 import pytest
 
 from evaluator.errors import PickleRefused, UnsupportedFormat
@@ -101,24 +100,6 @@ def test_legacy_torch_save_is_refused(tmp_path: Path) -> None:
     torch.save({"w": torch.zeros(3)}, path, _use_new_zipfile_serialization=False)
     with pytest.raises(PickleRefused):
         detect_format(path)
-
-
-def test_onnx_with_external_data_is_refused(model_files: ModelFiles, tmp_path: Path) -> None:
-    model = onnx.load(str(model_files.onnx))
-    path = tmp_path / "external.onnx"
-    onnx.save_model(
-        model,
-        str(path),
-        save_as_external_data=True,
-        all_tensors_to_one_file=True,
-        location="weights.bin",
-        size_threshold=0,
-    )
-    assert (tmp_path / "weights.bin").exists()
-    with pytest.raises(UnsupportedFormat) as info:
-        detect_format(path)
-    assert "external data" in str(info.value)
-    assert info.value.code == "unsupported_format"
 
 
 @pytest.mark.parametrize("attr", ["onnx", "safetensors", "pt2", "torchscript"])

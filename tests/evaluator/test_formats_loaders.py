@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from evaluator.errors import ModelLoadError
+from evaluator.errors import ModelLoadError, UnsupportedFormat
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.formats.loaders import load_model
 from evaluator.spec import InputSpec
@@ -133,6 +133,9 @@ def test_wrong_channel_count_is_a_load_error(model_files: ModelFiles) -> None:
 def test_damaged_archives_are_load_errors(tmp_path: Path) -> None:
     path = tmp_path / "broken"
     path.write_bytes(b"PK\x03\x04 not really a zip")
-    for fmt in (ModelFormat.TORCHSCRIPT, ModelFormat.TORCH_EXPORT, ModelFormat.ONNX):
+    for fmt in (ModelFormat.TORCHSCRIPT, ModelFormat.TORCH_EXPORT):
         with pytest.raises(ModelLoadError):
             _load(path, fmt)
+    # ONNX gets the full format check here, in the child, before onnxruntime sees the file.
+    with pytest.raises(UnsupportedFormat, match="not a model file in an accepted format"):
+        _load(path, ModelFormat.ONNX)
