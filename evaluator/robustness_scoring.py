@@ -100,6 +100,7 @@ def score_robust(
         precision=precision,
         info=child.info,
         wall_seconds=child.wall_seconds,
+        n_images=dataset.n * (1 + len(names)),  # the clean set and each copy, in one run
         sandbox=child.sandbox,
     )
     return {**report, **record, "robustness": robust}

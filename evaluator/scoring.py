@@ -9,6 +9,7 @@ plus the reproducibility record stored with every score.
 from __future__ import annotations
 
 import hashlib
+import math
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -16,11 +17,14 @@ from pathlib import Path
 from evaluator import layout
 from evaluator.datasets import open_dataset
 from evaluator.formats.base import ModelFormat
-from evaluator.formats.detect import detect_format, safetensors_param_count
+from evaluator.formats.detect import detect_format
+from evaluator.formats.params import stored_values
 from evaluator.metrics import classification_report
 from evaluator.sandbox.runner import run_model
 
-RECORD_VERSION = 1
+# 2: params counted by the parent (params_source), throughput measured by the parent
+# (throughput_source), the child's own rate kept apart (reported_throughput_img_s).
+RECORD_VERSION = 2
 
 
 def file_sha256(path: Path) -> str:
@@ -102,6 +106,7 @@ def score(
             precision=precision,
             info=child.info,
             wall_seconds=child.wall_seconds,
+            n_images=dataset.n,
             sandbox=child.sandbox,
         ),
     }
@@ -117,12 +122,23 @@ def run_record(
     precision: str,
     info: dict,
     wall_seconds: float,
+    n_images: int,
     sandbox: str,
 ) -> dict:
-    """The reproducibility record stored beside the metrics (shared with the shard merge)."""
-    params = safetensors_param_count(model_path) if fmt is ModelFormat.SAFETENSORS else None
-    if params is None and isinstance(info.get("params"), int):
-        params = info["params"]
+    """The reproducibility record stored beside the metrics (shared with the shard merge).
+
+    ``info`` is what the child reported about itself: the child runs the participant's code,
+    so its figures are kept only as claims. The parent counts the stored values from the file
+    (``params_source`` "file"; "model" when only the child's claim exists) and measures the
+    throughput itself: ``n_images`` the child ran through the model in ``wall_seconds`` (the
+    parent's clock, start to exit of the child, loading included).
+    """
+    params, params_source = stored_values(path=model_path, fmt=fmt), "file"
+    if params is None:
+        claimed = info.get("params")
+        ok = type(claimed) is int and claimed >= 0
+        params, params_source = (claimed, "model") if ok else (None, None)
+    throughput = n_images / wall_seconds if n_images > 0 and wall_seconds > 0 else None
     return {
         "record_version": RECORD_VERSION,
         "model_sha256": file_sha256(model_path),
@@ -134,9 +150,19 @@ def run_record(
         "precision": str(info.get("precision") or precision),
         "batch_size": info.get("batch_size"),
         "params": params,
-        "throughput_img_s": info.get("images_per_second"),
-        "inference_seconds": info.get("seconds"),
+        "params_source": params_source,
+        "throughput_img_s": throughput,
+        "throughput_source": "parent" if throughput is not None else None,
+        "reported_throughput_img_s": _claimed_number(info.get("images_per_second")),
+        "inference_seconds": _claimed_number(info.get("seconds")),
         "wall_seconds": wall_seconds,
         "sandbox": sandbox,
         "versions": library_versions(),
     }
+
+
+def _claimed_number(value: object) -> float | None:
+    """A figure the child reported, kept if it is a finite non-negative number."""
+    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)

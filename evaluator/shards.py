@@ -196,7 +196,10 @@ def merge_shards(
         device=str(infos[0].get("device") or device),  # what the shards ran on, not this host
         precision=precision,
         info=combined_info(infos),
+        # The parent's clock on each shard (its child's start to exit, loading included), summed:
+        # the work the whole set cost, as one run would have measured it.
         wall_seconds=sum(float(i.get("wall_seconds") or 0) for i in infos),
+        n_images=dataset.n,
         sandbox="bwrap" if all(i.get("sandbox") == "bwrap" for i in infos) else "none",
     )
     return {**report, **record, "shards": [shard_summary(i) for i in infos]}
@@ -214,7 +217,8 @@ def combined_info(infos: Sequence[dict]) -> dict:
         "batch_size": first.get("batch_size"),
         "params": first.get("params"),
         "seconds": seconds,
-        # Images per second of scoring time: one device's rate, comparable with a single run.
+        # The children's own rate over their summed inference time: a claim, recorded as the
+        # reported throughput only.
         "images_per_second": n / seconds if seconds > 0 else None,
     }
 

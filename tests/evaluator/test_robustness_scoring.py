@@ -72,6 +72,10 @@ def test_clean_part_is_scores_and_each_copy_matches_the_network(
         == json.loads((layout.robust_dir(tiny_dataset) / "meta.json").read_text())["fingerprint"]
     )
     assert robust["n_nonfinite"] == dict.fromkeys(robustness.NAMES, 0)
+    # One run scored the clean set and every copy: the parent's rate counts all of them.
+    images = dataset.n * (1 + len(robustness.NAMES))
+    assert result["throughput_img_s"] == pytest.approx(images / result["wall_seconds"])
+    assert plain["throughput_img_s"] == pytest.approx(dataset.n / plain["wall_seconds"])
     json.dumps(result, allow_nan=False)  # stored as JSON in the score's record
 
 

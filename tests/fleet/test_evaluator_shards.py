@@ -146,6 +146,12 @@ def test_merged_shards_equal_one_whole_run(dataset, model, tmp_path):
     assert merged["dataset_fingerprint"] == whole["dataset_fingerprint"]
     assert [s["index"] for s in merged["shards"]] == list(range(len(spans)))
     assert merged["sandbox"] == whole["sandbox"]
+    # Counted from the file; timed by the parent over the shards' summed wall seconds.
+    assert merged["params"] == whole["params"] == 28 * 28 * CLASSES
+    assert merged["params_source"] == "file"
+    walls = sum(s["wall_seconds"] for s in merged["shards"])
+    assert merged["throughput_img_s"] == pytest.approx(N / walls)
+    assert merged["throughput_source"] == "parent"
     assert 0 < merged["top1_error"] < 1  # random weights, random images: some right, some not
 
 
