@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU checks, run on a machine with a CUDA device and PyTorch installed:
 #   bash tests/gpu_check.sh [OUTDIR]
-# Runs the GPU-only tests, then the scoring benchmark for ResNet-50 and AlexNet (bf16),
+# Runs the GPU-only tests (among them the run's memory cap holding on a CUDA run, when the
+# machine lets root make control groups), then the scoring benchmark for ResNet-50 and AlexNet (bf16),
 # writing JSON results to OUTDIR. Needs torch, torchvision, numpy, pillow, tqdm, onnx,
 # onnxruntime, safetensors and pytest; bubblewrap is used when on PATH.
 set -uo pipefail

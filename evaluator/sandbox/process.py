@@ -44,9 +44,10 @@ SANDBOX_MODES = ("auto", "bwrap", "none")
 class Completed:
     """How a confined command ended, as the parent observed it.
 
-    ``signal`` is set when it was killed by one; ``started`` is False only when bubblewrap
-    reported no child at all (its own setup failed); ``oom_kills`` counts processes the
-    kernel killed at the group's memory cap; ``cgroup`` is "v2", "v1" or "none: why".
+    ``signal`` is set when it was killed by one; ``started`` is False when bubblewrap never
+    reported the command's exit (its own setup failed, or it was killed itself);
+    ``oom_kills`` counts processes the kernel killed at the group's memory cap; ``cgroup`` is
+    "v2", "v1" or "none: why".
     """
 
     returncode: int
@@ -118,7 +119,7 @@ def run_sandboxed(
             status_fd=status_w,
             group=group,
         )
-        started = mode == "none" or _bwrap_started(status_r)
+        started = mode == "none" or _bwrap_ran_command(status_r)
         oom_kills = group.oom_kills() if group is not None else 0
         return dataclasses.replace(done, started=started, oom_kills=oom_kills, cgroup=group_word)
     finally:
@@ -193,19 +194,19 @@ def _symlink_root(scratch: Path, binds: Sequence[Bind]) -> Path:
     return root
 
 
-def _bwrap_started(status_r: int) -> bool:
-    """Whether bubblewrap's status pipe announced the sandboxed child ("child-pid").
+def _bwrap_ran_command(status_r: int) -> bool:
+    """Whether bubblewrap's status pipe reported the command's exit ("exit-code").
 
-    bubblewrap writes it once its setup succeeded and before the command runs; a setup
-    failure (no namespaces, a bad bind) ends bwrap without it. Whatever the command could add
-    to the pipe afterwards can only claim a start, never take one back.
+    bubblewrap writes it when the sandboxed command ends, whatever its status; a failure of
+    bubblewrap's own setup (no namespaces, a bind it cannot make) ends it without one. The
+    pipe is bubblewrap's alone: the command inside does not inherit it.
     """
     os.set_blocking(status_r, False)
     raw = bytearray()
     with contextlib.suppress(BlockingIOError, OSError):
         while len(raw) < 65536 and (chunk := os.read(status_r, 4096)):
             raw += chunk
-    return b'"child-pid"' in raw
+    return b'"exit-code"' in raw
 
 
 def _nproc_limit(pids_max: int) -> int:

@@ -227,18 +227,20 @@ def _collect(
 def observed_failure(done: Completed, *, memory_mb: int | None) -> EvaluatorError | None:
     """What the parent saw go wrong itself, whatever the child wrote or printed.
 
-    bubblewrap that never announced a child is the platform's fault (the only refundable
-    ending a run can have); the group's memory cap killing a process is the model's.
+    The group's memory cap killing a process is the model's doing (bubblewrap's own monitor
+    may be the one killed). Otherwise bubblewrap that exited by itself without reporting the
+    command's exit failed its own setup: the platform's fault, the only refundable ending a
+    run can have.
     """
-    if done.sandbox == "bwrap" and not done.started:
-        return SandboxUnavailable(
-            f"bubblewrap could not start the sandbox (status {done.returncode}){_tail(done.output)}"
-        )
     if done.oom_kills:
         limit = f" of {memory_mb} MB" if memory_mb else ""
         return ModelMemoryError(
             f"the model's processes used more than the run's memory cap{limit} and the kernel "
             f"stopped them{_tail(done.output)}"
+        )
+    if done.sandbox == "bwrap" and not done.started and done.signal is None:
+        return SandboxUnavailable(
+            f"bubblewrap could not start the sandbox (status {done.returncode}){_tail(done.output)}"
         )
     return None
 

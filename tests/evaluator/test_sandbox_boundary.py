@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from evaluator import layout
 from evaluator.errors import (
@@ -460,3 +461,22 @@ def _json_message(error: EvaluatorError) -> dict:
     import json
 
     return json.loads(error.message)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_run_is_under_the_runs_memory_cap_too(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A CUDA run gets no address-space cap (the driver reserves far more than it uses), so
+    the group is what holds its host memory: here, 4 GB touched after CUDA starts."""
+    _needs_cgroup()
+    model = hostile.pt2_payload(
+        tmp_path / "cuda-hog.pt2",
+        """
+        import torch
+        torch.zeros(1, device="cuda")
+        block = b"\\x01" * (4096 << 20)
+        report("kept 4 GB of host memory beside a CUDA context")
+        """,
+    )
+    with pytest.raises(ModelMemoryError, match="memory cap"):
+        _run(model, tiny_dataset, memory_mb=3500, device="cuda")

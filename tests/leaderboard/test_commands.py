@@ -94,11 +94,13 @@ def test_import_dataset_errors_are_clear(npz_source, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not FASHION_MNIST.is_dir(), reason="Fashion-MNIST is not installed")
-def test_create_demo_is_idempotent(capsys):
+def test_create_demo_is_idempotent(capsys, client):
     call_command("create_demo")
     out = capsys.readouterr().out
     assert "using Fashion-MNIST" in out and "imported 10000 images" in out
     challenge = Challenge.objects.get(slug="demo")
+    page = client.get(challenge.get_absolute_url()).content.decode()
+    assert "Fashion-MNIST is public, labels included" in page  # the page says it is a demo
     assert challenge.num_classes == 10 and challenge.class_names[9] == "Ankle boot"
     assert SampleImage.objects.filter(challenge=challenge).count() == 20
     assert challenge.robustness and "robustness track on: 13 transformed copies" in out

@@ -108,7 +108,11 @@ class Command(BaseCommand):
             spec = InputSpec(channels=1, height=28, width=28, mean=(0.2860,), std=(0.3530,))
             description = (
                 "Classify 28x28 greyscale photos of clothing into 10 classes "
-                "(Fashion-MNIST, Zalando Research). The 10,000 test images are the hidden set."
+                "(Fashion-MNIST, Zalando Research). The 10,000 test images are the hidden set. "
+                "This is a demonstration: Fashion-MNIST is public, labels included, so anyone "
+                "can look the answers up outside this site. Models never can: the scoring "
+                "sandbox holds no labelled copy of the set. A real contest uses a hidden set "
+                "that exists nowhere else."
             )
             return fashion, "Fashion-MNIST", description, spec, FASHION_CLASSES
         self.stdout.write(
@@ -119,7 +123,9 @@ class Command(BaseCommand):
         spec = InputSpec(channels=1, height=28, width=28)
         description = (
             "Classify handwritten digits (scikit-learn's bundled 8x8 digits, scaled to 28x28). "
-            "797 images form the hidden test set."
+            "797 images form the hidden test set. This is a demonstration: the digits ship "
+            "with scikit-learn, labels included, so anyone can look the answers up outside "
+            "this site. Models never can: the scoring sandbox holds no labelled copy of the set."
         )
         return source, "Digits", description, spec, [str(i) for i in range(10)]
 
