@@ -298,7 +298,7 @@ def test_non_float_or_pickled_logits_are_refused(tmp_path: Path, array: np.ndarr
 def test_oversized_logits_file_is_not_read(tmp_path: Path) -> None:
     np.save(tmp_path / protocol.LOGITS_FILE, np.zeros((100_000, 3), np.float32))
     (tmp_path / protocol.INFO_FILE).write_text("{}")
-    with pytest.raises(ModelCheckError, match="over the .* cap"):
+    with pytest.raises(ModelCheckError, match=r"over the .* cap"):
         _collect(tmp_path)
 
 
