@@ -14,8 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 from leaderboard.models import Submission
+from leaderboard.selectors.records import RECORD_KEYS
 from leaderboard.selectors.submissions import shown_errors
-from leaderboard.views.pages import RECORD_KEYS
 
 # Larger confusion matrices are left out, as on the page (ImageNet's would be 1000 x 1000).
 MAX_CONFUSION_CLASSES = 100

@@ -108,10 +108,20 @@ def _day_axis(fig: go.Figure, days: list[DayStat]) -> None:
         fig.update_xaxes(dtick=DAY_MS)
 
 
-# x field, axis title, whether smaller is better, file name part.
+# x field, axis title, whether smaller is better, file name part, what a left-off point lacks.
 EFFICIENCY = {
-    "params": ("Parameters", True, "params"),
-    "throughput": ("Throughput on the scoring worker (images/s)", False, "throughput"),
+    "params": (
+        "Parameters (values stored in the model file)",
+        True,
+        "params",
+        "a size counted from the model file",
+    ),
+    "throughput": (
+        "Throughput timed by the scoring worker (images/s, loading included)",
+        False,
+        "throughput",
+        "a throughput timed by the worker",
+    ),
 }
 
 
@@ -122,10 +132,13 @@ def efficiency_chart(
 
     ``points`` are each team's best entry and every baseline (``selectors.edition_efficiency``),
     so the front is drawn over those: the subtitle says so, since a team's smaller but less
-    accurate entry is not on the chart. ``phase``: the part of the test set the accuracy is on.
+    accurate entry is not on the chart. A point without the figure (the selector keeps only
+    what the platform measured, never a model's own claim) is left off the chart and its front,
+    and the subtitle counts them. ``phase``: the part of the test set the accuracy is on.
     """
-    x_title, lower_is_better, name = EFFICIENCY[x_field]
+    x_title, lower_is_better, name, lacking = EFFICIENCY[x_field]
     usable = [p for p in points if getattr(p, x_field) is not None]
+    left_off = len(points) - len(usable)
     traces, arrays = [], {}
     for is_baseline, trace_name, color, symbol in (
         (False, "Teams (best entry)", BLUE, "circle"),
@@ -180,6 +193,11 @@ def efficiency_chart(
         subtitle=(
             f"One point per team, its most accurate entry (top-1, {phase} part), and one per "
             "baseline; the Pareto front is drawn over these points."
+            + (
+                f" {left_off} left off: no {lacking} (a model's own claim is not plotted)."
+                if left_off
+                else ""
+            )
         ),
         fig=fig,
         filename=f"{edition.challenge.slug}-{edition.slug}-accuracy-vs-{name}",

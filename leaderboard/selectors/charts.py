@@ -1,7 +1,13 @@
 """Data for an edition's charts page: submissions and the best public score per day, and the
 accuracy of each team's best entry and of every baseline against size and speed (from the
 evaluator's record). Three queries in all, whose results are bounded by days or by teams: a
-chart of every submission costs seconds per request at 100,000 of them, and is unreadable."""
+chart of every submission costs seconds per request at 100,000 of them, and is unreadable.
+
+Size and speed are plotted only as the platform measured them: the parameter count the worker
+read from the model file (``params_source`` "file") and the throughput it timed itself
+(``throughput_source`` "parent"). The model's own claims (its process runs the participant's
+code) are left off, and so are records from before those keys, which hold claims too; a
+baseline's older count is kept, since the platform built and trained that network itself."""
 
 from __future__ import annotations
 
@@ -31,8 +37,8 @@ class EfficiencyPoint:
     method: str
     is_baseline: bool
     accuracy: float  # top-1 accuracy in the edition's phase (1 - top-1 error)
-    params: float | None
-    throughput: float | None  # images per second on the scoring worker
+    params: float | None  # values stored in the model file, counted by the worker; else None
+    throughput: float | None  # images per second, timed by the worker (loading included)
 
 
 def edition_daily(*, edition: Edition) -> list[DayStat]:
@@ -110,12 +116,22 @@ def edition_efficiency(
         .annotate(
             top1=F(column),
             params=F("record__params"),
+            params_source=F("record__params_source"),
             throughput=F("record__throughput_img_s"),
+            throughput_source=F("record__throughput_source"),
             team_label=F("team__name"),
             method=F("submission__method_name"),
         )
         .values(
-            "submission_id", "is_baseline", "top1", "params", "throughput", "team_label", "method"
+            "submission_id",
+            "is_baseline",
+            "top1",
+            "params",
+            "params_source",
+            "throughput",
+            "throughput_source",
+            "team_label",
+            "method",
         )
         .order_by("submitted_at", "submission_id")
     )
@@ -126,11 +142,17 @@ def edition_efficiency(
             method=row["method"],
             is_baseline=row["is_baseline"],
             accuracy=1.0 - row["top1"],
-            params=_number(row["params"]),
-            throughput=_number(row["throughput"]),
+            params=_number(row["params"]) if _params_counted(row) else None,
+            throughput=_number(row["throughput"]) if row["throughput_source"] == "parent" else None,
         )
         for row in rows
     ]
+
+
+def _params_counted(row: dict) -> bool:
+    """Counted from the file by the worker, or a baseline's record from before the key."""
+    source = row["params_source"]
+    return source == "file" or (source is None and row["is_baseline"])
 
 
 def _number(value: object) -> float | None:

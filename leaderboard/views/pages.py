@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from leaderboard import selectors
 from leaderboard.selectors.insights import submission_insights
+from leaderboard.selectors.records import record_rows
 from leaderboard.views import boards, robustness
 
 
@@ -67,24 +68,6 @@ def submission_statuses(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"submissions": rows})
 
 
-# What the reproducibility table shows, in this order (metrics are shown separately).
-RECORD_KEYS = (
-    "model_sha256",
-    "dataset_fingerprint",
-    "format",
-    "arch",
-    "device",
-    "precision",
-    "batch_size",
-    "params",
-    "throughput_img_s",
-    "inference_seconds",
-    "wall_seconds",
-    "sandbox",
-    "record_version",
-)
-
-
 @require_GET
 def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The full result; private-part numbers only once the edition has closed."""
@@ -101,7 +84,7 @@ def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "insights": submission_insights(
             record=record, class_names=names, show_private=show_private
         ),
-        "record_rows": [(key, record[key]) for key in RECORD_KEYS if key in record],
+        "record_rows": record_rows(record=record),
         "versions": sorted((record.get("versions") or {}).items()),
         **robustness.robustness_context(
             submission=submission, record=record, show_private=show_private

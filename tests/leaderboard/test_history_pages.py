@@ -37,6 +37,16 @@ def traces(fig: dict) -> dict[str, dict]:
     return {trace["name"]: trace for trace in fig["data"]}
 
 
+def measured(*, params: int, throughput: float) -> dict:
+    """A record as the scorer writes it: a count from the file, a rate from the parent."""
+    return {
+        "params": params,
+        "params_source": "file",
+        "throughput_img_s": throughput,
+        "throughput_source": "parent",
+    }
+
+
 def seed(challenge, *, teams: int, per_team: int) -> None:
     """Two editions (one closed), teams with entries, baselines at their paper's year."""
     for year, open_now in ((2024, False), (2025, True)):
@@ -50,7 +60,7 @@ def seed(challenge, *, teams: int, per_team: int) -> None:
                     top1=(i + j + 10) / 100,
                     top5=(i + j + 1) / 200,
                     created_at=edition.opens_at + dt.timedelta(hours=i + j),
-                    record={"params": 1000 * (i + 1), "throughput_img_s": 500.0 / (j + 1)},
+                    record=measured(params=1000 * (i + 1), throughput=500.0 / (j + 1)),
                 )
     for method, year in (("AlexNet", 2012), ("ResNet-18", 2015)):
         make_scored(
@@ -185,7 +195,7 @@ def test_efficiency_points_are_each_teams_best_entry_and_every_baseline(challeng
                     top5=public / 2,
                     private=(private, private / 2),
                     created_at=start + dt.timedelta(hours=j),
-                    record={"params": rng.randint(1, 9) * 1000, "throughput_img_s": 100 + j},
+                    record=measured(params=rng.randint(1, 9) * 1000, throughput=100 + j),
                 )
             )
         column = "public_top1_error" if open_now else "private_top1_error"

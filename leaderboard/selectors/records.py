@@ -1,0 +1,73 @@
+"""A score's reproducibility record as the submission page shows it, each figure with who
+measured it: the model's process runs the participant's code, so what it says about itself
+(its parameter count, its own timing) is shown as reported by the model, never as measured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REPORTED = "reported by the model"
+COUNTED = "counted from the model file by the platform"
+TIMED = "timed by the platform, loading included"
+
+# What the page and the API show, in this order (metrics are shown separately). The sources
+# are rows in the API; the page says them beside the figure instead.
+RECORD_KEYS = (
+    "model_sha256",
+    "dataset_fingerprint",
+    "format",
+    "arch",
+    "device",
+    "precision",
+    "batch_size",
+    "params",
+    "params_source",
+    "throughput_img_s",
+    "throughput_source",
+    "reported_throughput_img_s",
+    "inference_seconds",
+    "wall_seconds",
+    "sandbox",
+    "record_version",
+)
+SOURCE_KEYS = frozenset({"params_source", "throughput_source"})
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    key: str
+    value: object
+    source: str = ""  # who measured the figure, where it matters
+
+
+def record_rows(*, record: dict) -> list[RecordRow]:
+    """The record's rows in display order, figures labelled with their source."""
+    return [
+        RecordRow(key=key, value=record[key], source=_source(key, record))
+        for key in RECORD_KEYS
+        if key in record and key not in SOURCE_KEYS
+    ]
+
+
+def _source(key: str, record: dict) -> str:
+    if record.get(key) is None:
+        return ""
+    if key == "params":
+        return _params_source(record)
+    if key == "throughput_img_s":
+        # Before ``throughput_source`` the figure was the model's own timing of its loop.
+        return TIMED if record.get("throughput_source") == "parent" else REPORTED
+    if key in ("reported_throughput_img_s", "inference_seconds"):
+        return REPORTED
+    if key == "wall_seconds":
+        return TIMED
+    return ""
+
+
+def _params_source(record: dict) -> str:
+    source = record.get("params_source")
+    if source == "file":
+        return COUNTED
+    if source is None and record.get("format") == "safetensors":
+        return COUNTED  # before ``params_source``, only safetensors headers were counted
+    return REPORTED
