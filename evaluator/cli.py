@@ -23,7 +23,12 @@ def _add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--timeout", type=float, default=600, help="wall-clock limit, seconds")
-    p.add_argument("--memory-mb", type=int, default=8192, help="memory cap on CPU runs")
+    p.add_argument(
+        "--memory-mb", type=int, default=8192, help="memory cap for the whole run (0: none)"
+    )
+    p.add_argument(
+        "--pids-max", type=int, default=256, help="processes and threads of the run (0: none)"
+    )
     p.add_argument("--require-sandbox", action="store_true", help="fail if bubblewrap can't run")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -100,7 +105,8 @@ def run_score(args: argparse.Namespace) -> int:
             precision=args.precision,
             batch_size=args.batch_size,
             timeout_s=args.timeout,
-            memory_mb=args.memory_mb,
+            memory_mb=args.memory_mb or None,
+            pids_max=args.pids_max or None,
             require_sandbox=args.require_sandbox,
         )
     except (EvaluatorError, FileNotFoundError) as exc:

@@ -30,7 +30,6 @@ from evaluator.insights_filters import (
     FirstConv,
     checked_weight,
     filter_grid,
-    first_conv_of_onnx,
     first_conv_of_safetensors,
 )
 from evaluator.insights_occlusion import OcclusionGrid, occlusion_grid, probability_drop
@@ -38,6 +37,7 @@ from evaluator.insights_render import encode, heat_legend, heat_rgba, thumbnail
 from evaluator.metrics import true_class_rank
 from evaluator.sandbox import outputs, protocol
 from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 from evaluator.sandbox.runner import code_binds, observed_failure
 from evaluator.spec import InputSpec
@@ -78,6 +78,7 @@ def compute_insights(
     device: str = "cpu",
     timeout_s: float = 120,
     memory_mb: int | None = 8192,
+    pids_max: int | None = DEFAULT_PIDS_MAX,
     batch_size: int = 64,
     precision: str = "fp32",
     require_sandbox: bool = False,
@@ -117,12 +118,13 @@ def compute_insights(
         request={
             "spec": spec.to_dict(),
             "num_classes": len(class_names),
-            "filters": fmt not in (ModelFormat.ONNX, ModelFormat.SAFETENSORS),
+            "filters": fmt is not ModelFormat.SAFETENSORS,
             "occlusion": {"grid": grid.to_dict(), "indices": occluded},
         },
         device=device,
         timeout_s=timeout_s,
         memory_mb=memory_mb,
+        pids_max=pids_max,
         batch_size=batch_size,
         precision=precision,
         require_sandbox=require_sandbox,
@@ -190,10 +192,12 @@ def _parent_filters(
     classes: int,
     errors: dict[str, str],
 ) -> FirstConv | None:
-    """Weights of data-only formats, read here: no participant code runs to read them."""
+    """Safetensors weights, read here from the header's offsets: nothing runs, little is read.
+
+    An ONNX file's filters are read in the child instead: parsing the whole protobuf can take
+    far more memory than the file's size, so it happens under the run's memory cap.
+    """
     try:
-        if fmt is ModelFormat.ONNX:
-            return first_conv_of_onnx(model_path)
         if fmt is ModelFormat.SAFETENSORS and arch:
             return first_conv_of_safetensors(
                 model_path, arch=arch, in_channels=spec.channels, num_classes=classes
@@ -215,6 +219,7 @@ def _run_child(
     device: str,
     timeout_s: float,
     memory_mb: int | None,
+    pids_max: int | None,
     batch_size: int,
     precision: str,
     require_sandbox: bool,
@@ -255,6 +260,7 @@ def _run_child(
                     ],
                     timeout_s=timeout_s,
                     memory_mb=memory_mb,
+                    pids_max=pids_max,
                     cuda=device.startswith("cuda"),
                     file_mb=64,
                     sandbox=sandbox,

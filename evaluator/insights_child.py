@@ -21,7 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from evaluator.formats.base import LoadedModel
-from evaluator.insights_filters import FiltersUnavailable, first_conv_of_module
+from evaluator.insights_filters import (
+    FiltersUnavailable,
+    first_conv_of_module,
+    first_conv_of_onnx,
+)
 from evaluator.insights_occlusion import OcclusionGrid, fill_colour, occluded_copies
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
@@ -44,8 +48,8 @@ def run_insights(args: argparse.Namespace, *, load: Loader) -> dict:
     num_classes = int(request["num_classes"])
     model = load(args, spec=spec, num_classes=num_classes)
     info: dict = {}
-    if request.get("filters") and model.kind == "torch":
-        info["filters_error"] = _save_filters(model, out)
+    if request.get("filters"):
+        info["filters_error"] = _save_filters(model, out, path=Path(args.model))
     run = _runner(model=model, spec=spec, num_classes=num_classes, args=args)
     np.save(out / protocol.SAMPLES_LOGITS_FILE, run(samples))
     grid = OcclusionGrid.from_dict(request["occlusion"]["grid"])
@@ -58,10 +62,16 @@ def run_insights(args: argparse.Namespace, *, load: Loader) -> dict:
     return info
 
 
-def _save_filters(model: LoadedModel, out: Path) -> str | None:
-    """Save the first convolution's weight; return why not when there is none to draw."""
+def _save_filters(model: LoadedModel, out: Path, *, path: Path) -> str | None:
+    """Save the first convolution's weight; return why not when there is none to draw.
+
+    An ONNX file is parsed here, under the run's memory cap, never in the worker.
+    """
     try:
-        conv = first_conv_of_module(model.module)
+        if model.kind == "torch":
+            conv = first_conv_of_module(model.module)
+        else:
+            conv = first_conv_of_onnx(path)
     except FiltersUnavailable as exc:
         return str(exc)
     np.save(out / protocol.FILTERS_FILE, conv.weight)

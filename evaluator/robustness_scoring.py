@@ -19,6 +19,7 @@ from evaluator.formats.detect import detect_format
 from evaluator.metrics import classification_report, true_class_rank
 from evaluator.robustness_compile import ensure_robust_sets, read_robust_sets
 from evaluator.robustness_metrics import robustness_report
+from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
 from evaluator.sandbox.runner import run_model
 from evaluator.scoring import run_record
 
@@ -31,6 +32,7 @@ def score_robust(
     device: str = "cpu",
     timeout_s: float = 600,
     memory_mb: int | None = 8192,
+    pids_max: int | None = DEFAULT_PIDS_MAX,
     precision: str = "fp32",
     batch_size: int = 256,
     require_sandbox: bool = False,
@@ -70,6 +72,7 @@ def score_robust(
         precision=precision,
         timeout_s=timeout_s,
         memory_mb=memory_mb,
+        pids_max=pids_max,
         require_sandbox=require_sandbox,
         robust=tuple(names),
         on_robust_logits=take,
@@ -102,6 +105,7 @@ def score_robust(
         wall_seconds=child.wall_seconds,
         n_images=dataset.n * (1 + len(names)),  # the clean set and each copy, in one run
         sandbox=child.sandbox,
+        cgroup=child.cgroup,
     )
     return {**report, **record, "robustness": robust}
 

@@ -14,12 +14,13 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from evaluator import layout
+from evaluator import hardware, layout
 from evaluator.datasets import open_dataset
 from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format
 from evaluator.formats.params import stored_values
 from evaluator.metrics import classification_report
+from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
 from evaluator.sandbox.runner import run_model
 
 # 2: params counted by the parent (params_source), throughput measured by the parent
@@ -61,6 +62,7 @@ def score(
     device: str = "cpu",
     timeout_s: float = 600,
     memory_mb: int | None = 8192,
+    pids_max: int | None = DEFAULT_PIDS_MAX,
     precision: str = "fp32",
     batch_size: int = 256,
     require_sandbox: bool = False,
@@ -86,6 +88,7 @@ def score(
         precision=precision,
         timeout_s=timeout_s,
         memory_mb=memory_mb,
+        pids_max=pids_max,
         require_sandbox=require_sandbox,
     )
     report = classification_report(
@@ -108,6 +111,7 @@ def score(
             wall_seconds=child.wall_seconds,
             n_images=dataset.n,
             sandbox=child.sandbox,
+            cgroup=child.cgroup,
         ),
     }
 
@@ -124,6 +128,8 @@ def run_record(
     wall_seconds: float,
     n_images: int,
     sandbox: str,
+    cgroup: str,
+    device_name: str | None = None,
 ) -> dict:
     """The reproducibility record stored beside the metrics (shared with the shard merge).
 
@@ -131,7 +137,9 @@ def run_record(
     so its figures are kept only as claims. The parent counts the stored values from the file
     (``params_source`` "file"; "model" when only the child's claim exists) and measures the
     throughput itself: ``n_images`` the child ran through the model in ``wall_seconds`` (the
-    parent's clock, start to exit of the child, loading included).
+    parent's clock, start to exit of the child, loading included). The device is named by
+    the parent too (``device_name`` where another machine ran it, as for shards), and
+    ``cgroup`` says whether the run's whole-run caps held ("v1", "v2", "none: why").
     """
     params, params_source = stored_values(path=model_path, fmt=fmt), "file"
     if params is None:
@@ -145,7 +153,7 @@ def run_record(
         "dataset_fingerprint": dataset_fingerprint,
         "format": fmt.value,
         "arch": arch,
-        "device": str(info.get("device_name") or device),
+        "device": device_name or hardware.device_name(device),
         "device_kind": device,
         "precision": str(info.get("precision") or precision),
         "batch_size": info.get("batch_size"),
@@ -157,6 +165,7 @@ def run_record(
         "inference_seconds": _claimed_number(info.get("seconds")),
         "wall_seconds": wall_seconds,
         "sandbox": sandbox,
+        "cgroup": cgroup,
         "versions": library_versions(),
     }
 

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluator import layout
+from evaluator import hardware, layout
 from evaluator.errors import EvaluatorError
+from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
 
 # Scoring and merging import torch (through the data sets and the sandbox runner) inside the
 # functions, so that planning shards (``shard_spans``) stays cheap for the web process.
@@ -65,6 +66,7 @@ def score_shard(
     device: str = "cpu",
     timeout_s: float = 600,
     memory_mb: int | None = 8192,
+    pids_max: int | None = DEFAULT_PIDS_MAX,
     precision: str = "fp32",
     batch_size: int = 256,
     require_sandbox: bool = False,
@@ -91,6 +93,7 @@ def score_shard(
         precision=precision,
         timeout_s=timeout_s,
         memory_mb=memory_mb,
+        pids_max=pids_max,
         require_sandbox=require_sandbox,
         start=start,
         stop=stop,
@@ -102,6 +105,8 @@ def score_shard(
         "stop": stop,
         "wall_seconds": child.wall_seconds,
         "sandbox": child.sandbox,
+        "cgroup": child.cgroup,
+        "host_device": hardware.device_name(device),  # named by this parent, not the child
     }
     Path(directory).mkdir(parents=True, exist_ok=True)
     _write_atomically(info_file(directory=directory, index=index), json.dumps(info).encode("utf-8"))
@@ -194,6 +199,7 @@ def merge_shards(
         arch=arch,
         dataset_fingerprint=dataset.fingerprint,
         device=str(infos[0].get("device") or device),  # what the shards ran on, not this host
+        device_name=" + ".join(sorted({str(i.get("host_device") or device) for i in infos})),
         precision=precision,
         info=combined_info(infos),
         # The parent's clock on each shard (its child's start to exit, loading included), summed:
@@ -201,8 +207,15 @@ def merge_shards(
         wall_seconds=sum(float(i.get("wall_seconds") or 0) for i in infos),
         n_images=dataset.n,
         sandbox="bwrap" if all(i.get("sandbox") == "bwrap" for i in infos) else "none",
+        cgroup=_common(infos, "cgroup"),
     )
     return {**report, **record, "shards": [shard_summary(i) for i in infos]}
+
+
+def _common(infos: Sequence[dict], key: str) -> str:
+    """One shard-level word for the whole run: the shards' own when they agree."""
+    values = sorted({str(i.get(key) or "none") for i in infos})
+    return values[0] if len(values) == 1 else "mixed: " + ", ".join(values)
 
 
 def combined_info(infos: Sequence[dict]) -> dict:
@@ -225,7 +238,7 @@ def combined_info(infos: Sequence[dict]) -> dict:
 
 def shard_summary(info: dict) -> dict:
     keys = ("index", "start", "stop", "device_name", "seconds", "images_per_second")
-    return {key: info.get(key) for key in (*keys, "wall_seconds", "sandbox")}
+    return {key: info.get(key) for key in (*keys, "wall_seconds", "sandbox", "cgroup")}
 
 
 def _check_tiling(spans: Sequence[Span], *, n_images: int) -> None:

@@ -41,6 +41,7 @@ def score_submission(self, submission_id: str) -> str:
             device=settings.SCORING_DEVICE,
             timeout_s=settings.SCORING_TIMEOUT_S,
             memory_mb=settings.SCORING_MEMORY_MB,
+            pids_max=settings.SCORING_PIDS_MAX,
             precision=job.precision,
             batch_size=settings.SCORING_BATCH_SIZE,
             require_sandbox=settings.SCORING_REQUIRE_SANDBOX,
@@ -119,6 +120,7 @@ def record_insights(job: services.ScoringJob) -> None:
             device=settings.SCORING_DEVICE,
             timeout_s=settings.INSIGHTS_TIMEOUT_S,
             memory_mb=settings.SCORING_MEMORY_MB,
+            pids_max=settings.SCORING_PIDS_MAX,
             precision=job.precision,
             require_sandbox=settings.SCORING_REQUIRE_SANDBOX,
         )
@@ -163,6 +165,7 @@ def score_shard(
                 device=settings.SCORING_DEVICE,
                 timeout_s=settings.SCORING_TIMEOUT_S,
                 memory_mb=settings.SCORING_MEMORY_MB,
+                pids_max=settings.SCORING_PIDS_MAX,
                 precision=job.precision,
                 batch_size=settings.SCORING_BATCH_SIZE,
                 require_sandbox=settings.SCORING_REQUIRE_SANDBOX,

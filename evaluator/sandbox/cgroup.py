@@ -98,12 +98,12 @@ class RunGroup:
 
 @dataclass(frozen=True)
 class GroupRequest:
-    memory_bytes: int | None
-    pids_max: int
+    memory_bytes: int | None  # None: no memory cap
+    pids_max: int | None  # None: no process cap
 
 
 def create_run_group(
-    *, memory_mb: int | None, pids_max: int = DEFAULT_PIDS_MAX, root: Path = CGROUP_ROOT
+    *, memory_mb: int | None, pids_max: int | None = DEFAULT_PIDS_MAX, root: Path = CGROUP_ROOT
 ) -> tuple[RunGroup | None, str]:
     """A new group with the caps set, and a word for the record ("v2", "v1", or why not)."""
     request = GroupRequest(
@@ -144,7 +144,7 @@ def _create_v1(*, root: Path, name: str, request: GroupRequest) -> RunGroup:
             if memsw.exists():  # no swapping past the cap either
                 with contextlib.suppress(OSError):
                     memsw.write_text(str(request.memory_bytes))
-        (pids / "pids.max").write_text(str(request.pids_max))
+        (pids / "pids.max").write_text(str(request.pids_max or "max"))
     except OSError:
         for d in reversed(made):
             with contextlib.suppress(OSError):
@@ -181,7 +181,7 @@ def _create_v2(*, root: Path, name: str, request: GroupRequest) -> RunGroup:
             if swap.exists():
                 with contextlib.suppress(OSError):
                     swap.write_text("0")
-        (d / "pids.max").write_text(str(request.pids_max))
+        (d / "pids.max").write_text(str(request.pids_max or "max"))
     except OSError:
         with contextlib.suppress(OSError):
             d.rmdir()

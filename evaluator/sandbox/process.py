@@ -69,7 +69,7 @@ def run_sandboxed(
     memory_mb: int | None,
     cuda: bool = False,
     file_mb: int = DEFAULT_FILE_MB,
-    pids_max: int = cgroup.DEFAULT_PIDS_MAX,
+    pids_max: int | None = cgroup.DEFAULT_PIDS_MAX,
     sandbox: str = "auto",
     require_sandbox: bool = False,
 ) -> Completed:
@@ -209,11 +209,13 @@ def _bwrap_ran_command(status_r: int) -> bool:
     return b'"exit-code"' in raw
 
 
-def _nproc_limit(pids_max: int) -> int:
+def _nproc_limit(pids_max: int | None) -> int:
     """RLIMIT_NPROC counts every task of the user: what it runs now plus the run's share.
 
     The kernel does not apply it to root (the group's pids.max binds there).
     """
+    if pids_max is None:
+        return resource.RLIM_INFINITY
     uid, tasks = os.getuid(), 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -229,7 +231,7 @@ def _nproc_limit(pids_max: int) -> int:
 
 
 def _limits(
-    *, memory_mb: int | None, file_mb: int, pids_max: int, group: cgroup.RunGroup | None
+    *, memory_mb: int | None, file_mb: int, pids_max: int | None, group: cgroup.RunGroup | None
 ) -> Callable[[], None]:
     """Resource limits set in the forked process just before exec; inherited by all it starts.
 

@@ -60,7 +60,7 @@ def run_model(
     precision: str = "fp32",
     timeout_s: float = 600,
     memory_mb: int | None = 8192,
-    pids_max: int = cgroup.DEFAULT_PIDS_MAX,
+    pids_max: int | None = cgroup.DEFAULT_PIDS_MAX,
     require_sandbox: bool = False,
     sandbox: str = "auto",
     start: int = 0,

@@ -9,13 +9,14 @@ import pytest
 import torch
 from torch import nn
 
+from evaluator import hardware
 from evaluator.formats.base import ModelFormat
 from evaluator.scoring import run_record, score
 from tests.evaluator.models import ModelFiles, export_torchscript
 from tests.evaluator.protobuf_bytes import write_crafted_onnx
 
 pytestmark = pytest.mark.timeout(300)
-SPOOFED = {"params": 1, "images_per_second": 1e12, "seconds": 1e-9, "device_name": "cpu"}
+SPOOFED = {"params": 1, "images_per_second": 1e12, "seconds": 1e-9, "device_name": "a B200"}
 
 
 def record(path: Path, fmt: ModelFormat, info: dict, **overrides) -> dict:
@@ -30,6 +31,7 @@ def record(path: Path, fmt: ModelFormat, info: dict, **overrides) -> dict:
         "wall_seconds": 4.0,
         "n_images": 1000,
         "sandbox": "bwrap",
+        "cgroup": "v1",
     }
     return run_record(**(arguments | overrides))
 
@@ -53,6 +55,8 @@ def test_a_spoofed_claim_changes_neither_params_nor_throughput(
     assert found["throughput_source"] == "parent"
     assert found["reported_throughput_img_s"] == 1e12  # kept, apart, as the model's claim
     assert found["record_version"] == 2
+    assert found["device"] == hardware.cpu_name() != "a B200"  # named by the parent
+    assert found["cgroup"] == "v1"
 
 
 def test_without_a_count_from_the_file_the_claim_is_kept_and_marked(tmp_path: Path) -> None:
