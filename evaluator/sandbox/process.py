@@ -246,6 +246,14 @@ def _limits(
     def apply() -> None:
         if group is not None:
             group.join()
+        # The out-of-memory killer's first choice, before the worker that started it, also
+        # where no group could be made and only a container's or machine's limit applies.
+        with contextlib.suppress(OSError):
+            fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            try:
+                os.write(fd, b"1000")
+            finally:
+                os.close(fd)
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))

@@ -142,3 +142,13 @@ def test_a_sandbox_that_never_started_is_the_platforms_fault(tmp_path: Path) -> 
 
 def test_nproc_limit_leaves_room_for_what_the_user_already_runs() -> None:
     assert process._nproc_limit(10) > 10
+
+
+def test_the_model_is_the_oom_killers_first_choice() -> None:
+    done = run_sandboxed(
+        command=lambda root: ["/bin/cat", "/proc/self/oom_score_adj"],
+        timeout_s=30,
+        memory_mb=None,
+        sandbox="none",
+    )
+    assert done.output.strip() == "1000"
