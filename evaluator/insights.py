@@ -295,7 +295,7 @@ def _ending(done: Completed, out: outputs.OutputDir, *, memory_mb: int | None) -
     report = outputs.read_json(out.file(protocol.ERROR_FILE))
     if report is not None:
         error = protocol.error_from_report(report)
-        return error.message if error else "the model's process reported an unrecognised failure"
+        return error.message if error else protocol.unaccepted_report(report)
     if done.signal is not None:
         return f"the model's process died from signal {describe_signal(done.signal)}"
     if done.returncode != protocol.EXIT_OK:

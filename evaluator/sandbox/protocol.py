@@ -62,6 +62,17 @@ def error_from_report(report: object) -> errors.EvaluatorError | None:
     return CHILD_ERRORS[code](clean_text(message))
 
 
+def unaccepted_report(report: dict) -> str:
+    """What to say of a report whose code the child may not use (a claimed platform fault)."""
+    code = report.get("code")
+    if isinstance(code, str) and code:
+        return (
+            f"the model's process claimed {clean_text(code, limit=60)!r}, a code only the worker "
+            "may decide; counted as the model's crash"
+        )
+    return "the model's process reported an unrecognised failure"
+
+
 def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """Drop control characters (terminal escapes) and cap the length of child-written text."""
     kept = "".join(ch if ch.isprintable() or ch in "\n\t" else "?" for ch in text)

@@ -201,9 +201,7 @@ def _collect(
     if reported is not None:
         error = protocol.error_from_report(reported)
         if error is None:
-            raise ModelCrashed(
-                f"the model's process reported an unrecognised failure{_tail(done.output)}"
-            )
+            raise ModelCrashed(f"{protocol.unaccepted_report(reported)}{_tail(done.output)}")
         if isinstance(error, ModelMemoryError) and memory_mb:
             error = ModelMemoryError(f"{error.message} (limit {memory_mb} MB)")
         raise error

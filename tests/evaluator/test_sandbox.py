@@ -315,6 +315,9 @@ def test_reported_error_codes_map_back_and_unknown_codes_do_not(tmp_path: Path) 
     with pytest.raises(ModelCheckError, match=r"bad \?\[31m shape"):
         _collect(tmp_path, _done(protocol.EXIT_REPORTED))
     error.write_text(json.dumps({"code": "sandbox_unavailable", "message": "pretend"}))
+    with pytest.raises(ModelCrashed, match="claimed 'sandbox_unavailable', a code only the"):
+        _collect(tmp_path, _done(protocol.EXIT_REPORTED))
+    error.write_text(json.dumps({"code": 7, "message": "pretend"}))
     with pytest.raises(ModelCrashed, match="unrecognised"):
         _collect(tmp_path, _done(protocol.EXIT_REPORTED))
 

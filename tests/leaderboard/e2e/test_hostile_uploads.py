@@ -48,6 +48,7 @@ def test_a_claimed_platform_fault_counts_against_the_team(
     submission = wait_for_status(submission, FINISHED, timeout_s=180)
     assert submission.status == Status.FAILED
     assert submission.error_code == "model_crashed" and submission.attempts == 1
+    assert f"claimed '{code}', a code only the worker may decide" in submission.error_message
     assert quota_usage(edition=digits_edition, user=user).total == 1  # not refunded
 
 
