@@ -9,6 +9,8 @@ from dataclasses import dataclass
 REPORTED = "reported by the model"
 COUNTED = "counted from the model file by the platform"
 TIMED = "timed by the platform, loading included"
+NAMED = "named by the platform"
+NO_GROUP = "the run's whole-run memory and process caps could not be set"
 
 # What the page and the API show, in this order (metrics are shown separately). The sources
 # are rows in the API; the page says them beside the figure instead.
@@ -28,6 +30,7 @@ RECORD_KEYS = (
     "inference_seconds",
     "wall_seconds",
     "sandbox",
+    "cgroup",
     "record_version",
 )
 SOURCE_KEYS = frozenset({"params_source", "throughput_source"})
@@ -61,6 +64,12 @@ def _source(key: str, record: dict) -> str:
         return REPORTED
     if key == "wall_seconds":
         return TIMED
+    if key == "device" and record.get("record_version", 1) >= 2 and "cgroup" in record:
+        return NAMED  # records with a cgroup word name the device in the parent
+    if key in ("precision", "batch_size"):
+        return REPORTED
+    if key == "cgroup" and str(record["cgroup"]).startswith("none"):
+        return NO_GROUP
     return ""
 
 

@@ -11,7 +11,14 @@ import pytest
 from django.urls import reverse
 
 from leaderboard import charts, selectors
-from leaderboard.selectors.records import COUNTED, REPORTED, TIMED, record_rows
+from leaderboard.selectors.records import (
+    COUNTED,
+    NAMED,
+    NO_GROUP,
+    REPORTED,
+    TIMED,
+    record_rows,
+)
 
 from .factories import make_scored, make_team
 
@@ -103,6 +110,16 @@ def test_record_rows_say_who_measured_each_figure() -> None:
     assert spoofed["throughput_img_s"].source == REPORTED  # no source: the model's own timing
     legacy = {row.key: row for row in record_rows(record={"params": 9, "format": "safetensors"})}
     assert legacy["params"].source == COUNTED  # safetensors headers were always counted
+    current = {
+        row.key: row
+        for row in record_rows(
+            record={"record_version": 2, "device": "AMD EPYC", "cgroup": "none: read-only"}
+        )
+    }
+    assert current["device"].source == NAMED
+    assert current["cgroup"].source == NO_GROUP
+    old = {row.key: row for row in record_rows(record={"device": "a B200", "cgroup": "v1"})}
+    assert old["device"].source == "" and old["cgroup"].source == ""
 
 
 def test_submission_page_labels_a_model_reported_figure(client, user, edition) -> None:
