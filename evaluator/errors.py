@@ -74,3 +74,16 @@ class SandboxUnavailable(EvaluatorError):
     """The sandbox is mandatory here but bubblewrap cannot run."""
 
     code = "sandbox_unavailable"
+
+
+def first_line(
+    exc: BaseException, *, limit: int = 500, typed: bool = True, empty: str = "(no message)"
+) -> str:
+    """The exception's first line of text, for a one-line message that names the problem.
+
+    ``typed`` puts the exception's class name first; ``empty`` stands in for a blank message;
+    the whole is cut at ``limit`` characters (an exception's text may be anything, any size).
+    """
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else empty
+    return (f"{type(exc).__name__}: {line}" if typed else line)[:limit]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from evaluator.errors import ModelCheckError, ModelMemoryError
+from evaluator.errors import ModelCheckError, ModelMemoryError, first_line
 from evaluator.formats.base import LoadedModel
 from evaluator.spec import InputSpec
 from evaluator.staging import Stager
@@ -157,14 +157,15 @@ def _probe(
             if b > 1 and fixed is None:
                 b = max(1, b // 2)
                 continue
+            detail = first_line(exc, limit=300, typed=False)
             if _is_oom(exc):
                 raise ModelMemoryError(
-                    f"the model ran out of memory even at batch size {b}: {_first_line(exc)}"
+                    f"the model ran out of memory even at batch size {b}: {detail}"
                 ) from exc
             c, h, w = images.shape[1:]
             raise ModelCheckError(
                 f"the model failed on an input of shape [{b}, {c}, {h}, {w}] "
-                f"(float32, normalised): {type(exc).__name__}: {_first_line(exc)}"
+                f"(float32, normalised): {type(exc).__name__}: {detail}"
             ) from exc
 
 
@@ -173,11 +174,6 @@ def _host_tensor(array: np.ndarray) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "non-writable tensors": never written
         return torch.from_numpy(np.ascontiguousarray(array))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else "(no message)"
 
 
 def _warm_remainder(*, forward: _Forward, images: np.ndarray, batch: int) -> None:
@@ -262,7 +258,7 @@ def run_inference(
             raise ModelMemoryError(f"the model ran out of memory while scoring: {exc}") from exc
         raise ModelCheckError(
             f"the model failed while scoring (batch size {b}): "
-            f"{type(exc).__name__}: {_first_line(exc)}"
+            f"{type(exc).__name__}: {first_line(exc, limit=300, typed=False)}"
         ) from exc
     finally:
         if stager is not None:

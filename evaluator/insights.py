@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluator.errors import EvaluatorError
+from evaluator.errors import EvaluatorError, first_line
 from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format
 from evaluator.insights_filters import (
@@ -205,7 +205,9 @@ def _parent_filters(
     except FiltersUnavailable as exc:
         errors["filters"] = str(exc)
     except Exception as exc:  # a damaged file: say so, the other panels go on
-        errors["filters"] = f"the first layer's weights could not be read: {_first_line(exc)}"
+        errors["filters"] = (
+            f"the first layer's weights could not be read: {first_line(exc, limit=300, empty='')}"
+        )
     return None
 
 
@@ -441,8 +443,3 @@ def _filters_panel(conv: FirstConv) -> dict:
         "display_width": width * scale,
         "display_height": height * scale,
     }
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:300]

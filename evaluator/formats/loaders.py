@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaluator.errors import ModelLoadError
+from evaluator.errors import ModelLoadError, first_line
 from evaluator.formats import registry
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.spec import InputSpec
@@ -73,7 +73,9 @@ def load_onnx(*, path: Path, device: str) -> LoadedModel:
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:
-        raise ModelLoadError(f"onnxruntime cannot load the ONNX model: {_first_line(exc)}") from exc
+        raise ModelLoadError(
+            f"onnxruntime cannot load the ONNX model: {first_line(exc, empty='')}"
+        ) from exc
     inputs = session.get_inputs()
     if len(inputs) != 1:
         raise ModelLoadError(
@@ -110,7 +112,9 @@ def load_safetensors(
     try:
         state = load_file(str(path), device="cpu")
     except Exception as exc:
-        raise ModelLoadError(f"cannot read the safetensors weights: {_first_line(exc)}") from exc
+        raise ModelLoadError(
+            f"cannot read the safetensors weights: {first_line(exc, empty='')}"
+        ) from exc
     _check_keys(expected=set(module.state_dict()), found=set(state), arch=arch)
     try:
         module.load_state_dict(state, strict=True)
@@ -129,7 +133,9 @@ def load_torch_export(*, path: Path, device: str) -> LoadedModel:
         program = torch.export.load(str(path))
         module = program.module()
     except Exception as exc:
-        raise ModelLoadError(f"cannot load the torch.export archive: {_first_line(exc)}") from exc
+        raise ModelLoadError(
+            f"cannot load the torch.export archive: {first_line(exc, empty='')}"
+        ) from exc
     loaded = _torch_model(module, ModelFormat.TORCH_EXPORT, device)
     loaded.fixed_batch = _exported_batch(program)
     return loaded
@@ -143,7 +149,9 @@ def load_torchscript(*, path: Path, device: str) -> LoadedModel:
             warnings.simplefilter("ignore", FutureWarning)  # "deprecated": still the format
             module = torch.jit.load(str(path), map_location=device)
     except Exception as exc:
-        raise ModelLoadError(f"cannot load the TorchScript archive: {_first_line(exc)}") from exc
+        raise ModelLoadError(
+            f"cannot load the TorchScript archive: {first_line(exc, empty='')}"
+        ) from exc
     return _torch_model(module, ModelFormat.TORCHSCRIPT, device)
 
 
@@ -153,7 +161,9 @@ def _torch_model(module: torch.nn.Module, fmt: ModelFormat, device: str) -> Load
     try:
         module = module.to(device)
     except Exception as exc:
-        raise ModelLoadError(f"cannot move the model to {device}: {_first_line(exc)}") from exc
+        raise ModelLoadError(
+            f"cannot move the model to {device}: {first_line(exc, empty='')}"
+        ) from exc
     params = sum(p.numel() for p in module.parameters())
     return LoadedModel(kind="torch", format=fmt, module=module, params=params, device=device)
 
@@ -191,11 +201,6 @@ def _numel(dims: Iterable[int]) -> int:
     for d in dims:
         n *= int(d)
     return n
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:500]
 
 
 def _first_lines(exc: BaseException, n: int = 3) -> str:

@@ -33,6 +33,7 @@ from evaluator.errors import (
     ModelCheckError,
     ModelLoadError,
     ModelMemoryError,
+    first_line,
 )
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.sandbox import protocol
@@ -116,7 +117,7 @@ def infer(
     except (EvaluatorError, MemoryError):
         raise
     except Exception as exc:
-        raise ModelCheckError(f"the model failed {what}: {_first_line(exc)}") from exc
+        raise ModelCheckError(f"the model failed {what}: {first_line(exc)}") from exc
 
 
 def _robust(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
@@ -141,7 +142,7 @@ def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> Load
     except (EvaluatorError, MemoryError):
         raise
     except Exception as exc:
-        raise ModelLoadError(f"the model failed to load: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"the model failed to load: {first_line(exc)}") from exc
 
 
 def _insights(args: argparse.Namespace) -> dict:
@@ -203,7 +204,7 @@ def _report(out: Path, exc: BaseException) -> int:
         code, status, message = exc.code, protocol.EXIT_REPORTED, exc.message
     else:
         code, status = ModelLoadError.code, protocol.EXIT_UNEXPECTED
-        message = f"the evaluation failed: {_first_line(exc)}"
+        message = f"the evaluation failed: {first_line(exc)}"
     _write_json(out / protocol.ERROR_FILE, {"code": code, "message": message})
     print(f"{code}: {message}", file=sys.stderr)
     return status
@@ -221,7 +222,7 @@ def _is_oom(exc: BaseException) -> bool:
 
 def _oom_message(exc: BaseException) -> str:
     """Quote the allocator's own line (deep in a TorchScript trace, say), not the wrapper's."""
-    detail = _first_line(exc)
+    detail = first_line(exc)
     for link in _chain(exc):
         lines = [ln.strip() for ln in str(link).splitlines()]
         hit = next((ln for ln in lines if any(m in ln.lower() for m in _OOM_MARKERS)), None)
@@ -237,12 +238,6 @@ def _chain(exc: BaseException | None, depth: int = 5) -> list[BaseException]:
         links.append(exc)
         exc = exc.__cause__
     return links
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else "(no message)"
-    return f"{type(exc).__name__}: {line}"[:500]
 
 
 def _providers(model: LoadedModel) -> list[str]:
