@@ -7,6 +7,8 @@ Rules (also in the README):
   index), and the image is correct at k when that rank is below k.
 - A row holding any NaN or infinity is wrong at every k.
 - k is clamped to the number of classes.
+- The balanced (mean per-class) error is 1 - the mean of the classes' top-1 recalls, over the
+  classes present in that part: each class weighs the same, however many images it has.
 - The 95% interval is the percentile bootstrap over images. Resampling N images with replacement
   and counting the wrong ones is exactly a Binomial(N, observed error) draw, so it is sampled as
   such: the same distribution as the resampling loop, at a fraction of the cost.
@@ -118,6 +120,18 @@ def per_class_accuracy(labels: np.ndarray, ranks: np.ndarray, *, num_classes: in
     return [float(h / t) if t else None for h, t in zip(hits, totals, strict=True)]
 
 
+def balanced_error(labels: np.ndarray, ranks: np.ndarray, *, num_classes: int) -> float | None:
+    """1 - the mean over classes of each class's top-1 recall, over the classes present (None
+    without images): every class weighs the same, however many images it has. scikit-learn's
+    1 - ``balanced_accuracy_score``, under this module's tie and non-finite rules."""
+    totals = np.bincount(labels, minlength=num_classes)
+    hits = np.bincount(labels[ranks < 1], minlength=num_classes)
+    present = totals > 0
+    if not present.any():
+        return None
+    return float(1.0 - (hits[present] / totals[present]).mean())
+
+
 def classification_report(
     *,
     logits: np.ndarray,
@@ -130,12 +144,18 @@ def classification_report(
     if logits.shape != (len(labels), num_classes):
         raise ValueError(f"logits shape {logits.shape} != ({len(labels)}, {num_classes})")
     ranks = true_class_rank(logits, labels)
-    overall = part_metrics(ranks, num_classes=num_classes, seed=seed)
     pred = predictions(logits)
+    whole, public, private = (
+        {
+            **part_metrics(ranks[mask], num_classes=num_classes, seed=seed).to_dict(),
+            "balanced_error": balanced_error(labels[mask], ranks[mask], num_classes=num_classes),
+        }
+        for mask in (slice(None), public_mask, ~public_mask)
+    )
     report = {
-        **overall.to_dict(),
-        "public": part_metrics(ranks[public_mask], num_classes=num_classes, seed=seed).to_dict(),
-        "private": part_metrics(ranks[~public_mask], num_classes=num_classes, seed=seed).to_dict(),
+        **whole,
+        "public": public,
+        "private": private,
         "n_nonfinite": int((pred < 0).sum()),
         "num_classes": num_classes,
         "per_class_accuracy": per_class_accuracy(labels, ranks, num_classes=num_classes),
