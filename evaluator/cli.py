@@ -49,7 +49,7 @@ def _add_robust_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_robust(args: argparse.Namespace) -> int:
     import time
 
-    from evaluator.robustness_compile import compile_robust_sets
+    from evaluator.robustness.compile import compile_robust_sets
 
     started = time.perf_counter()
     try:
@@ -82,7 +82,7 @@ def _summary(result: dict) -> str:
         )
     robust = result.get("robustness")
     if robust:
-        from evaluator.robustness_report import summary_lines
+        from evaluator.robustness.report import summary_lines
 
         lines += summary_lines(robust)
     lines.append(
@@ -93,7 +93,7 @@ def _summary(result: dict) -> str:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from evaluator.robustness_scoring import score_robust
+    from evaluator.robustness import score_robust
     from evaluator.scoring import score
 
     try:

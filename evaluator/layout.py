@@ -37,5 +37,5 @@ def labels_dir(root: Path) -> Path:
 
 
 def robust_dir(root: Path) -> Path:
-    """Where a compiled set keeps its transformed copies (``evaluator.robustness_compile``)."""
+    """Where a compiled set keeps its transformed copies (``evaluator.robustness.compile``)."""
     return images_dir(root) / ROBUST_DIR

@@ -88,7 +88,7 @@ def scorer_for(job: services.ScoringJob) -> Callable[..., dict]:
     Imported here so that torch stays out of processes that only enqueue.
     """
     if job.robustness:
-        from evaluator.robustness_scoring import score_robust
+        from evaluator.robustness import score_robust
 
         return score_robust
     from evaluator.scoring import score

@@ -12,7 +12,7 @@ With ``--robust NAMES`` (comma-separated transforms of ``evaluator.robustness``)
 model then scores each transformed copy under IMGDIR/robust/ and writes robust-<name>.npy.
 
 With ``--samples DIR`` instead of ``--images`` it runs the insights phase on a challenge's public
-sample images (``evaluator.insights_child``): no hidden image is mounted at all then.
+sample images (``evaluator.insights.child``): no hidden image is mounted at all then.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def infer(
 
 
 def _robust(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
-    from evaluator.robustness_child import score_robust_copies
+    from evaluator.robustness.child import score_robust_copies
 
     return score_robust_copies(args, model=model, meta=meta)
 
@@ -146,7 +146,7 @@ def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> Load
 
 
 def _insights(args: argparse.Namespace) -> dict:
-    from evaluator.insights_child import run_insights
+    from evaluator.insights.child import run_insights
 
     return run_insights(args, load=load)
 

@@ -56,7 +56,7 @@ def challenge_robustness_enable(*, challenge: Challenge, progress: bool = False)
 
     ValueError when the challenge has no compiled hidden set yet.
     """
-    from evaluator.robustness_compile import compile_robust_sets
+    from evaluator.robustness import compile_robust_sets
 
     if challenge.dataset_dir is None:
         raise ValueError(f"challenge {challenge.slug!r} has no compiled hidden set yet")

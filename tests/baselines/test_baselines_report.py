@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from evaluator.robustness_scoring import score_robust
+from evaluator.robustness.scoring import score_robust
 from leaderboard.models import Submission
 from leaderboard.services.robustness import challenge_robustness_enable
 from leaderboard.services.scoring import score_record, submission_start

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from evaluator.bench_profile import (
+from evaluator.bench.profile import (
     device_intervals,
     kind,
     length,

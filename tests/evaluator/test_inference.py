@@ -168,7 +168,7 @@ def test_cpu_always_runs_fp32() -> None:
 def test_cuda_paths_match_the_cpu(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, resident: bool
 ) -> None:
-    import evaluator.inference as inference
+    import evaluator.inference.loop as inference
 
     monkeypatch.setattr(inference, "RESIDENT_FRACTION", 1.0 if resident else 0.0)
     torch.manual_seed(0)
@@ -176,7 +176,8 @@ def test_cuda_paths_match_the_cpu(
     np.save(tmp_path / "x.npy", images(300))
     x = np.load(tmp_path / "x.npy", mmap_mode="r")
     cpu = run(torch_model(net), x).logits
-    monkeypatch.setattr("evaluator.staging.CHUNK_BYTES", 3 * 32 * 32 * 64 * 2)  # several chunks
+    chunk = 3 * 32 * 32 * 64 * 2  # several chunks
+    monkeypatch.setattr("evaluator.inference.staging.CHUNK_BYTES", chunk)
     gpu = run_inference(
         model=torch_model(net.cuda()),
         images=x,
@@ -191,7 +192,7 @@ def test_cuda_paths_match_the_cpu(
 
 
 def test_staging_reader_reads_the_memory_mapped_file_exactly(tmp_path: Path) -> None:
-    from evaluator.staging import _reader, chunk_images
+    from evaluator.inference.staging import _reader, chunk_images
 
     x = images(37)
     np.save(tmp_path / "x.npy", x)

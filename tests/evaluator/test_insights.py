@@ -16,14 +16,14 @@ from PIL import Image
 from torch import nn
 
 from evaluator.insights import compute_insights, top_k
-from evaluator.insights_filters import (
+from evaluator.insights.filters import (
     FiltersUnavailable,
     filter_grid,
     first_conv_of_module,
     first_conv_of_onnx,
     grid_shape,
 )
-from evaluator.insights_occlusion import occluded_copies, occlusion_grid
+from evaluator.insights.occlusion import occluded_copies, occlusion_grid
 from evaluator.spec import InputSpec
 from tests.evaluator import models
 from tests.evaluator.models import ModelFiles

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from evaluator import robustness
-from evaluator.robustness_bench import main
+from evaluator.bench.robustness import main
 
 
 def test_bench_on_the_digits_prints_both_times(tmp_path: Path, capsys) -> None:

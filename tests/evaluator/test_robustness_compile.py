@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluator import layout, robustness, robustness_compile
+from evaluator import layout, robustness
 from evaluator.datasets import open_images
 from evaluator.errors import DatasetError
-from evaluator.robustness_compile import (
+from evaluator.robustness import compile as robustness_compile
+from evaluator.robustness.compile import (
     compile_robust_sets,
     ensure_robust_sets,
     open_robust_images,

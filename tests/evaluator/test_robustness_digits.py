@@ -24,8 +24,8 @@ from evaluator import layout
 from evaluator.datasets import import_dataset, open_dataset
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.inference import run_inference
-from evaluator.robustness_compile import compile_robust_sets, open_robust_images
-from evaluator.robustness_metrics import robustness_report_from_logits
+from evaluator.robustness.compile import compile_robust_sets, open_robust_images
+from evaluator.robustness.metrics import robustness_report_from_logits
 
 ROTATIONS = ("rotate_15", "rotate_45", "rotate_90")
 EPOCHS = 10

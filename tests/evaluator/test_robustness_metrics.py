@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import top_k_accuracy_score
 
-from evaluator.robustness_metrics import relative_increase, robustness_report_from_logits
+from evaluator.robustness.metrics import relative_increase, robustness_report_from_logits
 
 NAMES = ("rotate_45", "blur_2", "hflip")  # two corruptions and the control
 

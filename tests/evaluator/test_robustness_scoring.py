@@ -14,8 +14,8 @@ from evaluator import layout, robustness
 from evaluator.cli import main as cli_main
 from evaluator.datasets import open_dataset
 from evaluator.errors import DatasetError
-from evaluator.robustness_metrics import robustness_report_from_logits
-from evaluator.robustness_scoring import score_robust
+from evaluator.robustness.metrics import robustness_report_from_logits
+from evaluator.robustness.scoring import score_robust
 from evaluator.scoring import score
 from tests.evaluator.models import example_input, export_onnx, reference_logits
 

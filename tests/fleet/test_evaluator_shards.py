@@ -12,10 +12,10 @@ from onnx import TensorProto, helper
 
 from evaluator import layout, shards
 from evaluator.formats.base import ModelFormat
+from evaluator.inference.staging import _reader
 from evaluator.sandbox.child import image_slice
 from evaluator.sandbox.runner import run_model
 from evaluator.scoring import score
-from evaluator.staging import _reader
 from tests.evaluator.conftest import write_compiled_dataset
 
 pytestmark = pytest.mark.timeout(300)

@@ -1,4 +1,4 @@
-"""`python -m evaluator.robustness_bench`: what the robustness track costs, clean vs clean+robust.
+"""`python -m evaluator.bench.robustness`: what the robustness track costs, clean vs clean+robust.
 
 On one machine, in one run:
 - compiling: the clean set (once per hidden set) and its 13 transformed copies (also once);
@@ -25,12 +25,12 @@ import numpy as np
 import torch
 
 from evaluator import layout, robustness
-from evaluator.bench import FASHION_MNIST, LeNet5
+from evaluator.bench.data import FASHION_MNIST, LeNet5
 from evaluator.datasets import import_dataset, open_dataset
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.inference import run_inference
-from evaluator.robustness_compile import compile_robust_sets, open_robust_images
-from evaluator.robustness_scoring import score_robust
+from evaluator.robustness.compile import compile_robust_sets, open_robust_images
+from evaluator.robustness.scoring import score_robust
 from evaluator.scoring import score
 from evaluator.spec import InputSpec
 
@@ -138,7 +138,7 @@ def end_to_end(compiled: Path, model: Path, *, arch: str | None, repeat: int) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evaluator.robustness_bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m evaluator.bench.robustness", description=__doc__)
     p.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "digits"])
     p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
     p.add_argument("--model-file", type=Path, help="a trained model instead of a random LeNet")

@@ -18,218 +18,18 @@ import json
 import os
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
-from torch import nn
-from torchvision import transforms
 from tqdm import tqdm
 
-from evaluator import staging
+from evaluator.bench.data import FASHION_MNIST, build_model, write_png_tree, write_synthetic_tree
+from evaluator.bench.rates import bare_rate, reference_rate, resident_rate, transfer_diagnostics
 from evaluator.datasets import import_dataset, open_dataset
 from evaluator.formats.base import LoadedModel, ModelFormat
-from evaluator.inference import effective_precision, run_inference
+from evaluator.inference import effective_precision, run_inference, staging
 from evaluator.spec import InputSpec
-
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-
-
-class LeNet5(nn.Module):
-    """LeNet-5-sized network for 1x28x28 input (LeCun et al., 1998): about 61k parameters."""
-
-    def __init__(self, num_classes: int = 10) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        )  # fmt: skip
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, num_classes),
-        )  # fmt: skip
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
-
-
-def build_model(name: str, *, channels: int, num_classes: int) -> nn.Module:
-    if name == "lenet":
-        return LeNet5(num_classes)
-    model = getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
-    if channels != 3:
-        raise SystemExit(f"{name} expects 3 channels in this benchmark")
-    return model
-
-
-def _smooth_image(args: tuple[int, Path]) -> None:
-    from PIL import Image
-
-    seed, path = args
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
-    Image.fromarray(small).resize((500, 375), Image.BICUBIC).save(path, quality=90)
-
-
-def write_synthetic_tree(root: Path, *, n: int, classes: int, workers: int) -> None:
-    """JPEG photos at ImageNet's typical size, one folder per class."""
-    for c in range(classes):
-        (root / f"class{c:03d}").mkdir(parents=True, exist_ok=True)
-    jobs = [(i, root / f"class{i % classes:03d}" / f"{i:06d}.jpg") for i in range(n)]
-    with ProcessPoolExecutor(workers) as pool:
-        list(tqdm(pool.map(_smooth_image, jobs, chunksize=64), total=n, desc="writing JPEGs"))
-
-
-def _write_png(args: tuple[np.ndarray, Path]) -> None:
-    from PIL import Image
-
-    img, path = args
-    Image.fromarray(img).save(path)
-
-
-def write_png_tree(root: Path, images: np.ndarray, labels: np.ndarray, *, workers: int) -> None:
-    """The compiled set written back out as an ImageFolder tree, for the reference pipeline."""
-    for c in np.unique(labels):
-        (root / f"class{c:03d}").mkdir(parents=True, exist_ok=True)
-    jobs = [
-        (images[i, 0] if images.shape[1] == 1 else images[i].transpose(1, 2, 0),
-         root / f"class{labels[i]:03d}" / f"{i:06d}.png")
-        for i in range(len(images))
-    ]  # fmt: skip
-    with ProcessPoolExecutor(workers) as pool:
-        list(tqdm(pool.map(_write_png, jobs, chunksize=256), total=len(jobs), desc="writing PNGs"))
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _autocast(device: torch.device, precision: str):
-    enabled = precision == "bf16"
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
-
-
-def bare_rate(
-    model: nn.Module, *, spec: InputSpec, n: int, batch: int, device: torch.device, precision: str
-) -> float:
-    """Images/s of forward passes alone on device-resident random input."""
-    fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
-    x = torch.randn(batch, spec.channels, spec.height, spec.width, device=device)
-    x = x.contiguous(memory_format=fmt)
-    steps = max(1, -(-n // batch))
-    with torch.inference_mode(), _autocast(device, precision):
-        for _ in range(3):
-            model(x)
-        _sync(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model(x)
-        _sync(device)
-    return steps * batch / (time.perf_counter() - start)
-
-
-def resident_rate(
-    loaded: LoadedModel,
-    *,
-    images: np.ndarray,
-    spec: InputSpec,
-    batch: int,
-    device: torch.device,
-    precision: str,
-) -> float:
-    """Our per-batch work (uint8 slice, normalise, forward) with the set already on the device.
-
-    Where ``ours`` falls short of this, the time goes to moving the set from the page cache to
-    the device; where this falls short of ``bare``, to normalisation and per-batch overhead.
-    """
-    from evaluator.inference import _Forward
-
-    forward = _Forward(model=loaded, spec=spec, device=str(device), precision=precision)
-    on_device = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-    with torch.inference_mode():
-        forward(on_device[:batch])
-        _sync(device)
-        start = time.perf_counter()
-        for lo in range(0, len(on_device), batch):
-            forward(on_device[lo : lo + batch])
-        _sync(device)
-    return len(on_device) / (time.perf_counter() - start)
-
-
-def transfer_diagnostics(images: np.ndarray, *, device: torch.device, batch: int) -> dict:
-    """Where moving the set to the device spends its time: file reads, copies, both overlapped."""
-    from evaluator.staging import Stager
-
-    gb = images.nbytes / 1e9
-    stager = Stager(images, device=device, batch=batch, resident=True)
-    try:
-        start = time.perf_counter()
-        for k in range(len(stager.spans)):  # reads alone, through the reader threads
-            stager.pool.submit(stager.read, stager.host_np[k % len(stager.host)], *stager.spans[k])
-        stager.pool.shutdown(wait=True)
-        read_s = time.perf_counter() - start
-        stager.pool = ThreadPoolExecutor(max_workers=len(stager.host))
-        host = stager.host[0]
-        _sync(device)
-        start = time.perf_counter()
-        for _ in range(20):  # host-to-device copies alone, from one pinned buffer
-            stager.whole[: len(host)].copy_(host, non_blocking=True)
-        _sync(device)
-        h2d_gb_s = 20 * host.numel() / 1e9 / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for _chunk in stager.chunks():  # the whole staging pipeline, no compute
-            pass
-        _sync(device)
-        staged_s = time.perf_counter() - start
-    finally:
-        stager.close()
-    return {
-        "set_gb": gb,
-        "read_gb_s": gb / read_s,
-        "h2d_gb_s": h2d_gb_s,
-        "staging_gb_s": gb / staged_s,
-    }
-
-
-def reference_rate(
-    model: nn.Module,
-    *,
-    tree: Path,
-    spec: InputSpec,
-    batch: int,
-    device: torch.device,
-    precision: str,
-    workers: int,
-) -> tuple[float, np.ndarray]:
-    """Images/s of the common approach: ImageFolder + PIL transforms + DataLoader, per run."""
-    steps: list[Callable] = []
-    if spec.channels == 1:
-        steps.append(transforms.Grayscale(1))
-    if spec.resize_short:
-        steps += [transforms.Resize(spec.resize_short), transforms.CenterCrop(spec.height)]
-    steps += [transforms.ToTensor(), transforms.Normalize(spec.mean, spec.std)]
-    dataset = torchvision.datasets.ImageFolder(str(tree), transform=transforms.Compose(steps))
-    loader = torch.utils.data.DataLoader(
-        dataset,
-        batch_size=batch,
-        num_workers=workers,
-        pin_memory=device.type == "cuda",
-        shuffle=False,
-    )
-    fmt = torch.channels_last if device.type == "cuda" else torch.contiguous_format
-    outs = []
-    start = time.perf_counter()
-    with torch.inference_mode(), _autocast(device, precision):
-        for x, _ in loader:
-            x = x.to(device, non_blocking=True).contiguous(memory_format=fmt)
-            outs.append(model(x).float())
-        logits = torch.cat(outs).cpu().numpy()
-    return len(dataset) / (time.perf_counter() - start), logits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             dataset.images, device=device, batch=args.batch_size
         )
     if args.profile:
-        from evaluator.bench_profile import profile_run
+        from evaluator.bench.profile import profile_run
 
         results["profile"] = profile_run(score_once, cuda=device.type == "cuda", trace=args.profile)
     if not args.skip_reference:

@@ -20,8 +20,8 @@ import torch
 
 from evaluator.errors import ModelCheckError, ModelMemoryError, first_line
 from evaluator.formats.base import LoadedModel
+from evaluator.inference.staging import Stager
 from evaluator.spec import InputSpec
-from evaluator.staging import Stager
 
 PRECISIONS = ("fp32", "bf16")
 # Keep the resident copy well under free memory: activations need the rest.

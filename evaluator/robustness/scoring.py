@@ -1,7 +1,7 @@
 """score_robust(): the clean score plus the robustness track, from one sandboxed run.
 
 The child loads the model once and scores the clean set, then each transformed copy under
-``images/robust/`` (``evaluator.robustness_compile``), through the same inference loop. It sees
+``images/robust/`` (``evaluator.robustness.compile``), through the same inference loop. It sees
 images only. The trusted parent computes every metric: the clean report exactly as ``score()``
 does, and the robustness report from each copy's logits, turned into true-class ranks as they
 are read so that only one copy's logits are held at a time.
@@ -17,8 +17,8 @@ from evaluator import layout, robustness
 from evaluator.datasets import open_dataset
 from evaluator.formats.detect import detect_format
 from evaluator.metrics import classification_report, true_class_rank
-from evaluator.robustness_compile import ensure_robust_sets, read_robust_sets
-from evaluator.robustness_metrics import robustness_report
+from evaluator.robustness.compile import ensure_robust_sets, read_robust_sets
+from evaluator.robustness.metrics import robustness_report
 from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
 from evaluator.sandbox.runner import run_model
 from evaluator.scoring import run_record

@@ -5,7 +5,7 @@
 - Occlusion-sensitivity heat maps (Zeiler & Fergus, ECCV 2014, Figure 7).
 
 Only public sample images, taken from the TRAINING split, are ever used: the hidden test set is
-not even mounted. The model runs in the sandbox (``evaluator.insights_child``); this trusted
+not even mounted. The model runs in the sandbox (``evaluator.insights.child``); this trusted
 side reads the arrays it returns as untrusted input, picks each true class's probability and
 draws the images. Nothing here raises for a problem with the model: a failed panel is
 recorded as a message, and what did finish is kept, so insights never fail a score.
@@ -25,15 +25,15 @@ import numpy as np
 from evaluator.errors import EvaluatorError, first_line
 from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format
-from evaluator.insights_filters import (
+from evaluator.insights.filters import (
     FiltersUnavailable,
     FirstConv,
     checked_weight,
     filter_grid,
     first_conv_of_safetensors,
 )
-from evaluator.insights_occlusion import OcclusionGrid, occlusion_grid, probability_drop
-from evaluator.insights_render import encode, heat_legend, heat_rgba, thumbnail
+from evaluator.insights.occlusion import OcclusionGrid, occlusion_grid, probability_drop
+from evaluator.insights.render import encode, heat_legend, heat_rgba, thumbnail
 from evaluator.metrics import true_class_rank
 from evaluator.sandbox import outputs, protocol
 from evaluator.sandbox.bwrap import Bind

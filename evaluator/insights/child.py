@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from evaluator.formats.base import LoadedModel
-from evaluator.insights_filters import (
+from evaluator.insights.filters import (
     FiltersUnavailable,
     first_conv_of_module,
     first_conv_of_onnx,
 )
-from evaluator.insights_occlusion import OcclusionGrid, fill_colour, occluded_copies
+from evaluator.insights.occlusion import OcclusionGrid, fill_colour, occluded_copies
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
 

@@ -22,7 +22,7 @@ from evaluator.spec import InputSpec
 
 def score_robust_copies(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
     """Score every copy named by ``--robust``; returns each one's timing for info.json."""
-    from evaluator.robustness_compile import open_robust_images
+    from evaluator.robustness.compile import open_robust_images
     from evaluator.sandbox.child import image_slice, infer
 
     spec = InputSpec.from_dict(meta["spec"])
