@@ -1,19 +1,17 @@
-"""Command line: train one baseline for a challenge (and submit it), or on a data set alone.
+"""Command line: train one baseline on a data set's files, without the site.
 
-    python -m baselines train --challenge SLUG --model NAME [--epochs N] [--device cpu|cuda]
     python -m baselines train --data-format idx --data-source DIR --model NAME [--size H W]
     python -m baselines list
 
-With ``--challenge`` the site's database gives the training data, the input spec and the
-edition, and the result is submitted as a baseline entry (Django is set up only then). With
-``--data-format/--data-source`` nothing but files is written: the safetensors and ONNX exports.
+Nothing but files is written: the safetensors and ONNX exports. Training for a challenge and
+entering the result on its board is the site's job: ``python manage.py seed_baselines
+--challenge SLUG --model NAME`` (this package knows nothing of the site).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -42,10 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         train_limit=args.train_limit,
         hflip=args.hflip,
     )
-    if args.challenge:
-        return _train_for_challenge(args, baseline, recipe)
     if not (args.data_format and args.data_source):
-        print("give --challenge SLUG, or --data-format and --data-source", file=sys.stderr)
+        print(
+            "give --data-format and --data-source; to train for a challenge and enter the "
+            "result on its board: python manage.py seed_baselines --challenge SLUG --model NAME",
+            file=sys.stderr,
+        )
         return 2
     return _train_on_files(args, baseline, recipe)
 
@@ -85,49 +85,6 @@ def _train_on_files(args: argparse.Namespace, baseline: catalogue.Baseline, reci
     return 0
 
 
-def _train_for_challenge(
-    args: argparse.Namespace, baseline: catalogue.Baseline, recipe: Recipe
-) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings.local")
-    import django
-
-    django.setup()
-    from leaderboard.models import Challenge
-    from leaderboard.services import baselines as service
-
-    challenge = Challenge.objects.filter(slug=args.challenge).first()
-    if challenge is None:
-        print(f"no challenge {args.challenge!r}", file=sys.stderr)
-        return 2
-    editions = challenge.editions.order_by("-year", "-opens_at")
-    edition = editions.filter(slug=args.edition).first() if args.edition else editions.first()
-    if edition is None:
-        print(f"{challenge.slug} has no edition {args.edition or ''}".strip(), file=sys.stderr)
-        return 2
-    try:
-        split = service.baseline_training_split(challenge=challenge)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    outcome = service.baseline_seed(
-        edition=edition,
-        baseline=baseline,
-        split=split,
-        recipe=recipe,
-        cache_root=args.cache_dir,
-        device=args.device,
-        submit_format=args.submit_format,
-        progress=not args.quiet,
-        stop_after=args.stop_after,
-    )
-    if outcome.submission is None:
-        return 3
-    summary = _summary(outcome.trained) if outcome.trained else {"arch": baseline.arch}
-    summary |= {"submission": str(outcome.submission.pk), "created": outcome.created}
-    print(json.dumps(summary, indent=2))
-    return 0
-
-
 def _summary(trained) -> dict:
     keep = ("arch", "year", "params", "val_accuracy", "train_seconds", "device", "key")
     return {
@@ -143,9 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="the networks, their years and which are fast")
     train = commands.add_parser("train", help="train one network (or reuse its cached weights)")
     train.add_argument("--model", required=True, help="e.g. lenet5, alexnet-small, resnet18")
-    where = train.add_argument_group("data: a challenge, or files")
-    where.add_argument("--challenge", help="challenge slug (needs the site's database)")
-    where.add_argument("--edition", help="edition slug to submit to (default: the latest)")
+    where = train.add_argument_group("data: the training split's files")
     where.add_argument("--data-format", choices=("idx", "npz", "cifar-bin"))
     where.add_argument("--data-source", type=Path, help="directory or file of the training split")
     where.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="resize to H W")
@@ -164,6 +119,5 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     run.add_argument("--cache-dir", type=Path, help="default: var/baselines")
     run.add_argument("--stop-after", type=int, help="leave after N epochs (resume later)")
-    run.add_argument("--submit-format", choices=("onnx", "safetensors"), default="onnx")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser

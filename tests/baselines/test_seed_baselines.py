@@ -106,3 +106,21 @@ def test_side_by_side_training_gives_the_weights_of_one_at_a_time(
         left, right = load_file(x), load_file(y)
         assert left.keys() == right.keys()
         assert all(torch.equal(left[name], right[name]) for name in left)
+
+
+def test_recipe_overrides_and_a_stop_after_an_epoch_then_a_resume(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    """The command line's recipe overrides reach the training run (they were the baselines
+    package's own command line before); ``--stop-after`` leaves a checkpoint to resume."""
+    args = ("--model=mlp", "--epochs=2", "--lr=0.05", "--batch-size=32", "--train-limit=300")
+    common = ("seed_baselines", "--challenge=digits", "--device=cpu", "--jobs=1", *args)
+    cache = f"--cache-dir={tmp_path / 'cache'}"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(*common, cache, "--stop-after=1", "--verbosity=0", stdout=io.StringIO())
+    assert not Submission.objects.filter(is_baseline=True).exists()  # stopped: nothing entered
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(*common, cache, "--verbosity=0", stdout=io.StringIO())
+    (entry,) = Submission.objects.filter(is_baseline=True)
+    assert "2 epochs of SGD (lr 0.05, batch 32)" in entry.description
+    assert enqueued == [str(entry.pk)]

@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from baselines import catalogue
 from baselines.pipeline import train_or_reuse_collecting_log
+from baselines.recipes import Recipe
 from leaderboard.models import Challenge, Edition
 from leaderboard.services import baselines as service
 
@@ -39,7 +40,16 @@ class Command(BaseCommand):
             "--model", action="append", help="Only these (e.g. lenet5; repeatable)."
         )
         parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-        parser.add_argument("--epochs", type=int, help="Override every recipe's epoch count.")
+        recipe = parser.add_argument_group("recipe overrides (each gives a new cache entry)")
+        recipe.add_argument("--epochs", type=int, help="Override every recipe's epoch count.")
+        recipe.add_argument("--lr", type=float)
+        recipe.add_argument("--batch-size", type=int)
+        recipe.add_argument("--seed", type=int)
+        recipe.add_argument("--train-limit", type=int, help="Use only N training images.")
+        recipe.add_argument("--hflip", action="store_true", default=None, help="Mirror images.")
+        parser.add_argument(
+            "--stop-after", type=int, help="Leave after N epochs (run again to resume)."
+        )
         parser.add_argument("--cache-dir", type=Path, help="Default: VAR_DIR/baselines.")
         parser.add_argument("--submit-format", choices=service.SUBMIT_FORMATS, default="onnx")
         parser.add_argument(
@@ -86,11 +96,12 @@ class Command(BaseCommand):
                     edition=edition,
                     baseline=baseline,
                     split=split,
-                    recipe=baseline.recipe.with_overrides(epochs=options["epochs"]),
+                    recipe=_recipe(baseline, options),
                     cache_root=options["cache_dir"],
                     device=options["device"],
                     submit_format=options["submit_format"],
                     progress=options["verbosity"] > 0,
+                    stop_after=options["stop_after"],
                     log=self.stdout.write,
                 )
             return
@@ -103,7 +114,7 @@ class Command(BaseCommand):
         here as it finishes. A network that fails is named, and the others still go in."""
         pending = []
         for baseline in baselines:
-            recipe = baseline.recipe.with_overrides(epochs=options["epochs"])
+            recipe = _recipe(baseline, options)
             data = split.prepared(recipe)
             existing = service.baseline_entry_existing(
                 edition=edition, baseline=baseline, recipe=recipe, data=data
@@ -135,6 +146,7 @@ class Command(BaseCommand):
                     cache_root=cache_root,
                     device=options["device"],
                     progress=options["verbosity"] > 0,
+                    stop_after=options["stop_after"],
                     position=index if terminal else None,
                 ): baseline
                 for index, (baseline, recipe, data) in enumerate(pending)
@@ -167,3 +179,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{challenge.slug} has no edition {slug!r}")
             self.stdout.write(f"{challenge.slug}: skipped, no edition")
         return edition
+
+
+def _recipe(baseline: catalogue.Baseline, options: dict) -> Recipe:
+    """The network's recipe with the command line's overrides applied."""
+    keys = ("epochs", "lr", "batch_size", "seed", "train_limit", "hflip")
+    return baseline.recipe.with_overrides(**{key: options.get(key) for key in keys})
