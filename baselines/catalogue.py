@@ -14,7 +14,7 @@ from baselines.recipes import Recipe
 
 @dataclass(frozen=True)
 class Baseline:
-    arch: str  # the name in evaluator.formats.registry
+    arch: str  # the name in evaluator.architectures
     method_name: str
     year: int
     citation: str

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from baselines import checkpoint
 from baselines.data import Normalise, TrainingData, augment
 from baselines.recipes import Recipe
-from evaluator.formats import registry
+from evaluator import architectures
 
 EVAL_BATCH = 1000
 
@@ -65,7 +65,9 @@ def train(
     run_id = f"{arch}:{recipe.key()}:{data.fingerprint}"
     with deterministic(cuda=dev.type == "cuda"), cpu_threads(threads):
         torch.manual_seed(recipe.seed)
-        model = registry.build(arch, in_channels=data.spec.channels, num_classes=data.num_classes)
+        model = architectures.build(
+            arch, in_channels=data.spec.channels, num_classes=data.num_classes
+        )
         model = model.to(dev)
         optimizer = torch.optim.SGD(
             model.parameters(),

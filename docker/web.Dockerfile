@@ -34,6 +34,9 @@ COPY manage.py pyproject.toml ./
 COPY leaderboard/ leaderboard/
 COPY evaluator/ evaluator/
 COPY baselines/ baselines/
+# The project's metadata, for its entry points: the architecture plugins the evaluator finds
+# (the baseline networks). Editable: the code stays where it was copied.
+RUN pip install --no-deps -e .
 COPY docker/entrypoint.sh docker/healthcheck.py /usr/local/bin/
 
 # Static files are collected at build time (production settings need their variables set,

@@ -42,6 +42,9 @@ COPY manage.py pyproject.toml ./
 COPY leaderboard/ leaderboard/
 COPY evaluator/ evaluator/
 COPY baselines/ baselines/
+# The project's metadata, for its entry points: the architecture plugins the evaluator finds
+# (the baseline networks). Editable: the code stays where it was copied.
+RUN pip install --no-deps -e .
 COPY docker/entrypoint.sh docker/healthcheck.py /usr/local/bin/
 
 RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin app \

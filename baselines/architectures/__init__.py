@@ -1,12 +1,14 @@
-"""The baseline networks, registered in the evaluator's architecture registry on import.
+"""The baseline networks, a plugin of the evaluator's architecture registry.
 
-Registration makes a safetensors file of any of them loadable by name, like a torchvision
-network, with no participant code. Only torch is imported here (the evaluator loads this).
+``register`` is the entry point ``baselines`` of the group ``evaluator.architectures``
+(``pyproject.toml``): the registry calls it with its own ``register``, which makes a
+safetensors file of any of these networks loadable by name, like a torchvision network, with no
+participant code. Only torch is imported here: the sandboxed child loads this package too.
 """
 
 from __future__ import annotations
 
-from evaluator.formats.registry import Builder, register
+from evaluator.architectures import Builder, Register
 
 from .alexnet import alexnet, alexnet_small
 from .googlenet import googlenet
@@ -36,7 +38,11 @@ BUILDERS: dict[str, Builder] = {
     "baseline-se-resnet18": se_resnet18,
 }
 
-for _name, _builder in BUILDERS.items():
-    register(_name, _builder)
 
-__all__ = ["BUILDERS"]
+def register(add: Register) -> None:
+    """Add every baseline network with ``add(name, builder)`` (the registry's ``register``)."""
+    for name, builder in BUILDERS.items():
+        add(name, builder)
+
+
+__all__ = ["BUILDERS", "register"]

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evaluator import architectures
 from evaluator.errors import ModelLoadError, first_line
-from evaluator.formats import registry
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.spec import InputSpec
 
@@ -104,11 +104,11 @@ def load_safetensors(
     if not arch:
         raise ModelLoadError(
             "a safetensors file holds weights only: the architecture name is required "
-            f"(--arch), one of e.g. {', '.join(registry.names()[:8])}"
+            f"(--arch), one of e.g. {', '.join(architectures.names()[:8])}"
         )
-    if arch not in registry.names():
-        raise ModelLoadError(registry.unknown_message(arch))
-    module = registry.build(arch, in_channels=spec.channels, num_classes=num_classes)
+    if arch not in architectures.names():
+        raise ModelLoadError(architectures.unknown_message(arch))
+    module = architectures.build(arch, in_channels=spec.channels, num_classes=num_classes)
     try:
         state = load_file(str(path), device="cpu")
     except Exception as exc:

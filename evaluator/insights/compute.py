@@ -39,7 +39,7 @@ from evaluator.sandbox import outputs, protocol
 from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
-from evaluator.sandbox.runner import code_binds, observed_failure
+from evaluator.sandbox.runner import architecture_plugins, code_binds, observed_failure
 from evaluator.spec import InputSpec
 
 INSIGHTS_VERSION = 1
@@ -286,6 +286,8 @@ def _child_argv(
     argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
     argv += ["--format", fmt.value, "--samples", f"{root}/samples", "--out", f"{root}/out"]
     argv += ["--device", device, "--batch-size", str(batch_size), "--precision", precision]
+    plugins = [value for value, _ in architecture_plugins()]
+    argv += ["--plugins", ",".join(plugins)] if plugins else []
     return argv + (["--arch", arch] if arch else [])
 
 

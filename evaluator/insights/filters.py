@@ -107,10 +107,10 @@ def first_conv_of_safetensors(
     import torch
     from safetensors import safe_open
 
-    from evaluator.formats import registry
+    from evaluator import architectures
 
     with torch.device("meta"):
-        module = registry.build(arch, in_channels=in_channels, num_classes=num_classes)
+        module = architectures.build(arch, in_channels=in_channels, num_classes=num_classes)
     key = next(
         (
             f"{name}.weight"

@@ -13,6 +13,9 @@ model then scores each transformed copy under IMGDIR/robust/ and writes robust-<
 
 With ``--samples DIR`` instead of ``--images`` it runs the insights phase on a challenge's public
 sample images (``evaluator.insights.child``): no hidden image is mounted at all then.
+
+``--plugins MODULE:ATTR,...`` names the architecture plugins the parent found and bound under
+the child's PYTHONPATH (``evaluator.architectures``); the child searches for none itself.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from evaluator import architectures
 from evaluator.errors import (
     DatasetError,
     EvaluatorError,
@@ -49,6 +53,8 @@ _OOM_MARKERS += ("failed to allocate", "bad_alloc", "not enough memory", "failed
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     out = Path(args.out)
+    # The parent found the architecture plugins and bound their code: search nothing here.
+    architectures.use_plugins([value for value in (args.plugins or "").split(",") if value])
     try:
         info = _insights(args) if args.samples else score(args)
     except BaseException as exc:  # every failure is reported, none escapes as a traceback only
@@ -278,6 +284,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--start", type=int, help="first image of the slice to score")
     parser.add_argument("--stop", type=int, help="one past the last image of the slice")
     parser.add_argument("--robust", help="transforms to score too, comma-separated")
+    parser.add_argument("--plugins", help="architecture plugins (module:attr), comma-separated")
     args = parser.parse_args(argv)
     if (args.images is None) == (args.samples is None):
         parser.error("give exactly one of --images (scoring) and --samples (insights)")

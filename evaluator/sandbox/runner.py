@@ -9,6 +9,7 @@ an EvaluatorError with a stable code.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import evaluator
-from evaluator import layout
+from evaluator import architectures, layout
 from evaluator.errors import (
     DatasetError,
     EvaluatorError,
@@ -33,10 +34,6 @@ from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 
 _TAIL_LINES = 15
-# Platform code the child imports, relative to the directory holding the evaluator package.
-# baselines/architectures (pure torch) registers the baseline networks; the rest of baselines
-# (recipes, training, data paths) stays out, and an absent directory is simply skipped.
-CODE_DIRS = ("evaluator", "baselines/architectures")
 
 
 @dataclass(frozen=True)
@@ -134,13 +131,34 @@ def run_model(
 
 
 def code_binds() -> list[Bind]:
-    """Read-only binds of the platform's own code under ``lib/`` (the child's PYTHONPATH)."""
-    source_root = Path(evaluator.__file__).resolve().parent.parent
-    return [
-        Bind(source_root / rel, f"lib/{rel}")
-        for rel in CODE_DIRS
-        if (source_root / rel / "__init__.py").is_file()
-    ]
+    """Read-only binds of the platform's own code under ``lib/`` (the child's PYTHONPATH): the
+    evaluator package, then each architecture plugin's module (``architecture_plugins``)."""
+    evaluator_dir = Path(evaluator.__file__).resolve().parent
+    return [Bind(evaluator_dir, "lib/evaluator"), *(bind for _, bind in architecture_plugins())]
+
+
+def architecture_plugins() -> list[tuple[str, Bind]]:
+    """Each installed architecture plugin (``module:attr``) with the bind of its module.
+
+    Only the plugin's own package (or module file) is bound, at its import path under ``lib/``:
+    the rest of the project that installs it (recipes, data paths...) stays out. A plugin whose
+    module cannot be found here is left out, as the registry leaves it out in this process.
+    """
+    found = []
+    for value in architectures.plugins():
+        module = value.partition(":")[0]
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or spec.origin is None:
+            continue
+        target = "lib/" + module.replace(".", "/")
+        if spec.submodule_search_locations:  # a package: its directory
+            found.append((value, Bind(Path(spec.origin).resolve().parent, target)))
+        else:
+            found.append((value, Bind(Path(spec.origin).resolve(), f"{target}.py")))
+    return found
 
 
 def _child_argv(
@@ -164,6 +182,9 @@ def _child_argv(
         argv += ["--start", str(span[0]), "--stop", str(span[1])]
     if robust:
         argv += ["--robust", ",".join(robust)]
+    plugins = [value for value, _ in architecture_plugins()]
+    if plugins:
+        argv += ["--plugins", ",".join(plugins)]
     return argv
 
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 from torch import nn
 
-from evaluator.formats import registry
+from evaluator import architectures as registry
 from evaluator.spec import InputSpec
 
 ARCH = "resnet18"

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from evaluator.formats import registry
+from evaluator import architectures as registry
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -356,7 +356,7 @@ def test_only_platform_code_is_bound() -> None:
 
 
 def test_baseline_architectures_load_inside_the_sandbox(tiny_dataset: Path, tmp_path: Path) -> None:
-    from evaluator.formats import registry
+    from evaluator import architectures as registry
 
     arch = "baseline-lenet5"
     if arch not in registry.names():

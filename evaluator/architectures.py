@@ -4,19 +4,40 @@ A safetensors file holds weights only; the network that uses them is built here 
 so no participant code is ever imported. Builders never download pretrained weights. The first
 convolution is rebuilt for the challenge's channel count with the same hyper-parameters and the
 same attribute name, so that ``state_dict`` keys match a model built the same way by a
-participant (``registry.build(name, in_channels=1, num_classes=10)``) before training.
+participant (``architectures.build(name, in_channels=1, num_classes=10)``) before training.
+
+torchvision's classics are registered here. More networks come from plugins, which the
+registry's caller installs and the evaluator never imports by name (after torchvision's
+``models/_api.py``): an entry point of the group ``evaluator.architectures`` names a function
+``module:attr`` that is called with ``register`` and adds its networks with it, e.g. in
+``pyproject.toml``::
+
+    [project.entry-points."evaluator.architectures"]
+    baselines = "baselines.architectures:register"
+
+Plugins are found from the installed entry points on first use. The sandboxed child has no
+installed metadata to search: its parent passes the plugins it found (``use_plugins``) and
+binds each plugin's module beside the evaluator (``evaluator.sandbox.runner.code_binds``), so
+a plugin module must import nothing but torch, the evaluator and itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import importlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
-Builder = Callable[..., nn.Module]  # builder(*, in_channels: int, num_classes: int) -> nn.Module
+Builder = Callable[..., "nn.Module"]  # builder(*, in_channels: int, num_classes: int) -> nn.Module
+Register = Callable[[str, Builder], None]  # what a plugin is called with: ``register`` below
+
+ENTRY_POINT_GROUP = "evaluator.architectures"
 
 _BUILDERS: dict[str, Builder] = {}
+_plugins: tuple[str, ...] | None = None  # "module:attr" of each plugin; None: not yet discovered
+_loaded: set[str] = set()
 
 _TORCHVISION = (
     "alexnet",
@@ -75,6 +96,7 @@ def register(name: str, builder: Builder) -> None:
 
 def build(name: str, *, in_channels: int, num_classes: int) -> nn.Module:
     """A freshly initialised network (no pretrained weights) for this input and class count."""
+    _load_plugins()
     try:
         builder = _BUILDERS[name]
     except KeyError:
@@ -83,6 +105,7 @@ def build(name: str, *, in_channels: int, num_classes: int) -> nn.Module:
 
 
 def names() -> list[str]:
+    _load_plugins()
     return sorted(_BUILDERS)
 
 
@@ -90,6 +113,7 @@ def unknown_message(name: str) -> str:
     """Say the name is unknown and show a few valid ones (close matches first)."""
     import difflib
 
+    _load_plugins()
     close = difflib.get_close_matches(name, _BUILDERS, n=5, cutoff=0.5)
     shown = close or names()[:8]
     return f"unknown architecture {name!r}; {len(_BUILDERS)} are available, e.g. {', '.join(shown)}"
@@ -97,6 +121,8 @@ def unknown_message(name: str) -> str:
 
 def adapt_first_conv(model: nn.Module, in_channels: int) -> nn.Module:
     """Replace the first Conv2d by one taking ``in_channels``, keeping its name and settings."""
+    from torch import nn
+
     for qualified, module in model.named_modules():
         if isinstance(module, nn.Conv2d):
             if module.in_channels == in_channels:
@@ -109,6 +135,8 @@ def adapt_first_conv(model: nn.Module, in_channels: int) -> nn.Module:
 
 
 def _conv_like(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
+    from torch import nn
+
     if conv.groups != 1:
         raise ValueError("cannot change the input channels of a grouped first convolution")
     return nn.Conv2d(
@@ -141,17 +169,41 @@ for _name in sorted((*_TORCHVISION, *_TORCHVISION_OPTIONS)):
     register(_name, _torchvision_builder(_name))
 
 
-def _register_baselines() -> None:
-    """Add the platform's own baseline networks (top-level package ``baselines``) if present.
+def plugins() -> tuple[str, ...]:
+    """The plugins' ``module:attr`` names: the installed entry points, found once per process,
+    or those given to ``use_plugins``."""
+    global _plugins
+    if _plugins is None:
+        from importlib.metadata import entry_points
 
-    They register themselves through ``register`` when imported. Where the package is not on
-    the path (a sandbox that binds only ``evaluator``), the registry keeps torchvision's alone.
+        _plugins = tuple(sorted({ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}))
+    return _plugins
+
+
+def use_plugins(values: Sequence[str]) -> None:
+    """Take exactly these plugins (``module:attr``) instead of the installed entry points.
+
+    The sandboxed child calls this with what its parent found: it searches nothing itself.
     """
-    try:
-        import baselines.architectures  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("baselines", "baselines.architectures"):
-            raise
+    global _plugins
+    _plugins = tuple(values)
 
 
-_register_baselines()
+def _load_plugins() -> None:
+    """Call each plugin not yet called with ``register``.
+
+    A plugin whose module is not importable here is left out, as a network no submission can
+    name; any other failure of a plugin is raised.
+    """
+    for value in plugins():
+        if value in _loaded:
+            continue
+        _loaded.add(value)
+        module_name, _, attr = value.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not f"{module_name}.".startswith(f"{exc.name}."):
+                raise
+            continue
+        getattr(module, attr)(register)
