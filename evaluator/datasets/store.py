@@ -146,3 +146,26 @@ def open_dataset(root: Path, *, verify: bool = False) -> CompiledDataset:
                 f"({actual[:12]} != {dataset.fingerprint[:12]}): the files were changed"
             )
     return dataset
+
+
+def image_slice(images: np.ndarray, *, start: int | None, stop: int | None) -> np.ndarray:
+    """images[start:stop] as a memory map of its own, whose ``offset`` is the slice's.
+
+    A plain slice of an np.memmap keeps the parent's ``offset``, and the GPU stager reads the
+    file from ``offset`` with pread: it would read the set's first images instead.
+    """
+    if start is None and stop is None:
+        return images
+    lo, hi, _ = slice(start, stop).indices(len(images))
+    if not 0 <= lo < hi:
+        raise DatasetError(f"images [{start}, {stop}) are not a slice of the {len(images)}")
+    if not isinstance(images, np.memmap) or images.filename is None:
+        return images[lo:hi]
+    per_image = int(np.prod(images.shape[1:])) * images.dtype.itemsize
+    return np.memmap(
+        images.filename,
+        dtype=images.dtype,
+        mode="r",
+        offset=images.offset + lo * per_image,
+        shape=(hi - lo, *images.shape[1:]),
+    )

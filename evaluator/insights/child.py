@@ -2,6 +2,8 @@
 
     python -m evaluator.sandbox.child --model M --format F [--arch A] --samples DIR --out OUTDIR
 
+(``evaluator.sandbox.child`` loads the model and hands this stage its loader and scoring loop.)
+
 DIR holds ``samples.npy`` (uint8 N x C x H x W training-split images, the challenge's input
 spec) and ``request.json`` (spec, number of classes, occlusion grid, which samples to occlude);
 no hidden test image and no label is mounted. Each result is written as soon as it exists, so a
@@ -12,11 +14,11 @@ at a time.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,27 +32,40 @@ from evaluator.insights.occlusion import OcclusionGrid, fill_colour, occluded_co
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
 
-Loader = Callable[..., LoadedModel]
+if TYPE_CHECKING:
+    from evaluator.inference import InferenceResult
+
+# load(spec=, num_classes=) and infer(model=, images=, spec=, num_classes=, what=): the child's
+# loader and scoring loop with its command line's settings (``evaluator.sandbox.child``).
+Load = Callable[..., LoadedModel]
+Infer = Callable[..., "InferenceResult"]
 
 
-def run_insights(args: argparse.Namespace, *, load: Loader) -> dict:
-    """Write filters.npy, samples_logits.npy and occlusion.npy to ``args.out``; return info."""
-    import torch
-
-    from evaluator.formats.loaders import available_cores
-
-    torch.set_num_threads(available_cores())
+def run_insights(
+    *, samples_dir: Path, out: Path, model_path: Path, load: Load, infer: Infer
+) -> dict:
+    """Write filters.npy, samples_logits.npy and occlusion.npy to ``out``; return info."""
     start = time.perf_counter()
-    samples_dir, out = Path(args.samples), Path(args.out)
     request = json.loads((samples_dir / protocol.REQUEST_FILE).read_text(encoding="utf-8"))
     samples = np.load(samples_dir / protocol.SAMPLES_FILE, allow_pickle=False)
     spec = InputSpec.from_dict(request["spec"])
     num_classes = int(request["num_classes"])
-    model = load(args, spec=spec, num_classes=num_classes)
+    model = load(spec=spec, num_classes=num_classes)
     info: dict = {}
     if request.get("filters"):
-        info["filters_error"] = _save_filters(model, out, path=Path(args.model))
-    run = _runner(model=model, spec=spec, num_classes=num_classes, args=args)
+        info["filters_error"] = _save_filters(model, out, path=model_path)
+
+    def run(images: np.ndarray) -> np.ndarray:
+        """uint8 images in, float32 logits out, through the scoring loop and its checks."""
+        result = infer(
+            model=model,
+            images=images,
+            spec=spec,
+            num_classes=num_classes,
+            what="on the sample images",
+        )
+        return result.logits.astype(np.float32, copy=False)
+
     np.save(out / protocol.SAMPLES_LOGITS_FILE, run(samples))
     grid = OcclusionGrid.from_dict(request["occlusion"]["grid"])
     fill = fill_colour(spec)
@@ -77,23 +92,3 @@ def _save_filters(model: LoadedModel, out: Path, *, path: Path) -> str | None:
     np.save(out / protocol.FILTERS_FILE, conv.weight)
     (out / protocol.FILTERS_NAME_FILE).write_text(json.dumps({"name": conv.name[:200]}))
     return None
-
-
-def _runner(
-    *, model: LoadedModel, spec: InputSpec, num_classes: int, args: argparse.Namespace
-) -> Callable[[np.ndarray], np.ndarray]:
-    """uint8 images in, float32 logits out, through the scoring loop and its checks."""
-    from evaluator.sandbox.child import infer
-
-    def run(images: np.ndarray) -> np.ndarray:
-        result = infer(
-            args,
-            model=model,
-            images=images,
-            spec=spec,
-            num_classes=num_classes,
-            what="on the sample images",
-        )
-        return result.logits.astype(np.float32, copy=False)
-
-    return run

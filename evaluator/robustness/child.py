@@ -1,15 +1,17 @@
-"""The child's side of the robustness track: the loaded model on each transformed copy.
+"""The child's stage of the robustness track: the loaded model on each transformed copy.
 
 Runs inside the sandbox, after the clean set, with the model already loaded: each copy under
-``images/robust/`` goes through the same loop as the clean set (``run_inference``: uint8
-batches, normalised on the device, the GPU stager reading the memory-mapped file), and its
-logits are written as soon as they exist. Labels are not mounted here either.
+``images/robust/`` goes through the same loop as the clean set (``infer``, the child's
+``run_inference`` with its settings: uint8 batches, normalised on the device, the GPU stager
+reading the memory-mapped file), and its logits are written as soon as they exist. Labels are
+not mounted here either.
 """
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,21 +21,37 @@ from evaluator.formats.base import LoadedModel
 from evaluator.sandbox import protocol
 from evaluator.spec import InputSpec
 
+if TYPE_CHECKING:
+    from evaluator.inference import InferenceResult
 
-def score_robust_copies(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
-    """Score every copy named by ``--robust``; returns each one's timing for info.json."""
+# infer(model=, images=, spec=, num_classes=, what=): the child's scoring loop and its checks.
+Infer = Callable[..., "InferenceResult"]
+
+
+def score_robust_copies(
+    *,
+    names: list[str],
+    model: LoadedModel,
+    infer: Infer,
+    images_dir: Path,
+    meta: dict,
+    start: int | None,
+    stop: int | None,
+    out: Path,
+) -> dict:
+    """Score each copy in ``names`` (images [start, stop), as the clean set was); returns each
+    one's timing for info.json."""
+    from evaluator.datasets.store import image_slice
     from evaluator.robustness.compile import open_robust_images
-    from evaluator.sandbox.child import image_slice, infer
 
     spec = InputSpec.from_dict(meta["spec"])
     num_classes = int(meta["num_classes"])
     shape = (int(meta["n"]), spec.channels, spec.height, spec.width)
     timings: dict[str, dict] = {}
-    for name in parse_names(args.robust):
-        images = open_robust_images(images_dir=Path(args.images), name=name, shape=shape)
-        images = image_slice(images, start=args.start, stop=args.stop)
+    for name in names:
+        images = open_robust_images(images_dir=images_dir, name=name, shape=shape)
+        images = image_slice(images, start=start, stop=stop)
         result = infer(
-            args,
             model=model,
             images=images,
             spec=spec,
@@ -41,8 +59,8 @@ def score_robust_copies(args: argparse.Namespace, *, model: LoadedModel, meta: d
             what=f"while scoring the {name} copy",
         )
         del images  # unmapped before the next copy: the address-space cap counts mappings
-        out = Path(args.out) / protocol.robust_logits_file(name)
-        np.save(out, result.logits.astype(np.float32, copy=False))
+        logits = result.logits.astype(np.float32, copy=False)
+        np.save(out / protocol.robust_logits_file(name), logits)
         timings[name] = {
             "seconds": result.seconds,
             "images_per_second": result.images_per_second,

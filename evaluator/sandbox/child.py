@@ -21,6 +21,7 @@ the child's PYTHONPATH (``evaluator.architectures``); the child searches for non
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import sys
@@ -32,7 +33,6 @@ import numpy as np
 
 from evaluator import architectures
 from evaluator.errors import (
-    DatasetError,
     EvaluatorError,
     ModelCheckError,
     ModelLoadError,
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     # The parent found the architecture plugins and bound their code: search nothing here.
     architectures.use_plugins([value for value in (args.plugins or "").split(",") if value])
     try:
-        info = _insights(args) if args.samples else score(args)
+        info = insights(args) if args.samples else score(args)
     except BaseException as exc:  # every failure is reported, none escapes as a traceback only
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
@@ -66,20 +66,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def score(args: argparse.Namespace) -> dict:
-    """Load, run, save logits; return the facts the parent records with the score."""
-    import torch
+    """Load, run, save logits (then each robustness copy's, with the same loaded model); return
+    the facts the parent records with the score."""
+    from evaluator.datasets.store import image_slice, open_images
+    from evaluator.robustness.child import parse_names, score_robust_copies
 
-    from evaluator.formats.loaders import available_cores
-
-    torch.set_num_threads(available_cores())
-    images, meta = _open_images(Path(args.images))
+    _use_available_cores()
+    images, meta = open_images(Path(args.images))
     images = image_slice(images, start=args.start, stop=args.stop)
     spec = InputSpec.from_dict(meta["spec"])
     num_classes = int(meta["num_classes"])
     model = load(args, spec=spec, num_classes=num_classes)
     result = infer(args, model=model, images=images, spec=spec, num_classes=num_classes)
     np.save(Path(args.out) / protocol.LOGITS_FILE, result.logits.astype(np.float32, copy=False))
-    robust = _robust(args, model=model, meta=meta) if args.robust else None
+    robust = None
+    if args.robust:
+        robust = score_robust_copies(
+            names=parse_names(args.robust),
+            model=model,
+            infer=functools.partial(infer, args),
+            images_dir=Path(args.images),
+            meta=meta,
+            start=args.start,
+            stop=args.stop,
+            out=Path(args.out),
+        )
     return {
         "format": model.format.value,
         "params": model.params,
@@ -95,6 +106,20 @@ def score(args: argparse.Namespace) -> dict:
         "versions": _versions(),
         **({"robust": robust} if robust is not None else {}),
     }
+
+
+def insights(args: argparse.Namespace) -> dict:
+    """The insights phase on the public samples the parent wrote (``evaluator.insights.child``)."""
+    from evaluator.insights.child import run_insights
+
+    _use_available_cores()
+    return run_insights(
+        samples_dir=Path(args.samples),
+        out=Path(args.out),
+        model_path=Path(args.model),
+        load=functools.partial(load, args),
+        infer=functools.partial(infer, args),
+    )
 
 
 def infer(
@@ -126,12 +151,6 @@ def infer(
         raise ModelCheckError(f"the model failed {what}: {first_line(exc)}") from exc
 
 
-def _robust(args: argparse.Namespace, *, model: LoadedModel, meta: dict) -> dict:
-    from evaluator.robustness.child import score_robust_copies
-
-    return score_robust_copies(args, model=model, meta=meta)
-
-
 def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> LoadedModel:
     """The model named on the command line; any failure of its code is a ModelLoadError."""
     from evaluator.formats.loaders import load_model
@@ -151,10 +170,12 @@ def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> Load
         raise ModelLoadError(f"the model failed to load: {first_line(exc)}") from exc
 
 
-def _insights(args: argparse.Namespace) -> dict:
-    from evaluator.insights.child import run_insights
+def _use_available_cores() -> None:
+    import torch
 
-    return run_insights(args, load=load)
+    from evaluator.formats.loaders import available_cores
+
+    torch.set_num_threads(available_cores())
 
 
 def device_name(device: str) -> str:
@@ -170,36 +191,6 @@ def device_name(device: str) -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def _open_images(images_dir: Path) -> tuple[np.ndarray, dict]:
-    """The memory-mapped uint8 images and their metadata (labels are not even mounted here)."""
-    from evaluator.datasets import open_images
-
-    return open_images(images_dir)
-
-
-def image_slice(images: np.ndarray, *, start: int | None, stop: int | None) -> np.ndarray:
-    """images[start:stop] as a memory map of its own, whose ``offset`` is the slice's.
-
-    A plain slice of an np.memmap keeps the parent's ``offset``, and the GPU stager reads the
-    file from ``offset`` with pread: it would read the set's first images instead.
-    """
-    if start is None and stop is None:
-        return images
-    lo, hi, _ = slice(start, stop).indices(len(images))
-    if not 0 <= lo < hi:
-        raise DatasetError(f"images [{start}, {stop}) are not a slice of the {len(images)}")
-    if not isinstance(images, np.memmap) or images.filename is None:
-        return images[lo:hi]
-    per_image = int(np.prod(images.shape[1:])) * images.dtype.itemsize
-    return np.memmap(
-        images.filename,
-        dtype=images.dtype,
-        mode="r",
-        offset=images.offset + lo * per_image,
-        shape=(hi - lo, *images.shape[1:]),
-    )
 
 
 def _report(out: Path, exc: BaseException) -> int:

@@ -11,9 +11,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from evaluator import layout, shards
+from evaluator.datasets.store import image_slice
 from evaluator.formats.base import ModelFormat
 from evaluator.inference.staging import _reader
-from evaluator.sandbox.child import image_slice
 from evaluator.sandbox.runner import run_model
 from evaluator.scoring import score
 from tests.evaluator.conftest import write_compiled_dataset
