@@ -4,7 +4,7 @@
   keeps whatever it finished (``compute_insights``).
 - ``child``: the child's stage: the loaded model on the samples, their occluded copies and its
   first convolution's weights.
-- ``compute`` also draws the panels: top-k guesses, heat maps and the filter grid.
+- ``panels``: top-k guesses, heat maps and the filter grid drawn from the checked arrays.
 - ``filters``, ``occlusion``, ``render``: the first convolution, the occlusion grid, PNG/JPEG.
 """
 
@@ -18,6 +18,6 @@ __getattr__ = lazy_exports(
         "INSIGHTS_VERSION": "compute",
         "MAX_SAMPLES": "compute",
         "compute_insights": "compute",
-        "top_k": "compute",
+        "top_k": "panels",
     },
 )

@@ -5,17 +5,17 @@
 - Occlusion-sensitivity heat maps (Zeiler & Fergus, ECCV 2014, Figure 7).
 
 Only public sample images, taken from the TRAINING split, are ever used: the hidden test set is
-not even mounted. The model runs in the sandbox (``evaluator.insights.child``); this trusted
-side reads the arrays it returns as untrusted input, picks each true class's probability and
-draws the images. Nothing here raises for a problem with the model: a failed panel is
-recorded as a message, and what did finish is kept, so insights never fail a score.
+not even mounted. The model runs in the sandbox (``evaluator.insights.child``, launched like
+every phase by ``evaluator.sandbox.runner.launch``); this trusted side reads the arrays it
+returns as untrusted input and draws the panels from them (``panels``). Nothing here raises for
+a problem with the model: a failed panel is recorded as a message, and what did finish is kept,
+so insights never fail a score.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,28 +29,27 @@ from evaluator.insights.filters import (
     FiltersUnavailable,
     FirstConv,
     checked_weight,
-    filter_grid,
     first_conv_of_safetensors,
 )
-from evaluator.insights.occlusion import OcclusionGrid, occlusion_grid, probability_drop
-from evaluator.insights.render import encode, heat_legend, heat_rgba, thumbnail
-from evaluator.metrics import true_class_rank
+from evaluator.insights.occlusion import OcclusionGrid, occlusion_grid
+from evaluator.insights.panels import (
+    TOP_K,
+    filters_panel,
+    occlusion_panel,
+    samples_panel,
+    softmax,
+)
+from evaluator.insights.render import heat_legend
 from evaluator.sandbox import outputs, protocol
 from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
-from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
-from evaluator.sandbox.runner import architecture_plugins, code_binds, observed_failure
+from evaluator.sandbox.process import Completed, describe_signal
+from evaluator.sandbox.runner import ChildJob, launch, observed_failure
 from evaluator.spec import InputSpec
 
 INSIGHTS_VERSION = 1
 MAX_SAMPLES = 8  # AlexNet's Figure 4 shows eight
 OCCLUSION_SAMPLES = 3
-TOP_K = 5
-FILTER_GRID_PX = 360  # the filter grid is scaled up by a whole factor to about this width
-FILTER_MAX_WIDTH_PX = 640
-# Each heat map is scaled to its own largest loss, as in Zeiler & Fergus's figure, so a confident
-# model's map still shows where it looks; below this loss nothing is stretched into colour.
-HEAT_FLOOR = 0.02
 _MAX_FILTER_BYTES = 64 * 2**20
 
 
@@ -136,9 +135,10 @@ def compute_insights(
         errors["filters"] = str(child.info.get("filters_error") or child.error or "not computed")
     if child.logits is None:
         errors["samples"] = child.error or "the model returned no scores"
-    probs = _softmax(child.logits) if child.logits is not None else None
-    occlusion = _occlusion_panel(
-        child=child,
+    probs = softmax(child.logits) if child.logits is not None else None
+    occlusion = occlusion_panel(
+        occlusion=child.occlusion,
+        reason=child.error,
         probs=probs,
         samples=samples,
         labels=labels_arr,
@@ -151,14 +151,14 @@ def compute_insights(
         "version": INSIGHTS_VERSION,
         "format": fmt.value,
         "top_k": min(TOP_K, len(class_names)),
-        "samples": _samples_panel(
+        "samples": samples_panel(
             samples=samples,
             labels=labels_arr,
             logits=child.logits,
             probs=probs,
             class_names=class_names,
         ),
-        "filters": _filters_panel(filters) if filters is not None else None,
+        "filters": filters_panel(filters) if filters is not None else None,
         "occlusion": occlusion,
         "heat_legend": heat_legend(),
         "errors": errors,
@@ -229,48 +229,42 @@ def _run_child(
 ) -> _ChildResult:
     """Run the insights phase in the sandbox; keep whatever it finished, even on a timeout."""
     work = Path(tempfile.mkdtemp(prefix="evaluator-insights-"))
-    names = (
-        protocol.SAMPLES_LOGITS_FILE,
-        protocol.OCCLUSION_FILE,
-        protocol.FILTERS_FILE,
-        protocol.FILTERS_NAME_FILE,
-        protocol.INFO_FILE,
-        protocol.ERROR_FILE,
-    )
     try:
         samples_dir = work / "samples"
         samples_dir.mkdir()
         np.save(samples_dir / protocol.SAMPLES_FILE, samples)
         (samples_dir / protocol.REQUEST_FILE).write_text(json.dumps(request), encoding="utf-8")
+        job = ChildJob(
+            model_path=model_path,
+            fmt=fmt,
+            arch=arch,
+            inputs=Bind(samples_dir, "samples"),
+            args=(),
+            outputs=(
+                protocol.SAMPLES_LOGITS_FILE,
+                protocol.OCCLUSION_FILE,
+                protocol.FILTERS_FILE,
+                protocol.FILTERS_NAME_FILE,
+                protocol.INFO_FILE,
+                protocol.ERROR_FILE,
+            ),
+            device=device,
+            batch_size=batch_size,
+            precision=precision,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            file_mb=64,
+            pids_max=pids_max,
+            require_sandbox=require_sandbox,
+            sandbox=sandbox,
+            out_prefix="evaluator-insights-out-",
+        )
         result = _ChildResult()
-        with outputs.output_dir(names, prefix="evaluator-insights-out-") as out:
-            try:
-                done = run_sandboxed(
-                    command=lambda root: _child_argv(
-                        root=root,
-                        fmt=fmt,
-                        arch=arch,
-                        device=device,
-                        batch_size=batch_size,
-                        precision=precision,
-                    ),
-                    binds=[
-                        *code_binds(),
-                        Bind(model_path, "model"),
-                        Bind(samples_dir, "samples"),
-                        *out.binds(),
-                    ],
-                    timeout_s=timeout_s,
-                    memory_mb=memory_mb,
-                    pids_max=pids_max,
-                    cuda=device.startswith("cuda"),
-                    file_mb=64,
-                    sandbox=sandbox,
-                    require_sandbox=require_sandbox,
-                )
-            except EvaluatorError as exc:  # a timeout, or no sandbox where one is required
-                result.error = exc.message
-            else:
+        with launch(job) as launched:
+            done, out = launched.done, launched.out
+            if launched.error is not None:  # a timeout, or no sandbox where one is required
+                result.error = launched.error.message
+            elif done is not None:
                 result.error = _ending(done, out, memory_mb=memory_mb)
                 result.sandbox, result.wall_seconds = done.sandbox, round(done.wall_seconds, 3)
                 result.info = outputs.read_json(out.file(protocol.INFO_FILE)) or {}
@@ -278,17 +272,6 @@ def _run_child(
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _child_argv(
-    *, root: str, fmt: ModelFormat, arch: str | None, device: str, batch_size: int, precision: str
-) -> list[str]:
-    argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
-    argv += ["--format", fmt.value, "--samples", f"{root}/samples", "--out", f"{root}/out"]
-    argv += ["--device", device, "--batch-size", str(batch_size), "--precision", precision]
-    plugins = [value for value, _ in architecture_plugins()]
-    argv += ["--plugins", ",".join(plugins)] if plugins else []
-    return argv + (["--arch", arch] if arch else [])
 
 
 def _ending(done: Completed, out: outputs.OutputDir, *, memory_mb: int | None) -> str | None:
@@ -337,111 +320,3 @@ def _read_array(path: Path, *, max_elements: int) -> np.ndarray | None:
         return outputs.read_array(path, max_elements=max_elements)
     except outputs.UntrustedFile:
         return None
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float64; a row holding NaN or infinity becomes all NaN."""
-    x = logits.astype(np.float64)
-    finite = np.isfinite(x).all(axis=1, keepdims=True)
-    x = np.where(finite, x, 0.0)
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return np.where(finite, e / e.sum(axis=1, keepdims=True), np.nan)
-
-
-def top_k(probs: np.ndarray, k: int) -> list[int]:
-    """Indices of the k largest probabilities; ties go to the lower class index (as in scoring)."""
-    return [int(i) for i in np.lexsort((np.arange(len(probs)), -probs))[:k]]
-
-
-def _samples_panel(
-    *,
-    samples: np.ndarray,
-    labels: np.ndarray,
-    logits: np.ndarray | None,
-    probs: np.ndarray | None,
-    class_names: list[str],
-) -> list[dict]:
-    k = min(TOP_K, len(class_names))
-    ranks = true_class_rank(logits, labels) if logits is not None else None
-    panel = []
-    for i, (image, label) in enumerate(zip(samples, labels, strict=True)):
-        entry: dict = {
-            "label": int(label),
-            "label_name": class_names[label],
-            "image": thumbnail(image),
-            "guesses": [],
-            "true_prob": None,
-            "true_rank": None,
-        }
-        if probs is not None and ranks is not None and np.isfinite(probs[i]).all():
-            entry["guesses"] = [
-                {"class": c, "name": class_names[c], "prob": float(probs[i, c])}
-                for c in top_k(probs[i], k)
-            ]
-            entry["true_prob"] = float(probs[i, label])
-            entry["true_rank"] = int(ranks[i])
-        panel.append(entry)
-    return panel
-
-
-def _occlusion_panel(
-    *,
-    child: _ChildResult,
-    probs: np.ndarray | None,
-    samples: np.ndarray,
-    labels: np.ndarray,
-    grid: OcclusionGrid,
-    indices: list[int],
-    class_names: list[str],
-    errors: dict[str, str],
-) -> list[dict]:
-    done = 0 if child.occlusion is None or probs is None else len(child.occlusion)
-    if done < len(indices):
-        reason = child.error or "the model returned no scores for the occluded images"
-        errors["occlusion"] = f"{done} of {len(indices)} images done: {reason}"
-    panel = []
-    for j in range(done):
-        i = indices[j]
-        label, base = int(labels[i]), float(probs[i, labels[i]])
-        occluded = _softmax(child.occlusion[j])[:, label].reshape(grid.rows, grid.cols)
-        if not (np.isfinite(base) and np.isfinite(occluded).all()):
-            errors["occlusion"] = "the model's scores for an occluded image are not finite"
-            continue
-        drop = probability_drop(base=base, occluded=occluded)
-        peak = float(drop.max())
-        heat = heat_rgba(drop / max(peak, HEAT_FLOOR), height=grid.height, width=grid.width)
-        panel.append(
-            {
-                "sample": i,
-                "label": label,
-                "label_name": class_names[label],
-                "image": thumbnail(samples[i]),
-                "grid": grid.to_dict(),
-                "base_prob": base,
-                "min_prob": float(occluded.min()),
-                "drop": np.round(drop, 4).tolist(),
-                "peak_drop": peak,
-                "heat_png": encode(heat),
-            }
-        )
-    return panel
-
-
-def _filters_panel(conv: FirstConv) -> dict:
-    tiles = filter_grid(conv.weight)
-    height, width = tiles.image.shape[:2]
-    out_channels, in_channels, kh, kw = conv.weight.shape
-    scale = max(1, min(round(FILTER_GRID_PX / width), FILTER_MAX_WIDTH_PX // width))
-    return {
-        "name": conv.name,
-        "shape": [out_channels, in_channels, kh, kw],
-        "shown": tiles.shown,
-        "rows": tiles.rows,
-        "cols": tiles.cols,
-        "colour": in_channels == 3,
-        "png": encode(tiles.image),
-        "width": width,
-        "height": height,
-        "display_width": width * scale,
-        "display_height": height * scale,
-    }

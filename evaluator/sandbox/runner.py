@@ -1,17 +1,25 @@
-"""The trusted parent's side: run one model in the sandbox child and take back only checked logits.
+"""The trusted parent's side of every sandboxed run: the one launcher of the child, and the
+scoring phase's reading of what it leaves behind.
+
+``launch`` runs ``python -m evaluator.sandbox.child`` once for any phase (scoring a compiled
+set, with its optional image range and robustness copies, or the insights phase on public
+samples): one argv builder, the platform's code and the architecture plugins bound under
+``lib/``, the model, the phase's input directory, and an output directory whose pre-created
+files are the only ones the child may write. ``run_model`` is the scoring phase.
 
 Everything the child leaves behind is untrusted input, read through ``outputs`` (no links, no
 special files, size-capped): JSON must be an object, the logits a float array of exactly
 (n_images, num_classes). The child may only report the model's own failures; a platform fault
-(the sandbox did not start) is decided from what the parent observed. Any other ending becomes
-an EvaluatorError with a stable code.
+(the sandbox did not start) is decided from what the parent observed (``observed_failure``).
+Any other ending becomes an EvaluatorError with a stable code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +42,155 @@ from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 
 _TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class ChildJob:
+    """One run of the sandboxed child: what it is given, how it runs, what it may write."""
+
+    model_path: Path
+    fmt: ModelFormat
+    arch: str | None
+    inputs: Bind  # the phase's input directory, read-only; its name is the child's flag
+    args: tuple[str, ...]  # the phase's other arguments (--start/--stop, --robust)
+    outputs: tuple[str, ...]  # the only files the child may write, pre-created
+    device: str = "cpu"
+    batch_size: int = 256
+    precision: str = "fp32"
+    timeout_s: float = 600
+    memory_mb: int | None = 8192  # the run's cap as configured (and as messages state it)
+    mapped_mb: int = 0  # memory-mapped inputs, added to the cap
+    file_mb: int = 64  # the largest file a process may write
+    pids_max: int | None = cgroup.DEFAULT_PIDS_MAX
+    require_sandbox: bool = False
+    sandbox: str = "auto"  # "bwrap" or "none" forced (tests); "auto": bubblewrap where it works
+    out_prefix: str = "evaluator-out-"
+
+
+@dataclass
+class Launched:
+    """What one run left: its output directory (removed when the ``launch`` block ends), how it
+    ended, or the error that stopped it before it could end by itself (a timeout, no sandbox
+    where one is required)."""
+
+    out: outputs.OutputDir
+    done: Completed | None = None
+    error: EvaluatorError | None = None
+
+
+@contextlib.contextmanager
+def launch(job: ChildJob) -> Iterator[Launched]:
+    """Run the child once for ``job``; read what it left inside the ``with`` block.
+
+    What the child wrote, printed or claims is for the caller to read as untrusted input;
+    ``observed_failure`` says what the parent saw go wrong itself.
+    """
+    plugins = architecture_plugins()
+    with outputs.output_dir(job.outputs, prefix=job.out_prefix) as out:
+        launched = Launched(out=out)
+        try:
+            launched.done = run_sandboxed(
+                command=lambda root: child_argv(
+                    root=root, job=job, plugins=[value for value, _ in plugins]
+                ),
+                binds=[
+                    _evaluator_bind(),
+                    *(bind for _, bind in plugins),
+                    Bind(job.model_path, "model"),
+                    job.inputs,
+                    *out.binds(),
+                ],
+                timeout_s=job.timeout_s,
+                memory_mb=None if job.memory_mb is None else job.memory_mb + job.mapped_mb,
+                cuda=job.device.startswith("cuda"),
+                file_mb=job.file_mb,
+                pids_max=job.pids_max,
+                sandbox=job.sandbox,
+                require_sandbox=job.require_sandbox,
+            )
+        except EvaluatorError as exc:
+            launched.error = exc
+        yield launched
+
+
+def child_argv(*, root: str, job: ChildJob, plugins: Sequence[str] = ()) -> list[str]:
+    """The child's command line, with sandbox paths under ``root``."""
+    phase = job.inputs.name
+    argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
+    argv += ["--format", ModelFormat(job.fmt).value, f"--{phase}", f"{root}/{phase}"]
+    argv += ["--out", f"{root}/out", "--device", job.device]
+    argv += ["--batch-size", str(job.batch_size), "--precision", job.precision]
+    if job.arch:
+        argv += ["--arch", job.arch]
+    argv += job.args
+    if plugins:
+        argv += ["--plugins", ",".join(plugins)]
+    return argv
+
+
+def code_binds() -> list[Bind]:
+    """Read-only binds of the platform's own code under ``lib/`` (the child's PYTHONPATH): the
+    evaluator package, then each architecture plugin's module (``architecture_plugins``)."""
+    return [_evaluator_bind(), *(bind for _, bind in architecture_plugins())]
+
+
+def _evaluator_bind() -> Bind:
+    return Bind(Path(evaluator.__file__).resolve().parent, "lib/evaluator")
+
+
+def architecture_plugins() -> list[tuple[str, Bind]]:
+    """Each installed architecture plugin (``module:attr``) with the bind of its module.
+
+    Only the plugin's own package (or module file) is bound, at its import path under ``lib/``:
+    the rest of the project that installs it (recipes, data paths...) stays out. A plugin whose
+    module cannot be found here is left out, as the registry leaves it out in this process.
+    """
+    found = []
+    for value in architectures.plugins():
+        module = value.partition(":")[0]
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or spec.origin is None:
+            continue
+        target = "lib/" + module.replace(".", "/")
+        if spec.submodule_search_locations:  # a package: its directory
+            found.append((value, Bind(Path(spec.origin).resolve().parent, target)))
+        else:
+            found.append((value, Bind(Path(spec.origin).resolve(), f"{target}.py")))
+    return found
+
+
+def observed_failure(done: Completed, *, memory_mb: int | None) -> EvaluatorError | None:
+    """What the parent saw go wrong itself, whatever the child wrote or printed.
+
+    The group's memory cap killing a process is the model's doing (bubblewrap's own monitor
+    may be the one killed). Otherwise bubblewrap that exited by itself without reporting the
+    command's exit failed its own setup: the platform's fault, the only refundable ending a
+    run can have.
+    """
+    if done.oom_kills:
+        limit = f" of {memory_mb} MB" if memory_mb else ""
+        return ModelMemoryError(
+            f"the model's processes used more than the run's memory cap{limit} and the kernel "
+            f"stopped them{_tail(done.output)}"
+        )
+    if done.sandbox == "bwrap" and not done.started and done.signal is None:
+        return SandboxUnavailable(
+            f"bubblewrap could not start the sandbox (status {done.returncode}){_tail(done.output)}"
+        )
+    return None
+
+
+def _tail(output: str) -> str:
+    lines = [line for line in output.strip().splitlines() if line.strip()][-_TAIL_LINES:]
+    if not lines:
+        return ""
+    return ". Last output:\n" + protocol.clean_text("\n".join(lines), limit=2000)
+
+
+# The scoring phase: a compiled set's images, checked logits back.
 
 
 @dataclass(frozen=True)
@@ -86,106 +243,51 @@ def run_model(
     if not model_path.is_file():
         raise ModelLoadError(f"{model_path.name}: the model file does not exist")
     expected_bytes = n_images * num_classes * 4
-    names = [protocol.LOGITS_FILE, protocol.INFO_FILE, protocol.ERROR_FILE]
-    names += [protocol.robust_logits_file(name) for name in robust]
-    with outputs.output_dir(names) as out:
-        done = run_sandboxed(
-            command=lambda root: _child_argv(
-                root=root,
-                fmt=fmt,
-                arch=arch,
-                device=device,
-                batch_size=batch_size,
-                precision=precision,
-                span=None if (start, stop) == (0, total) else (start, stop),
-                robust=robust,
-            ),
-            binds=[
-                *code_binds(),
-                Bind(model_path, "model"),
-                Bind(images_dir, "images"),
-                *out.binds(),
-            ],
-            timeout_s=timeout_s,
-            memory_mb=None
-            if memory_mb is None
-            else memory_mb + (2 if robust else 1) * images_file.stat().st_size // 2**20,
-            cuda=device.startswith("cuda"),
-            file_mb=max(64, 2 * expected_bytes // 2**20 + 16),
-            pids_max=pids_max,
-            sandbox=sandbox,
-            require_sandbox=require_sandbox,
-        )
+    args = [] if (start, stop) == (0, total) else ["--start", str(start), "--stop", str(stop)]
+    args += ["--robust", ",".join(robust)] if robust else []
+    job = ChildJob(
+        model_path=model_path,
+        fmt=fmt,
+        arch=arch,
+        inputs=Bind(images_dir, "images"),
+        args=tuple(args),
+        outputs=(
+            protocol.LOGITS_FILE,
+            protocol.INFO_FILE,
+            protocol.ERROR_FILE,
+            *(protocol.robust_logits_file(name) for name in robust),
+        ),
+        device=device,
+        batch_size=batch_size,
+        precision=precision,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        # The memory-mapped images count against the cap: two sets at once with the copies.
+        mapped_mb=(2 if robust else 1) * images_file.stat().st_size // 2**20,
+        file_mb=max(64, 2 * expected_bytes // 2**20 + 16),
+        pids_max=pids_max,
+        require_sandbox=require_sandbox,
+        sandbox=sandbox,
+    )
+    with launch(job) as launched:
+        if launched.error is not None:
+            raise launched.error
         collected = _collect(
-            done=done, out=out, n_images=n_images, num_classes=num_classes, memory_mb=memory_mb
+            done=launched.done,
+            out=launched.out,
+            n_images=n_images,
+            num_classes=num_classes,
+            memory_mb=memory_mb,
         )
         for name in robust:  # only the names asked for: the child chooses no file name
             logits = _read_logits(
-                out.file(protocol.robust_logits_file(name)),
+                launched.out.file(protocol.robust_logits_file(name)),
                 n_images=n_images,
                 num_classes=num_classes,
             )
             if on_robust_logits is not None:
                 on_robust_logits(name, logits)
         return collected
-
-
-def code_binds() -> list[Bind]:
-    """Read-only binds of the platform's own code under ``lib/`` (the child's PYTHONPATH): the
-    evaluator package, then each architecture plugin's module (``architecture_plugins``)."""
-    evaluator_dir = Path(evaluator.__file__).resolve().parent
-    return [Bind(evaluator_dir, "lib/evaluator"), *(bind for _, bind in architecture_plugins())]
-
-
-def architecture_plugins() -> list[tuple[str, Bind]]:
-    """Each installed architecture plugin (``module:attr``) with the bind of its module.
-
-    Only the plugin's own package (or module file) is bound, at its import path under ``lib/``:
-    the rest of the project that installs it (recipes, data paths...) stays out. A plugin whose
-    module cannot be found here is left out, as the registry leaves it out in this process.
-    """
-    found = []
-    for value in architectures.plugins():
-        module = value.partition(":")[0]
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None or spec.origin is None:
-            continue
-        target = "lib/" + module.replace(".", "/")
-        if spec.submodule_search_locations:  # a package: its directory
-            found.append((value, Bind(Path(spec.origin).resolve().parent, target)))
-        else:
-            found.append((value, Bind(Path(spec.origin).resolve(), f"{target}.py")))
-    return found
-
-
-def _child_argv(
-    *,
-    root: str,
-    fmt: ModelFormat,
-    arch: str | None,
-    device: str,
-    batch_size: int,
-    precision: str,
-    span: tuple[int, int] | None = None,
-    robust: tuple[str, ...] = (),
-) -> list[str]:
-    argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
-    argv += ["--format", ModelFormat(fmt).value, "--images", f"{root}/images"]
-    argv += ["--out", f"{root}/out", "--device", device]
-    argv += ["--batch-size", str(batch_size), "--precision", precision]
-    if arch:
-        argv += ["--arch", arch]
-    if span is not None:
-        argv += ["--start", str(span[0]), "--stop", str(span[1])]
-    if robust:
-        argv += ["--robust", ",".join(robust)]
-    plugins = [value for value, _ in architecture_plugins()]
-    if plugins:
-        argv += ["--plugins", ",".join(plugins)]
-    return argv
 
 
 def _count_images(images_dir: Path) -> int:
@@ -243,27 +345,6 @@ def _collect(
     )
 
 
-def observed_failure(done: Completed, *, memory_mb: int | None) -> EvaluatorError | None:
-    """What the parent saw go wrong itself, whatever the child wrote or printed.
-
-    The group's memory cap killing a process is the model's doing (bubblewrap's own monitor
-    may be the one killed). Otherwise bubblewrap that exited by itself without reporting the
-    command's exit failed its own setup: the platform's fault, the only refundable ending a
-    run can have.
-    """
-    if done.oom_kills:
-        limit = f" of {memory_mb} MB" if memory_mb else ""
-        return ModelMemoryError(
-            f"the model's processes used more than the run's memory cap{limit} and the kernel "
-            f"stopped them{_tail(done.output)}"
-        )
-    if done.sandbox == "bwrap" and not done.started and done.signal is None:
-        return SandboxUnavailable(
-            f"bubblewrap could not start the sandbox (status {done.returncode}){_tail(done.output)}"
-        )
-    return None
-
-
 def _ending_error(done: Completed, *, memory_mb: int | None) -> EvaluatorError:
     """An exit without error.json: a signal or an abort in native code."""
     tail = _tail(done.output)
@@ -297,10 +378,3 @@ def _read_logits(path: Path, *, n_images: int, num_classes: int) -> np.ndarray:
             f"expected logits of shape {expected} (images x classes), received {logits.shape}"
         )
     return logits
-
-
-def _tail(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()][-_TAIL_LINES:]
-    if not lines:
-        return ""
-    return ". Last output:\n" + protocol.clean_text("\n".join(lines), limit=2000)

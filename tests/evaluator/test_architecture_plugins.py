@@ -9,7 +9,9 @@ import pytest
 from torch import nn
 
 from evaluator import architectures
+from evaluator.formats.base import ModelFormat
 from evaluator.sandbox import runner
+from evaluator.sandbox.bwrap import Bind
 
 PLUGIN = """
 from torch import nn
@@ -55,14 +57,15 @@ def test_the_baselines_are_a_plugin_bound_beside_the_evaluator() -> None:
     bind = found["baselines.architectures:register"]
     assert bind.name == "lib/baselines/architectures" and not bind.writable
     assert (bind.source / "__init__.py").is_file()
-    argv = runner._child_argv(
-        root="/sandbox",
-        fmt="onnx",
+    job = runner.ChildJob(
+        model_path=Path("model.onnx"),
+        fmt=ModelFormat.ONNX,
         arch=None,
-        device="cpu",
-        batch_size=8,
-        precision="fp32",
+        inputs=Bind(Path("images"), "images"),
+        args=(),
+        outputs=(),
     )
+    argv = runner.child_argv(root="/sandbox", job=job, plugins=list(found))
     assert argv[argv.index("--plugins") + 1] == "baselines.architectures:register"
 
 
