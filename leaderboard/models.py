@@ -13,10 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-
-class Metric(models.TextChoices):
-    TOP5 = "top5", "Top-5 error"
-    TOP1 = "top1", "Top-1 error"
+from leaderboard.metrics import Metric, score_columns, score_indexes
 
 
 class Precision(models.TextChoices):
@@ -36,7 +33,12 @@ class Challenge(models.Model):
     n_test_images = models.PositiveIntegerField(default=0)
     input_spec = models.JSONField(default=dict, blank=True)
     class_names = models.JSONField(default=list, blank=True)
-    primary_metric = models.CharField(max_length=8, choices=Metric.choices, default=Metric.TOP5)
+    primary_metric = models.CharField(
+        max_length=8,
+        choices=Metric.choices,
+        default=Metric.TOP5,
+        help_text="The metric that ranks its boards (ILSVRC: top-5 error).",
+    )
     precision = models.CharField(max_length=8, choices=Precision.choices, default=Precision.FP32)
     train_data_path = models.CharField(max_length=500, blank=True)
     train_data_format = models.CharField(max_length=40, blank=True)
@@ -384,13 +386,24 @@ class Submission(models.Model):
 RANKED_MODERATION = (Submission.Moderation.NONE, Submission.Moderation.FLAGGED)
 
 
-class Score(models.Model):
+# Score's metric columns (top1_error, public_top1_error, ..., robust_error), from the registry.
+ScoreMetrics = type(
+    "ScoreMetrics",
+    (models.Model,),
+    {"__module__": __name__, "Meta": type("Meta", (), {"abstract": True}), **score_columns()},
+)
+
+
+class Score(ScoreMetrics):
     """Errors of a scored submission, plus the evaluator's full record for reproducibility.
 
-    A public or private error is null when that part of the test set is empty. A score exists
-    only for a submission in state SCORED. The submission's edition, team, baseline flag and
-    time are copied here (they never change) so that a team's best entry is one index probe:
-    the leaderboard then costs the number of teams, not the number of submissions.
+    Its metric columns come from the registry (``leaderboard.metrics``): ``<field>`` for the
+    whole set, ``public_<field>`` and ``private_<field>`` for the parts; a value is null when
+    that part of the test set is empty, or when the score predates the metric (or its track,
+    for the robust error). A score exists only for a submission in state SCORED. The
+    submission's edition, team, baseline flag and time are copied here (they never change) so
+    that a team's best entry is one index probe: the leaderboard then costs the number of
+    teams, not the number of submissions.
     """
 
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="score")
@@ -400,41 +413,15 @@ class Score(models.Model):
     )
     is_baseline = models.BooleanField(default=False)
     submitted_at = models.DateTimeField()
-    top1_error = models.FloatField()
-    top5_error = models.FloatField()
     n_images = models.PositiveIntegerField()
-    public_top1_error = models.FloatField(null=True, blank=True)
-    public_top5_error = models.FloatField(null=True, blank=True)
     public_n_images = models.PositiveIntegerField(default=0)
-    private_top1_error = models.FloatField(null=True, blank=True)
-    private_top5_error = models.FloatField(null=True, blank=True)
     private_n_images = models.PositiveIntegerField(default=0)
-    # Robustness track: mean top-1 error over the corruption transforms, per part (null: the
-    # challenge does not score robustness, or the score predates it).
-    robust_error = models.FloatField(null=True, blank=True)
-    public_robust_error = models.FloatField(null=True, blank=True)
-    private_robust_error = models.FloatField(null=True, blank=True)
     record = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [
-            # One per ranking column: a team's best entry is the first index entry of the team.
-            *(
-                models.Index(
-                    fields=["team", column, "submitted_at", "submission"],
-                    condition=models.Q(**{f"{column}__isnull": False}),
-                    name=f"score_team_{column.replace('_error', '')}",
-                )
-                for column in (
-                    "public_top1_error",
-                    "public_top5_error",
-                    "private_top1_error",
-                    "private_top5_error",
-                    "public_robust_error",
-                    "private_robust_error",
-                )
-            ),
+            *score_indexes(),  # per metric and part: a team's best is its first index entry
             models.Index(fields=["edition", "is_baseline"], name="score_edition_baseline"),
         ]
 

@@ -19,8 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from leaderboard.errors import PLATFORM_ERROR
+from leaderboard.metrics import score_values
 from leaderboard.models import Score, Submission
-from leaderboard.services.robustness import robust_score_fields
 
 logger = logging.getLogger(__name__)
 Status = Submission.Status
@@ -156,23 +156,18 @@ def submission_fail_exhausted(
 
 
 def _score_fields(result: dict) -> dict:
-    """Map the evaluator's result dict onto Score's columns; the dict is also kept whole."""
+    """Map the evaluator's result dict onto Score's columns; the dict is also kept whole.
+
+    Each registered metric's columns are read where its declaration says the report holds it
+    (``leaderboard.metrics``); a metric the result lacks (the robust error without the track)
+    is null.
+    """
     public = result.get("public") or {}
     private = result.get("private") or {}
     return {
-        "top1_error": float(result["top1_error"]),
-        "top5_error": float(result["top5_error"]),
+        **score_values(result),
         "n_images": int(result["n_images"]),
-        "public_top1_error": _maybe_float(public.get("top1_error")),
-        "public_top5_error": _maybe_float(public.get("top5_error")),
         "public_n_images": int(public.get("n_images") or 0),
-        "private_top1_error": _maybe_float(private.get("top1_error")),
-        "private_top5_error": _maybe_float(private.get("top5_error")),
         "private_n_images": int(private.get("n_images") or 0),
-        **robust_score_fields(result=result),
         "record": result,
     }
-
-
-def _maybe_float(value: object) -> float | None:
-    return None if value is None else float(value)

@@ -21,7 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("slug")
         parser.add_argument("--title", required=True)
         parser.add_argument("--description", default="")
-        parser.add_argument("--metric", choices=Metric.values, default=Metric.TOP5)
+        parser.add_argument(
+            "--metric",
+            choices=Metric.values,
+            default=Metric.TOP5,
+            help="The metric that ranks its boards (default: top5, as ILSVRC).",
+        )
         parser.add_argument("--precision", choices=Precision.values, default=Precision.FP32)
         parser.add_argument("--year", type=int, help="Edition year (default: this year).")
         parser.add_argument("--daily-limit", type=int, default=5)
