@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from leaderboard.metrics import METRICS, Metric, RankedMetric
 from leaderboard.models import Challenge, Edition, ReferenceResult, Submission
 
 from . import results
+
+
+def metric_fields(
+    source: Callable[[RankedMetric], str], name: Callable[[RankedMetric], str] | None = None
+) -> dict[str, serializers.Field]:
+    """One nullable number per registered metric (``leaderboard.metrics``), named after its
+    Score column (``top5_error``, ``balanced_error``...) and read from ``source(metric)``."""
+    fields = {}
+    for m in METRICS:
+        field_name = name(m) if name else m.field
+        given = {} if source(m) == field_name else {"source": source(m)}  # DRF refuses the same
+        fields[field_name] = serializers.FloatField(
+            allow_null=True, read_only=True, help_text=m.description, **given
+        )
+    return fields
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -102,30 +118,14 @@ class LeaderboardRowSerializer(serializers.Serializer):
     method_year = serializers.IntegerField(allow_null=True)
     arch = serializers.CharField()
     format = serializers.CharField()
-    top1_error = serializers.SerializerMethodField()
-    top5_error = serializers.SerializerMethodField()
     images = serializers.IntegerField(source="scored_images")
     entries = serializers.IntegerField(source="team_entries")
     submitted_at = serializers.DateTimeField(source="created_at")
-    robust_error = serializers.FloatField(
-        source="robust_value",
-        allow_null=True,
-        help_text=(
-            "Robustness track: mean top-1 error over the corruption transforms in this phase "
-            "(null when the entry was not scored for robustness)."
-        ),
-    )
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_top1_error(self, row: Submission) -> float:
-        return self._error(row, "top1")
-
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_top5_error(self, row: Submission) -> float:
-        return self._error(row, "top5")
-
-    def _error(self, row: Submission, metric: str) -> float:
-        return row.metric_value if metric == self.context["metric"] else row.other_value
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Each metric in the board's phase; null where the entry has none (the robust error
+        # where it was not scored for robustness, a metric added after it was scored).
+        return {**super().get_fields(), **metric_fields(lambda m: m.alias)}
 
 
 class LeaderboardPageSerializer(serializers.Serializer):
@@ -136,7 +136,7 @@ class LeaderboardPageSerializer(serializers.Serializer):
         choices=["public", "private"],
         help_text="The part of the hidden set that ranks: public while open, private after.",
     )
-    metric = serializers.ChoiceField(choices=["top5", "top1"], help_text="What ranks.")
+    metric = serializers.ChoiceField(choices=Metric.values, help_text="What ranks.")
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -144,16 +144,20 @@ class LeaderboardPageSerializer(serializers.Serializer):
 
 
 class ShownErrorsSerializer(serializers.Serializer):
+    """Every metric on the part that ranks the edition now (null until scored)."""
+
     phase = serializers.ChoiceField(choices=["public", "private"], allow_null=True)
-    top1_error = serializers.FloatField(allow_null=True)
-    top5_error = serializers.FloatField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {**super().get_fields(), **metric_fields(lambda m: m.field)}
 
 
 class ResultPartSerializer(serializers.Serializer):
     part = serializers.ChoiceField(choices=["public", "private", "all"])
-    top1_error = serializers.FloatField(allow_null=True)
-    top5_error = serializers.FloatField(allow_null=True)
     n_images = serializers.IntegerField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {**super().get_fields(), **metric_fields(lambda m: m.field)}
 
 
 class ClassAccuracySerializer(serializers.Serializer):
@@ -257,8 +261,9 @@ class HistoryEntrySerializer(serializers.Serializer):
     team = serializers.CharField(allow_null=True, help_text="null for a baseline.")
     method_name = serializers.CharField(source="method")
     year = serializers.IntegerField(help_text="The edition's year; a baseline's paper year.")
-    top1_error = serializers.FloatField(source="top1", allow_null=True)
-    top5_error = serializers.FloatField(source="top5", allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {**super().get_fields(), **metric_fields(lambda m: m.key)}
 
 
 class HistoryEditionSerializer(serializers.Serializer):
@@ -271,11 +276,14 @@ class HistoryEditionSerializer(serializers.Serializer):
     entries = serializers.IntegerField(source="n_submissions")
     winner = HistoryEntrySerializer(allow_null=True)
     runner_up = HistoryEntrySerializer(allow_null=True)
-    best_top1_error = serializers.FloatField(source="best_top1", allow_null=True)
-    best_top5_error = serializers.FloatField(source="best_top5", allow_null=True)
 
     def get_phase(self, summary: Any) -> str:
         return "private" if summary.final else "public"
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # The best of each metric over the edition's ranked team entries: best_top1_error...
+        bests = metric_fields(lambda m: f"best_{m.key}", name=lambda m: f"best_{m.field}")
+        return {**super().get_fields(), **bests}
 
 
 class ReportedResultSerializer(serializers.ModelSerializer):
@@ -301,7 +309,7 @@ class HistorySerializer(serializers.Serializer):
 
     challenge = serializers.CharField(source="challenge.slug")
     title = serializers.CharField(source="challenge.title")
-    metric = serializers.ChoiceField(choices=["top5", "top1"])
+    metric = serializers.ChoiceField(choices=Metric.values)
     years = HistoryYearSerializer(many=True)
 
 

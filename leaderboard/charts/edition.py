@@ -7,7 +7,8 @@ import datetime as dt
 
 import plotly.graph_objects as go
 
-from leaderboard.models import Edition, Metric
+from leaderboard.metrics import metric_get
+from leaderboard.models import Edition
 from leaderboard.selectors.charts import DayStat, EfficiencyPoint
 
 from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
@@ -18,7 +19,7 @@ DAY_MS = 86_400_000  # plotly measures date axes in milliseconds
 
 def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
     """The best public error so far (a step line) and each day's best (points)."""
-    label = Metric(edition.challenge.primary_metric).label
+    label = metric_get(edition.challenge.primary_metric).label
     x = [d.day.isoformat() for d in days]
     fig = go.Figure(
         data=[

@@ -3,21 +3,21 @@
 Every scored submission is a point, spread across its year's band by when it was submitted;
 the best entry of each year (edition winners and baselines alike) is a step line; our baselines
 are labelled markers at the year of their paper; results reported in papers are a separate,
-dashed series that the legend toggles. Buttons switch top-5/top-1 and linear/log, and, once
-anything was scored by the robustness track, to the robust error (mean top-1 error over the
-corruption transforms): whether the deeper networks also became more robust.
+dashed series that the legend toggles. Buttons switch between the registry's metrics (the
+challenge's ranking one first; one that only some scores have, such as the robust error of the
+robustness track, once anything has it: whether the deeper networks also became more robust)
+and between linear and log.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from leaderboard.metrics import METRICS, metric_get
 from leaderboard.selectors.history import History, HistoryPoint
 
 from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
 
-METRICS = (("top5", "Top-5 error"), ("top1", "Top-1 error"))
-ROBUST = ("robust", "Robust error")  # offered only when some entry has one
 # Points of year Y fill [Y - BAND, Y + BAND] in submission order.
 BAND = 0.38
 
@@ -55,7 +55,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     )
 
     steps = {metric: _best_per_year(history, metric) for metric, _ in metrics}
-    step_years = sorted(set(steps["top5"]) | set(steps["top1"]))
+    step_years = sorted({year for by_year in steps.values() for year in by_year})
     step_x = [year - 0.5 for year in step_years] + ([step_years[-1] + 0.5] if step_years else [])
     for metric, _ in metrics:
         values = [percent(steps[metric].get(year)) for year in step_years]
@@ -96,7 +96,8 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
 
     reported = [r for row in history.years for r in row.reported]
     for metric, _ in metrics:  # papers report no robust error: that view leaves them out
-        ys[metric].append([percent(getattr(r, f"{metric}_error", None)) for r in reported])
+        field = metric_get(metric).field  # papers report top-5/top-1 only
+        ys[metric].append([percent(getattr(r, field, None)) for r in reported])
     traces.append(
         go.Scatter(
             name="Reported (published, not scored here)",
@@ -112,7 +113,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
 
     primary = history.metric
     labels = dict(metrics)
-    order = (primary, *(m for m, _ in metrics if m != primary))
+    order = tuple(labels)  # the ranking metric first
     fig = go.Figure(data=traces)
     for trace, values in zip(fig.data, ys[primary], strict=True):
         trace.y = values
@@ -131,7 +132,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
                     ("Linear", "relayout", [{"yaxis.type": "linear"}]),
                     ("Log", "relayout", [{"yaxis.type": "log"}]),
                 ],
-                x=0.3 if len(order) == 2 else 0.45,
+                x=0.15 * len(order) + 0.01 * sum(len(labels[m]) > 12 for m in order),
             ),
         ],
     )
@@ -155,13 +156,23 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
 
 
 def _metrics(history: History, points: list[HistoryPoint]) -> tuple[tuple[str, str], ...]:
-    """Top-5 and top-1, plus the robust error once any entry of the challenge has one."""
-    has_robust = (
-        any(p.robust is not None for p in points)
-        or any(b.robust is not None for row in history.years for b in row.baselines)
-        or any(e.best_robust is not None for row in history.years for e in row.editions)
-    )
-    return (*METRICS, ROBUST) if has_robust else METRICS
+    """(key, label) of the metrics to switch between: the ranking one first, then the registry's
+    others in order; one that not every score has (a track's, one added later) only once some
+    entry of the challenge has it."""
+    entries = [*points, *(b for row in history.years for b in row.baselines)]
+    editions = [e for row in history.years for e in row.editions]
+
+    def offered(metric) -> bool:
+        return (
+            metric.key == history.metric
+            or metric.required
+            or any(getattr(e, metric.key) is not None for e in entries)
+            or any(getattr(e, f"best_{metric.key}") is not None for e in editions)
+        )
+
+    ranked = metric_get(history.metric)
+    ordered = [ranked, *(m for m in METRICS if m != ranked)]
+    return tuple((m.key, m.label) for m in ordered if offered(m))
 
 
 def _year_axis(fig: go.Figure, years: list[int]) -> None:

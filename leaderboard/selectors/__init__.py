@@ -17,19 +17,22 @@ from .classroom import (
 from .history import History, challenge_history, challenge_history_points
 from .leaderboard import Leaderboard, edition_leaderboard, leaderboard_rows
 from .quota import quota_usage
+from .ranking import board_phase, edition_phase
 from .submissions import (
     SubmissionUsage,
-    submission_get_visible,
     submission_list_for_user,
     submission_statuses,
     submission_usage,
 )
+from .visibility import Shown, submission_get_visible, submission_shown
 
 __all__ = [
     "History",
     "Leaderboard",
+    "Shown",
     "SubmissionUsage",
     "TeamPage",
+    "board_phase",
     "challenge_get",
     "challenge_history",
     "challenge_history_points",
@@ -42,6 +45,7 @@ __all__ = [
     "edition_get",
     "edition_get_by_join_code",
     "edition_leaderboard",
+    "edition_phase",
     "host_participants_without_team",
     "host_submissions",
     "host_teams",
@@ -50,6 +54,7 @@ __all__ = [
     "sample_get",
     "submission_get_visible",
     "submission_list_for_user",
+    "submission_shown",
     "submission_statuses",
     "submission_usage",
     "team_of_user",

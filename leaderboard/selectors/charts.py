@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, FilteredRelation, Min, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, Max, Min, Q
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
-from leaderboard.models import RANKED_MODERATION, Edition, Metric, Score, Submission, Team
+from leaderboard.metrics import PUBLIC, TOP1, metric_get
+from leaderboard.models import RANKED_MODERATION, Edition, Score, Submission
+
+from .ranking import Ranking, edition_phase, ranked_rows
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,8 @@ class DayStat:
     day: dt.date  # in the edition's time zone
     submissions: int
     scored: int
-    best: float | None  # best public error among the day's scored entries
-    best_so_far: float | None  # the high score: best public error up to and including the day
+    best: float | None  # best public value of the ranking metric among the day's scored entries
+    best_so_far: float | None  # the high score: the best up to and including the day
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,16 @@ class EfficiencyPoint:
 
 
 def edition_daily(*, edition: Edition) -> list[DayStat]:
-    """Per day (edition time zone): participant submissions made, and the best public error.
+    """Per day (edition time zone): participant submissions made, and the best public value
+    of the challenge's ranking metric.
 
     One GROUP BY over the edition's submissions: the rows that come back are one a day. The
     scores are filtered to this edition's in the join's own condition, so that the join does
     not hash every edition's scores.
     """
-    metric = f"own_score__public_{Metric(edition.challenge.primary_metric).value}_error"
+    metric = metric_get(edition.challenge.primary_metric)
+    column = f"own_score__{metric.column(PUBLIC)}"
+    best = Min if metric.lower_is_better else Max
     ranked = Q(status=Submission.Status.SCORED, moderation__in=RANKED_MODERATION)
     rows = (
         Submission.objects.filter(edition=edition, is_baseline=False)
@@ -62,14 +67,13 @@ def edition_daily(*, edition: Edition) -> list[DayStat]:
         .annotate(
             submissions=Count("pk"),
             scored=Count("pk", filter=ranked),
-            best=Min(metric, filter=ranked),
+            best=best(column, filter=ranked),
         )
         .order_by("day")
     )
     days, record = [], None
     for row in rows:
-        if row["best"] is not None and (record is None or row["best"] < record):
-            record = row["best"]
+        record = metric.best([record, row["best"]])
         days.append(
             DayStat(
                 day=row["day"],
@@ -87,72 +91,49 @@ def edition_efficiency(
 ) -> list[EfficiencyPoint]:
     """Each team's most accurate entry and every baseline, with top-1 accuracy, size and speed.
 
-    One point per team keeps the chart bounded by teams, not submissions. A team's best (on the
-    edition's phase: public while it runs, private once closed; a tie goes to the earlier
-    entry) is one probe of the score table's index on (team, top-1 error, time), as for the
-    leaderboard. Two queries, the ids first and then their rows by key: in one, PostgreSQL
-    joins the picked ids against every submission of the edition. Hidden and disqualified
-    entries are left out.
+    One point per team keeps the chart bounded by teams, not submissions. A team's point is its
+    best by top-1 error on the part the edition shows (``ranking.edition_phase``), whatever it
+    chose as finals: the one ranking with ``finals=False``, one index probe per team. Then the
+    records of those entries by key (in one query, PostgreSQL joins the picked ids against
+    every submission of the edition). Hidden and disqualified entries are left out.
     """
-    phase = "private" if edition.is_closed(now=now or timezone.now()) else "public"
-    column = f"{phase}_top1_error"
-    ranked = Q(
-        submission__status=Submission.Status.SCORED,
-        submission__moderation__in=RANKED_MODERATION,
-        **{f"{column}__isnull": False},
-    )
-    team_best = Subquery(
-        Score.objects.filter(ranked, team_id=OuterRef("pk"))
-        .order_by(column, "submitted_at", "submission_id")
-        .values("submission_id")[:1]
-    )
-    teams = Team.objects.filter(edition=edition).annotate(best=team_best).order_by()
-    baselines = Score.objects.filter(ranked, edition=edition, is_baseline=True)
-    picked = teams.values_list("best", flat=True).union(
-        baselines.values_list("submission_id", flat=True), all=True
-    )
-    rows = (
-        Score.objects.filter(submission_id__in=[pk for pk in picked if pk is not None])
+    phase = edition_phase(edition=edition, now=now)
+    ranking = Ranking.of(edition=edition, phase=phase, metric=TOP1, finals=False)
+    picked = {row.pk: row for row in ranked_rows(ranking=ranking)}
+    records = (
+        Score.objects.filter(submission_id__in=list(picked))
         .annotate(
-            top1=F(column),
             params=F("record__params"),
             params_source=F("record__params_source"),
             throughput=F("record__throughput_img_s"),
             throughput_source=F("record__throughput_source"),
-            team_label=F("team__name"),
-            method=F("submission__method_name"),
         )
-        .values(
-            "submission_id",
-            "is_baseline",
-            "top1",
-            "params",
-            "params_source",
-            "throughput",
-            "throughput_source",
-            "team_label",
-            "method",
-        )
-        .order_by("submitted_at", "submission_id")
+        .values("submission_id", "params", "params_source", "throughput", "throughput_source")
     )
-    return [
-        EfficiencyPoint(
-            submission_id=str(row["submission_id"]),
-            team=row["team_label"],
-            method=row["method"],
-            is_baseline=row["is_baseline"],
-            accuracy=1.0 - row["top1"],
-            params=_number(row["params"]) if _params_counted(row) else None,
-            throughput=_number(row["throughput"]) if row["throughput_source"] == "parent" else None,
+    by_id = {record["submission_id"]: record for record in records}
+    points = []
+    for row in sorted(picked.values(), key=lambda r: (r.created_at, str(r.pk))):
+        record = by_id[row.pk]
+        counted = _params_counted(record, is_baseline=row.is_baseline)
+        measured = record["throughput_source"] == "parent"
+        points.append(
+            EfficiencyPoint(
+                submission_id=str(row.pk),
+                team=row.team_name,
+                method=row.method_name,
+                is_baseline=row.is_baseline,
+                accuracy=1.0 - row.top1_value,
+                params=_number(record["params"]) if counted else None,
+                throughput=_number(record["throughput"]) if measured else None,
+            )
         )
-        for row in rows
-    ]
+    return points
 
 
-def _params_counted(row: dict) -> bool:
+def _params_counted(record: dict, *, is_baseline: bool) -> bool:
     """Counted from the file by the worker, or a baseline's record from before the key."""
-    source = row["params_source"]
-    return source == "file" or (source is None and row["is_baseline"])
+    source = record["params_source"]
+    return source == "file" or (source is None and is_baseline)
 
 
 def _number(value: object) -> float | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from leaderboard.metrics import PUBLIC, metric_get
 from leaderboard.models import (
     RANKED_MODERATION,
     Edition,
@@ -119,13 +120,15 @@ def team_page(*, edition: Edition, user: AbstractBaseUser) -> TeamPage:
         sent = list(
             team.invitations.filter(status=TeamInvitation.Status.PENDING).select_related("user")
         )
-        metric = f"score__public_{edition.challenge.primary_metric}_error"
+        metric = metric_get(edition.challenge.primary_metric)
+        value = F(f"score__{metric.column(PUBLIC)}")  # best first, as the ranking orders
+        best = value.asc(nulls_last=True) if metric.lower_is_better else value.desc(nulls_last=True)
         entries = list(
             team.submissions.filter(
                 status=Submission.Status.SCORED, moderation__in=RANKED_MODERATION
             )
             .select_related("score")
-            .order_by(f"{metric}", "created_at", "pk")
+            .order_by(best, "created_at", "pk")
         )
         moderated = list(team.submissions.exclude(moderation="").order_by("-moderated_at"))
         n_submissions = team.submissions.count()

@@ -9,27 +9,35 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from leaderboard.errors import PLATFORM_ERROR_CODES
-from leaderboard.models import Edition, Membership, Metric, Submission, Team
+from leaderboard.metrics import ALL, METRICS, PRIVATE, PUBLIC, metric_get
+from leaderboard.models import Edition, Membership, Submission, Team
 
-from .leaderboard import PRIVATE, leaderboard_rows
+from .leaderboard import leaderboard_rows
 
-STANDINGS_COLUMNS = [
-    "rank",
-    "team",
-    "members",
-    "emails",
-    "submission_id",
-    "method",
-    "chosen_as",
-    "private_top5_error",
-    "private_top1_error",
-    "public_top5_error",
-    "public_top1_error",
-    "scored_entries",
-    "moderation",
-    "moderation_reason",
-    "submitted_at",
-]
+# Every registered metric on each part, in the registry's order (``leaderboard.metrics``).
+_SCORE_COLUMNS = [m.column(part) for part in (PUBLIC, PRIVATE, ALL) for m in METRICS]
+_PART_COLUMNS = [m.column(part) for part in (PUBLIC, PRIVATE) for m in METRICS]
+
+
+def standings_columns(*, edition: Edition) -> list[str]:
+    """The standings' header: the private part's metrics first, the ranking one leading."""
+    ranked = metric_get(edition.challenge.primary_metric)
+    order = [ranked, *(m for m in METRICS if m != ranked)]
+    return [
+        "rank",
+        "team",
+        "members",
+        "emails",
+        "submission_id",
+        "method",
+        "chosen_as",
+        *(m.column(part) for part in (PRIVATE, PUBLIC) for m in order),
+        "scored_entries",
+        "moderation",
+        "moderation_reason",
+        "submitted_at",
+    ]
+
 
 SUBMISSION_COLUMNS = [
     "submission_id",
@@ -47,12 +55,7 @@ SUBMISSION_COLUMNS = [
     "is_final",
     "moderation",
     "moderation_reason",
-    "public_top5_error",
-    "public_top1_error",
-    "private_top5_error",
-    "private_top1_error",
-    "top5_error",
-    "top1_error",
+    *_SCORE_COLUMNS,
     "params",
     "throughput_img_s",
 ]
@@ -63,7 +66,7 @@ def export_standings(*, edition: Edition) -> list[dict]:
 
     Before the edition closes this is what the standings would be if it closed now.
     """
-    metric = Metric(edition.challenge.primary_metric)
+    metric = edition.challenge.primary_metric
     rows = [
         r
         for r in leaderboard_rows(edition=edition, phase=PRIVATE, metric=metric)
@@ -86,10 +89,7 @@ def export_standings(*, edition: Edition) -> list[dict]:
                 "submission_id": str(row.pk),
                 "method": row.method_name,
                 "chosen_as": "final" if row.is_final else "best public (no finals chosen)",
-                "private_top5_error": score.private_top5_error,
-                "private_top1_error": score.private_top1_error,
-                "public_top5_error": score.public_top5_error,
-                "public_top1_error": score.public_top1_error,
+                **{c: getattr(score, c) for c in _PART_COLUMNS},
                 "scored_entries": row.team_entries,
                 "moderation": row.moderation,
                 "moderation_reason": row.moderation_reason,
@@ -132,12 +132,7 @@ def export_submissions(*, edition: Edition) -> Iterator[dict]:
             "is_final": s.is_final,
             "moderation": s.moderation,
             "moderation_reason": s.moderation_reason,
-            "public_top5_error": score.public_top5_error if score else None,
-            "public_top1_error": score.public_top1_error if score else None,
-            "private_top5_error": score.private_top5_error if score else None,
-            "private_top1_error": score.private_top1_error if score else None,
-            "top5_error": score.top5_error if score else None,
-            "top1_error": score.top1_error if score else None,
+            **{column: getattr(score, column) if score else None for column in _SCORE_COLUMNS},
             "params": record.get("params"),
             "throughput_img_s": record.get("throughput_img_s"),
         }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.templatetags.tz import do_timezone
+
+from leaderboard import metrics
+from leaderboard.selectors.visibility import submission_shown
 
 register = template.Library()
 
@@ -37,8 +39,27 @@ def fixed(value: float | None, digits: int = 4) -> str:
     up over a leaderboard's rows): the same half-up rounding of the shortest repr."""
     if value is None or value == "":
         return ""
-    exponent = Decimal(1).scaleb(-int(digits))
-    return str(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+    return metrics.fixed(value, int(digits))
+
+
+@register.filter
+def metric_cells(row: object, shown: list[metrics.RankedMetric]) -> list[tuple]:
+    """(metric, printed value) for each metric of ``shown``, as the registry prints it (a dash
+    where the row has no value): a board row's ``<key>_value``, or a part's ``values``."""
+    return [(m, m.format(_value(row, m))) for m in shown]
+
+
+@register.filter
+def metric_values(entry: object, shown: list[metrics.RankedMetric]) -> list[tuple]:
+    """(metric, raw value) for each metric of ``shown`` (the history's cells, in per cent)."""
+    return [(m, _value(entry, m)) for m in shown]
+
+
+def _value(row: object, metric: metrics.RankedMetric) -> float | None:
+    values = getattr(row, "values", None)
+    if isinstance(values, dict):
+        return values.get(metric.key)
+    return getattr(row, metric.alias, None)
 
 
 @register.filter
@@ -47,3 +68,32 @@ def local_minute(value: dt.datetime | None, zone) -> str:
     if value is None:
         return ""
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def on_part(metric: metrics.RankedMetric | str, part: str) -> tuple[metrics.RankedMetric, str]:
+    """A metric on one part of the hidden set, for ``score_cell``:
+    ``{% with pub=board.ranked|on_part:"public" %}{{ s.score|score_cell:pub }}``."""
+    return metrics.metric_get(metric), part
+
+
+@register.filter
+def score_cell(score: object, metric_part: tuple[metrics.RankedMetric, str]) -> str:
+    """A Score's value of a metric on a part, printed as the registry says."""
+    metric, part = metric_part
+    return metric.format(getattr(score, metric.column(part), None) if score else None)
+
+
+@register.filter
+def shown_cells(submission: object, shown: list[metrics.RankedMetric]) -> list[tuple]:
+    """(metric, printed value) of a submission on the part its edition shows now, under the
+    visibility rule (``selectors.visibility``); empty text until it is scored."""
+    errors = submission_shown(submission=submission).errors
+    scored = errors["phase"] is not None
+    return [(m, m.format(errors[m.field]) if scored else "") for m in shown]
+
+
+@register.filter
+def metric_text(value: float | None, metric: metrics.RankedMetric | str) -> str:
+    """A value of ``metric`` printed as the registry says (a dash where absent)."""
+    return metrics.metric_get(metric).format(value)

@@ -14,7 +14,7 @@ def history_context(*, challenge: Challenge) -> dict:
     """The year-by-year table and the error-rate history chart (four queries)."""
     now = timezone.now()
     history = selectors.challenge_history(challenge=challenge, now=now)
-    points = selectors.challenge_history_points(challenge=challenge, now=now)
+    points = selectors.challenge_history_points(challenge=challenge, parts=history.parts)
     return {
         "history": history,
         "history_chart": charts.history_chart(history=history, points=points),
@@ -27,7 +27,7 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
     (``charts_context``): this one costs the ranking's query and no more."""
     now = timezone.now()
     closed = edition.is_closed(now=now)
-    phase = "public" if closed and request.GET.get("board") == "public" else None
+    phase = selectors.board_phase(edition=edition, now=now, asked=request.GET.get("board"))
     board = selectors.edition_leaderboard(
         edition=edition, now=now, phase=phase, page=_page_number(request)
     )
@@ -52,7 +52,7 @@ def charts_context(*, edition: Edition) -> dict:
     """The edition's four charts, from three queries whose results are bounded by the number
     of days and of teams, not of submissions: per-day figures, each team's best entry."""
     now = timezone.now()
-    phase = "private" if edition.is_closed(now=now) else "public"
+    phase = selectors.edition_phase(edition=edition, now=now)
     days = selectors.edition_daily(edition=edition)
     points = selectors.edition_efficiency(edition=edition, now=now)
     return {

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leaderboard import selectors, services
 from leaderboard.classroom_forms import JoinForm, TeamCreateForm, TeamInviteForm, TeamJoinForm
 from leaderboard.errors import ClassroomRefused
+from leaderboard.metrics import metrics_shown
 from leaderboard.models import Edition, TeamInvitation
 
 
@@ -57,6 +58,7 @@ def team(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
         "join_form": TeamJoinForm(),
         "invite_form": TeamInviteForm(),
         "closed": found.is_closed(),
+        "metrics": metrics_shown(challenge=found.challenge, first=found.challenge.primary_metric),
     }
     return render(request, "leaderboard/team.html", context)
 

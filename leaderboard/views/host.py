@@ -25,10 +25,10 @@ from leaderboard.csv_cells import DictWriter
 from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Challenge, Edition, Submission
 from leaderboard.selectors.exports import (
-    STANDINGS_COLUMNS,
     SUBMISSION_COLUMNS,
     export_standings,
     export_submissions,
+    standings_columns,
 )
 from leaderboard.services.editions import EDITABLE
 
@@ -138,7 +138,8 @@ def entry_moderate(request: HttpRequest, slug: str, edition: str, pk: uuid.UUID)
 def standings_csv(request: HttpRequest, slug: str, edition: str) -> StreamingHttpResponse:
     found = _hosted(request, slug=slug, edition=edition)
     rows = export_standings(edition=found)
-    return _csv(rows, columns=STANDINGS_COLUMNS, name=f"{slug}-{found.slug}-standings.csv")
+    columns = standings_columns(edition=found)
+    return _csv(rows, columns=columns, name=f"{slug}-{found.slug}-standings.csv")
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leaderboard import charts, selectors
@@ -18,12 +19,12 @@ def edition_robustness(request: HttpRequest, slug: str, edition: str) -> HttpRes
     """Ranked by the mean corruption error; ``?board=public`` after closing, as on the
     leaderboard; ``?page=N`` in pages of 100 rows."""
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-    closed = found.is_closed()
-    phase = "public" if closed and request.GET.get("board") == "public" else None
-    board = robustness_board(edition=found, phase=phase, page=_page_number(request))
+    now = timezone.now()
+    phase = selectors.board_phase(edition=found, now=now, asked=request.GET.get("board"))
+    board = robustness_board(edition=found, now=now, phase=phase, page=_page_number(request))
     if board.page > 1 and not board.rows:
         raise Http404("No such page of the robustness leaderboard.")
-    context = {"edition": found, "board": board, "closed": closed}
+    context = {"edition": found, "board": board, "closed": found.is_closed(now=now)}
     return render(request, "leaderboard/robustness_board.html", context)
 
 

@@ -119,6 +119,7 @@ def test_csv_holds_the_whole_board_in_the_same_order(api, edition):
         "format",
         "top1_error",
         "top5_error",
+        "balanced_error",
         "images",
         "entries",
         "submitted_at",

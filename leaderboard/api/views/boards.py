@@ -14,6 +14,7 @@ from leaderboard import selectors
 from leaderboard.api.pagination import PageNumberPagination
 from leaderboard.api.renderers import CSVRenderer
 from leaderboard.api.serializers import LeaderboardPageSerializer, LeaderboardRowSerializer
+from leaderboard.metrics import METRICS
 
 from .schema import errors
 
@@ -23,6 +24,7 @@ POSITIVE = {"type": "integer", "minimum": 1}
 class Leaderboard(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
     metadata_class = None  # no OPTIONS answer (it would have to be rendered as CSV too)
+    # Every registered metric, a track's (the robust error) after the entry's other columns.
     csv_columns = [
         "position",
         "is_baseline",
@@ -31,12 +33,11 @@ class Leaderboard(APIView):
         "method_year",
         "arch",
         "format",
-        "top1_error",
-        "top5_error",
+        *(m.field for m in METRICS if not m.track),
         "images",
         "entries",
         "submitted_at",
-        "robust_error",
+        *(m.field for m in METRICS if m.track),
     ]
 
     @extend_schema(
@@ -66,10 +67,10 @@ class Leaderboard(APIView):
         """Best entry per team plus the baselines, ranked exactly as on the leaderboard page."""
         found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
         now = timezone.now()
-        wants_public = request.query_params.get("board") == "public"
-        phase = "public" if wants_public and found.is_closed(now=now) else None
+        asked = request.query_params.get("board")
+        phase = selectors.board_phase(edition=found, now=now, asked=asked)
         board = selectors.edition_leaderboard(edition=found, now=now, phase=phase)
-        context = {"metric": board.metric, "request": request}
+        context = {"request": request}
         if request.accepted_renderer.format == CSVRenderer.format:
             rows = LeaderboardRowSerializer(board.rows, many=True, context=context).data
             name = f"{found.challenge.slug}-{found.slug}-leaderboard.csv"

@@ -1,0 +1,284 @@
+"""The one ranking: every board, export and history row of the site comes out of this query.
+
+Rules: per team one entry. While an edition runs, the team's best entry on the public part of
+the hidden set; once it has closed, the best on the private part of the entries the team chose as
+finals (``Submission.is_final``), or, if it chose none, its best public entry. Every baseline is
+a row of its own. Entries a host hid or disqualified are left out; flagged ones stay. A tie goes
+to the earlier submission, then the smaller id. An entry with no value for the metric is not on
+the board, unless the metric is declared ``unscored=LAST`` (added after scores were recorded):
+then it is ranked after every entry that has one. Which part ranks an edition at a given time is
+decided by ``edition_phase`` alone; which metric, by the registry (``leaderboard.metrics``).
+
+The cost grows with teams, not submissions: per team a correlated subquery walks the score
+table's partial index on (team, value, time, id) and stops at the first entry still SCORED and
+ranked (correlated subqueries rather than LATERAL joins, so that SQLite runs the same text;
+PostgreSQL executes each as an index probe per team). Positions and the total are window
+functions over the whole board; a page of it is cut afterwards, and only its rows count their
+team's entries. Several editions can be ranked at once, each on its own part (the history):
+their values then come through a CASE on the edition.
+
+The only things put into the SQL text are identifiers declared in the code (tables, the
+registry's columns, moderation states) and integers (edition ids); everything else is a
+parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from leaderboard.metrics import LAST, METRICS, PRIVATE, PUBLIC, RankedMetric, metric_get
+from leaderboard.models import RANKED_MODERATION, Edition, Score, Submission, Team
+
+assert all(value.isalpha() or value == "" for value in RANKED_MODERATION)
+_RANKED = ", ".join(f"'{value}'" for value in RANKED_MODERATION)
+_ALL_ROWS = 2**62
+
+
+def edition_phase(*, edition: Edition, now: dt.datetime | None = None) -> str:
+    """The part of the hidden set that ranks ``edition`` and that its pages show at ``now``:
+    PUBLIC until it closes (before it opens too), PRIVATE from its closing time on."""
+    return PRIVATE if edition.is_closed(now=now or timezone.now()) else PUBLIC
+
+
+def board_phase(
+    *, edition: Edition, now: dt.datetime | None = None, asked: str | None = None
+) -> str:
+    """The part a board of ``edition`` shows: the one the edition shows now, except that once
+    that is the private part, ``asked=PUBLIC`` (``?board=public``) gets the public board as it
+    stood while the edition ran."""
+    phase = edition_phase(edition=edition, now=now)
+    return PUBLIC if asked == PUBLIC and phase == PRIVATE else phase
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What to rank: a metric, on one part per edition (edition id -> PUBLIC or PRIVATE).
+
+    ``finals=False`` ranks each team's best entry on a private part whatever it chose (the
+    charts' "most accurate entry"), instead of its finals.
+    """
+
+    metric: RankedMetric
+    parts: Mapping[int, str]
+    finals: bool = True
+
+    @classmethod
+    def of(cls, *, edition: Edition, phase: str, metric: str | RankedMetric, finals: bool = True):
+        if phase not in (PUBLIC, PRIVATE):
+            raise ValueError(f"phase must be {PUBLIC!r} or {PRIVATE!r}, not {phase!r}")
+        return cls(metric=metric_get(metric), parts={edition.pk: phase}, finals=finals)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Submission]  # one page of the board, or all of it
+    total: int = 0  # rows on the whole board (0 for a page past its end)
+    page: int = 1
+    pages: int = 1
+
+
+def ranked_rows(
+    *,
+    ranking: Ranking,
+    limit: int | None = None,
+    offset: int = 0,
+    places: int | None = None,
+    bests: bool = False,
+) -> list[Submission]:
+    """The board, best first, in one query: each team's entry and every baseline.
+
+    Each row is a Submission with ``position`` (among its edition's teams, or its baselines),
+    ``row_index`` and ``total_rows`` (over the whole board), ``metric_value`` (the ranked
+    metric), every registered metric's value on the row's part as ``<key>_value``,
+    ``scored_images``, ``team_name`` and ``team_entries``. ``limit``/``offset`` cut a slice;
+    ``places`` keeps instead the first places of each edition and every baseline; ``bests``
+    adds ``best_<key>``, each metric's best over the teams' rows of the edition.
+    """
+    if not ranking.parts:
+        return []
+    sql = _board_sql(ranking, bests=bests)
+    params = {"scored": Submission.Status.SCORED, "yes": True, "no": False}
+    if places is not None:
+        where = "(board.is_baseline = %(yes)s OR board.position <= %(places)s)"
+        params["places"] = places
+    else:
+        where = "board.row_index > %(first)s AND board.row_index <= %(last)s"
+        params["first"] = max(0, offset)
+        params["last"] = _ALL_ROWS if limit is None else params["first"] + max(0, limit)
+    sql = _ROWS.format(board=sql, where=where, counted=_present(ranking, "c"), **_tables())
+    return list(Submission.objects.raw(sql, params))
+
+
+def ranked_page(*, ranking: Ranking, page: int | None, page_size: int) -> Page:
+    """``page`` (from 1) of ``page_size`` rows, or the whole board for None."""
+    page = None if page is None else max(1, page)
+    rows = ranked_rows(
+        ranking=ranking,
+        limit=None if page is None else page_size,
+        offset=0 if page is None else (page - 1) * page_size,
+    )
+    total = rows[0].total_rows if rows else 0
+    pages = 1 if page is None else max(1, math.ceil(total / page_size))
+    return Page(rows=rows, total=total, page=page or 1, pages=pages)
+
+
+def _tables() -> dict[str, str]:
+    quote = connection.ops.quote_name
+    return {
+        "score": quote(Score._meta.db_table),
+        "submission": quote(Submission._meta.db_table),
+        "team": quote(Team._meta.db_table),
+        "ranked": _RANKED,
+    }
+
+
+# Per team the best entry; on a private part, also its best final (or best entry there).
+_TEAM_BEST = """
+WITH team_best AS {materialized} (
+    SELECT t.id AS team_id, t.edition_id, {best_public} AS best_public{best_private}
+    FROM {team} t
+    WHERE t.edition_id IN ({editions})
+),
+entries AS (
+    SELECT {pick} AS submission_id, %(no)s AS is_baseline
+    FROM team_best WHERE {pick} IS NOT NULL
+    UNION ALL
+    SELECT sc.submission_id, sc.is_baseline
+    FROM {score} sc
+    JOIN {submission} v ON v.id = sc.submission_id
+    WHERE sc.edition_id IN ({editions}) AND sc.is_baseline = %(yes)s AND {present}
+      AND v.status = %(scored)s AND v.moderation IN ({ranked})
+)
+SELECT s.*, {values}, {n_images} AS scored_images, t.name AS team_name,
+       ROW_NUMBER() OVER (PARTITION BY {by_edition}e.is_baseline ORDER BY {order}) AS position,
+       ROW_NUMBER() OVER (ORDER BY {order}) AS row_index,
+       COUNT(*) OVER () AS total_rows{bests}
+FROM entries e
+JOIN {score} sc ON sc.submission_id = e.submission_id
+JOIN {submission} s ON s.id = e.submission_id
+LEFT JOIN {team} t ON t.id = s.team_id
+WHERE {present}
+ORDER BY {order}
+"""
+
+# The first entry of the team in the index of ``column`` (a final only, if so asked).
+_PROBE = """(
+               SELECT b.submission_id FROM {score} b
+               JOIN {submission} v ON v.id = b.submission_id
+               WHERE b.team_id = t.id AND {condition} AND v.status = %(scored)s
+                 AND v.moderation IN ({ranked}){finals}
+               ORDER BY {order}
+               LIMIT 1
+           )"""
+
+# The rows asked for, with each team's entry count (an index-only scan each, for these rows).
+_ROWS = """
+SELECT board.*,
+       CASE WHEN board.is_baseline = %(yes)s THEN 1 ELSE (
+           SELECT COUNT(*) FROM {score} c WHERE c.team_id = board.team_id AND {counted}
+       ) END AS team_entries
+FROM ({board}) board
+WHERE {where}
+ORDER BY board.row_index
+"""
+
+
+def _board_sql(ranking: Ranking, *, bests: bool) -> str:
+    metric, parts = ranking.metric, ranking.parts
+    tables = _tables()
+    private = any(part == PRIVATE for part in parts.values())
+    best_private = ""
+    if private:
+        probe = _probe(metric, PRIVATE, finals=ranking.finals, tables=tables)
+        best_private = f",\n           {probe} AS best_private"
+    pick_private = "COALESCE(best_private, best_public)" if ranking.finals else "best_private"
+    order = _order(metric, _value(metric, parts, "sc"), "sc")
+    values = [f"{_value(m, parts, 'sc')} AS {m.alias}" for m in METRICS]
+    values.append(f"{_value(metric, parts, 'sc')} AS metric_value")
+    best_columns = "".join(
+        f",\n       {'MIN' if m.lower_is_better else 'MAX'}({_value(m, parts, 'sc')}) "
+        f"OVER (PARTITION BY s.edition_id, e.is_baseline) AS best_{m.key}"
+        for m in (METRICS if bests else ())
+    )
+    # Computed once per team on PostgreSQL (inlined, the pick would be evaluated twice). Keep
+    # the planner's cost estimate low: past jit_above_cost it spends ~40 ms compiling.
+    materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    return _TEAM_BEST.format(
+        materialized=materialized,
+        best_public=_probe(metric, PUBLIC, finals=False, tables=tables),
+        best_private=best_private,
+        editions=", ".join(str(int(pk)) for pk in sorted(parts)),
+        pick=_per_part(parts, "team_best", "best_public", pick_private),
+        present=_present(ranking, "sc"),
+        values=", ".join(values),
+        n_images=_per_part(parts, "sc", "sc.public_n_images", "sc.private_n_images"),
+        by_edition="s.edition_id, " if len(parts) > 1 else "",
+        order=order,
+        bests=best_columns,
+        **tables,
+    )
+
+
+def _probe(metric: RankedMetric, part: str, *, finals: bool, tables: dict) -> str:
+    """A team's best entry by ``metric`` on ``part``: the first of its index; for a metric
+    ranked LAST when missing, else the team's earliest entry scored on a non-empty part."""
+    column = f"b.{metric.column(part)}"
+    best = _PROBE.format(
+        condition=f"{column} IS NOT NULL",
+        finals=" AND v.is_final" if finals else "",
+        order=_order(metric, column, "b"),
+        **tables,
+    )
+    if metric.unscored != LAST:
+        return best
+    earliest = _PROBE.format(
+        condition=f"b.{part}_n_images > 0",
+        finals=" AND v.is_final" if finals else "",
+        order="b.submitted_at, b.submission_id",
+        **tables,
+    )
+    return f"COALESCE({best}, {earliest})"
+
+
+def _value(metric: RankedMetric, parts: Mapping[int, str], alias: str) -> str:
+    """The metric's value, on its edition's part, of the score row ``alias``."""
+    return _per_part(
+        parts,
+        alias,
+        f"{alias}.{metric.column(PUBLIC)}",
+        f"{alias}.{metric.column(PRIVATE)}",
+    )
+
+
+def _per_part(parts: Mapping[int, str], alias: str, public: str, private: str) -> str:
+    """``public`` or ``private`` SQL depending on the part that ranks the row's edition."""
+    on_private = sorted(pk for pk, part in parts.items() if part == PRIVATE)
+    if not on_private:
+        return public
+    if len(on_private) == len(parts):
+        return private
+    ids = ", ".join(str(int(pk)) for pk in on_private)
+    return f"CASE WHEN {alias}.edition_id IN ({ids}) THEN {private} ELSE {public} END"
+
+
+def _present(ranking: Ranking, alias: str) -> str:
+    """Whether a score row ``alias`` belongs on the board: it has the value, or, for a metric
+    ranked LAST when missing, it was scored on a non-empty part."""
+    parts = ranking.parts
+    if ranking.metric.unscored == LAST:
+        scored = _per_part(parts, alias, f"{alias}.public_n_images", f"{alias}.private_n_images")
+        return f"{scored} > 0"
+    return f"{_value(ranking.metric, parts, alias)} IS NOT NULL"
+
+
+def _order(metric: RankedMetric, value: str, alias: str) -> str:
+    """Best first (by the metric's direction; missing values last), then the earlier entry."""
+    missing = f"CASE WHEN {value} IS NULL THEN 1 ELSE 0 END, " if metric.unscored == LAST else ""
+    direction = "" if metric.lower_is_better else " DESC"
+    return f"{missing}{value}{direction}, {alias}.submitted_at, {alias}.submission_id"
