@@ -1,6 +1,7 @@
-"""What a submission's result shows, under the same rules as its page.
+"""What a submission's result shows in the API: the visibility rule of its page
+(``selectors.visibility``), shaped as JSON.
 
-While the edition runs only the public part of the hidden set is shown (errors, per-class
+While the edition runs only the public part of the hidden set is shown (every metric, per-class
 accuracy, confusion matrix); once it closes, the private part and the whole set too. The
 reproducibility record is cut to the keys the page shows, because the evaluator's record also
 holds the private numbers.
@@ -11,47 +12,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
-
+from leaderboard.metrics import METRICS
 from leaderboard.models import Submission
 from leaderboard.selectors.records import RECORD_KEYS
-from leaderboard.selectors.submissions import shown_errors
+from leaderboard.selectors.visibility import PartScore, submission_shown
 
 # Larger confusion matrices are left out, as on the page (ImageNet's would be 1000 x 1000).
 MAX_CONFUSION_CLASSES = 100
 
 
 def submission_summary(*, submission: Submission, now: dt.datetime | None = None) -> dict:
-    """The errors a participant may see now, and which part of the test set they are from."""
-    return shown_errors(submission=submission, now=now or timezone.now())
+    """The metrics a participant may see now, and which part of the test set they are from."""
+    return submission_shown(submission=submission, now=now).errors
 
 
 def submission_result(
     *, submission: Submission, now: dt.datetime | None = None
 ) -> dict[str, Any] | None:
     """The full result as the page shows it, or None until the submission is scored."""
-    score = getattr(submission, "score", None) if submission.status == "scored" else None
-    if score is None:
+    shown = submission_shown(submission=submission, now=now)
+    if shown.score is None:
         return None
-    closed = submission.edition.is_closed(now=now or timezone.now())
-    record = score.record or {}
-    prefix = "" if closed else "public_"
+    record = shown.score.record or {}
+    prefix = shown.record_prefix
     names = list(submission.edition.challenge.class_names)
-    parts = [
-        _part("public", score.public_top1_error, score.public_top5_error, score.public_n_images)
-    ]
-    if closed:
-        parts.append(
-            _part(
-                "private",
-                score.private_top1_error,
-                score.private_top5_error,
-                score.private_n_images,
-            )
-        )
-        parts.append(_part("all", score.top1_error, score.top5_error, score.n_images))
     return {
-        "parts": parts,
+        "parts": [_part(part) for part in shown.scores],
         "per_class_accuracy": [
             {"class_name": _name(names, i), "accuracy": value}
             for i, value in enumerate(record.get(f"{prefix}per_class_accuracy") or [])
@@ -62,8 +48,9 @@ def submission_result(
     }
 
 
-def _part(name: str, top1: float | None, top5: float | None, n_images: int) -> dict[str, Any]:
-    return {"part": name, "top1_error": top1, "top5_error": top5, "n_images": n_images}
+def _part(part: PartScore) -> dict[str, Any]:
+    metrics = {m.field: part.values[m.key] for m in METRICS}
+    return {"part": part.part, **metrics, "n_images": part.n_images}
 
 
 def _name(names: list[str], index: int) -> str:

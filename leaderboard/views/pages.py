@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from leaderboard import selectors
+from leaderboard.metrics import METRICS, metrics_shown
 from leaderboard.selectors.insights import submission_insights
 from leaderboard.selectors.records import record_rows
 from leaderboard.views import boards, robustness
@@ -56,7 +57,11 @@ def edition_charts(request: HttpRequest, slug: str, edition: str) -> HttpRespons
 @require_GET
 def my_submissions(request: HttpRequest) -> HttpResponse:
     submissions = selectors.submission_list_for_user(user=request.user)
-    return render(request, "leaderboard/my_submissions.html", {"submissions": submissions})
+    # Each metric every score has or will have (a track's, such as the robust error, has a
+    # board of its own), on the part its edition shows now.
+    metrics = [m for m in METRICS if not m.track]
+    context = {"submissions": submissions, "metrics": metrics}
+    return render(request, "leaderboard/my_submissions.html", context)
 
 
 @login_required
@@ -70,36 +75,25 @@ def submission_statuses(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    """The full result; private-part numbers only once the edition has closed."""
+    """The full result, under the visibility rule the API applies too (``selectors.visibility``):
+    private-part numbers only once the edition has closed."""
     submission = selectors.submission_get_visible(pk=pk, user=request.user)
-    score = getattr(submission, "score", None) if submission.status == "scored" else None
-    record = score.record if score else {}
-    names = submission.edition.challenge.class_names
-    show_private = submission.edition.is_closed()
+    shown = selectors.submission_shown(submission=submission)
+    record = shown.score.record if shown.score else {}
+    challenge = submission.edition.challenge
     context = {
         "submission": submission,
-        "score": score,
-        "show_private": show_private,
-        "parts": _parts(score, show_private=show_private),
+        "score": shown.score,
+        "show_private": shown.show_private,
+        "parts": shown.scores,
+        "metrics": metrics_shown(challenge=challenge, first=challenge.primary_metric),
         "insights": submission_insights(
-            record=record, class_names=names, show_private=show_private
+            record=record, class_names=challenge.class_names, show_private=shown.show_private
         ),
         "record_rows": record_rows(record=record),
         "versions": sorted((record.get("versions") or {}).items()),
         **robustness.robustness_context(
-            submission=submission, record=record, show_private=show_private
+            submission=submission, record=record, show_private=shown.show_private
         ),
     }
     return render(request, "leaderboard/submission_detail.html", context)
-
-
-def _parts(score, *, show_private: bool) -> list[tuple[str, float | None, float | None, int]]:
-    if score is None:
-        return []
-    parts = [("Public", score.public_top1_error, score.public_top5_error, score.public_n_images)]
-    if show_private:
-        parts.append(
-            ("Private", score.private_top1_error, score.private_top5_error, score.private_n_images)
-        )
-        parts.append(("All", score.top1_error, score.top5_error, score.n_images))
-    return parts

@@ -38,7 +38,13 @@ def test_open_edition_shows_the_public_part_only(alice_api, user, edition):
     body = alice_api.get(f"/api/submissions/{submission.pk}/").json()
 
     assert body["status"] == "scored"
-    assert body["errors"] == {"phase": "public", "top1_error": 0.25, "top5_error": 0.05}
+    assert body["errors"] == {
+        "phase": "public",
+        "top1_error": 0.25,
+        "top5_error": 0.05,
+        "balanced_error": None,  # scored before the metric existed
+        "robust_error": None,  # not scored by the robustness track
+    }
     result = body["result"]
     assert [p["part"] for p in result["parts"]] == ["public"]
     assert [c["accuracy"] for c in result["per_class_accuracy"]] == [1.0, 0.5, 0.5, 0.5]
@@ -55,13 +61,21 @@ def test_closed_edition_shows_private_and_all(alice_api, user, challenge):
 
     body = alice_api.get(f"/api/submissions/{submission.pk}/").json()
 
-    assert body["errors"] == {"phase": "private", "top1_error": 0.3, "top5_error": 0.0}
+    assert body["errors"] == {
+        "phase": "private",
+        "top1_error": 0.3,
+        "top5_error": 0.0,
+        "balanced_error": None,
+        "robust_error": None,
+    }
     result = body["result"]
     assert [p["part"] for p in result["parts"]] == ["public", "private", "all"]
     assert result["parts"][1] == {
         "part": "private",
         "top1_error": 0.3,
         "top5_error": 0.0,
+        "balanced_error": None,
+        "robust_error": None,
         "n_images": 50,
     }
     assert [c["accuracy"] for c in result["per_class_accuracy"]] == RECORD["per_class_accuracy"]

@@ -12,7 +12,11 @@
     });
   }
 
-  function fmt(v) { return v === null || v === undefined ? "" : Number(v).toFixed(4); }
+  // A metric the score lacks shows a dash; nothing before the score exists.
+  function fmt(v, scored) {
+    if (!scored) return "";
+    return v === null || v === undefined ? "\u2013" : Number(v).toFixed(4);
+  }
 
   function update(row, s) {
     row.dataset.status = s.status;
@@ -28,8 +32,10 @@
       err.textContent = s.error_message;
       cell.appendChild(err);
     }
-    row.querySelector(".top1").textContent = fmt(s.top1_error);
-    row.querySelector(".top5").textContent = fmt(s.top5_error);
+    // One cell per metric of the registry, named by its field in the JSON (top1_error...).
+    Array.prototype.forEach.call(row.querySelectorAll("td[data-field]"), function (td) {
+      td.textContent = fmt(s[td.dataset.field], s.status === "scored");
+    });
   }
 
   function poll() {
