@@ -5,10 +5,9 @@
 images only) read it back.
 """
 
-from evaluator.datasets.importer import ImportReport, import_dataset
+from evaluator import lazy_exports
 from evaluator.datasets.sources import FORMATS
 from evaluator.datasets.store import CompiledDataset, open_dataset, open_images
-from evaluator.datasets.training import load_training_split
 
 __all__ = [
     "FORMATS",
@@ -19,3 +18,13 @@ __all__ = [
     "open_dataset",
     "open_images",
 ]
+
+# Importing decodes and resizes with torchvision: imported on first use, not with the package.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "ImportReport": "importer",
+        "import_dataset": "importer",
+        "load_training_split": "training",
+    },
+)

@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from evaluator.datasets.importer import import_dataset
 from evaluator.datasets.sources import FORMATS
 from evaluator.errors import DatasetError
 from evaluator.spec import InputSpec
@@ -55,6 +54,8 @@ def fail(args: argparse.Namespace, message: str, code: str) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Run the import the parsed ``args`` describe; 0 on success, 2 on bad input."""
+    from evaluator.datasets.importer import import_dataset  # torch: not for the parser alone
+
     try:
         spec = InputSpec(
             channels=args.channels,

@@ -1,27 +1,26 @@
-"""score_robust(): the clean score plus the robustness track, from one sandboxed run.
+"""The robustness track as a stage of the scoring pipeline: the clean score plus each copy's.
 
 The child loads the model once and scores the clean set, then each transformed copy under
 ``images/robust/`` (``evaluator.robustness.compile``), through the same inference loop. It sees
 images only. The trusted parent computes every metric: the clean report exactly as ``score()``
-does, and the robustness report from each copy's logits, turned into true-class ranks as they
-are read so that only one copy's logits are held at a time.
+does (the same pipeline), and the robustness report from each copy's logits, turned into
+true-class ranks as they are read so that only one copy's logits are held at a time.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from evaluator import layout, robustness
-from evaluator.datasets import open_dataset
-from evaluator.formats.detect import detect_format
-from evaluator.metrics import classification_report, true_class_rank
-from evaluator.robustness.compile import ensure_robust_sets, read_robust_sets
+from evaluator.datasets import CompiledDataset
+from evaluator.metrics import true_class_rank
+from evaluator.robustness.compile import RobustSets, ensure_robust_sets, read_robust_sets
 from evaluator.robustness.metrics import robustness_report
 from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
-from evaluator.sandbox.runner import run_model
-from evaluator.scoring import run_record
+from evaluator.scoring import Options, Ran, Run, Stage, run_pipeline
 
 
 def score_robust(
@@ -46,68 +45,62 @@ def score_robust(
     stale are compiled first when ``compile_missing`` (a worker's fallback: a host normally
     compiles them once, with the set); otherwise that is a DatasetError.
     """
-    dataset_dir, model_path = Path(dataset_dir), Path(model_path)
-    dataset = open_dataset(dataset_dir)
-    robust_sets = (
-        ensure_robust_sets(dataset_dir=dataset_dir, names=names)
-        if compile_missing
-        else read_robust_sets(images_dir=layout.images_dir(dataset_dir), names=names)
-    )
-    fmt = detect_format(model_path)
-    ranks: dict[str, np.ndarray] = {}
-    nonfinite: dict[str, int] = {}
-
-    def take(name: str, logits: np.ndarray) -> None:
-        ranks[name] = true_class_rank(logits, dataset.labels)
-        nonfinite[name] = int((~np.isfinite(logits)).any(axis=1).sum())
-
-    child = run_model(
+    return run_pipeline(
+        dataset_dir=dataset_dir,
         model_path=model_path,
-        fmt=fmt,
         arch=arch,
-        images_dir=layout.images_dir(dataset_dir),
-        num_classes=dataset.num_classes,
-        device=device,
-        batch_size=batch_size,
-        precision=precision,
-        timeout_s=timeout_s,
-        memory_mb=memory_mb,
-        pids_max=pids_max,
-        require_sandbox=require_sandbox,
-        robust=tuple(names),
-        on_robust_logits=take,
+        options=Options(
+            device=device,
+            precision=precision,
+            batch_size=batch_size,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            pids_max=pids_max,
+            require_sandbox=require_sandbox,
+            bootstrap_seed=bootstrap_seed,
+        ),
+        stage=RobustCopies(robust=tuple(names), compile_missing=compile_missing),
     )
-    report = classification_report(
-        logits=child.logits,
-        labels=dataset.labels,
-        public_mask=dataset.public_mask,
-        num_classes=dataset.num_classes,
-        seed=bootstrap_seed,
-    )
-    robust = robustness_report(
-        clean_ranks=true_class_rank(child.logits, dataset.labels),
-        robust_ranks=ranks,
-        public_mask=dataset.public_mask,
-        num_classes=dataset.num_classes,
-        seed=bootstrap_seed,
-    )
-    robust["fingerprint"] = robust_sets.fingerprint
-    robust["n_nonfinite"] = nonfinite
-    robust["timing"] = _timing(child.info, names=names)
-    record = run_record(
-        model_path=model_path,
-        fmt=fmt,
-        arch=arch,
-        dataset_fingerprint=dataset.fingerprint,
-        device=device,
-        precision=precision,
-        info=child.info,
-        wall_seconds=child.wall_seconds,
-        n_images=dataset.n * (1 + len(names)),  # the clean set and each copy, in one run
-        sandbox=child.sandbox,
-        cgroup=child.cgroup,
-    )
-    return {**report, **record, "robustness": robust}
+
+
+@dataclass
+class RobustCopies(Stage):
+    """The transformed copies ``robust``, scored after the set by the same child."""
+
+    robust: tuple[str, ...] = robustness.NAMES
+    compile_missing: bool = True
+    dataset: CompiledDataset | None = None  # the clean set, opened by the pipeline
+    sets: RobustSets | None = None
+    ranks: dict[str, np.ndarray] = field(default_factory=dict)  # true-class ranks per copy
+    nonfinite: dict[str, int] = field(default_factory=dict)
+
+    def open(self, dataset_dir: Path, dataset: CompiledDataset | None) -> None:
+        """The copies' metadata, compiled first if absent or stale when ``compile_missing``."""
+        self.dataset = dataset
+        self.sets = (
+            ensure_robust_sets(dataset_dir=dataset_dir, names=self.robust)
+            if self.compile_missing
+            else read_robust_sets(images_dir=layout.images_dir(dataset_dir), names=self.robust)
+        )
+
+    def take(self, name: str, logits: np.ndarray) -> None:
+        assert self.dataset is not None
+        self.ranks[name] = true_class_rank(logits, self.dataset.labels)
+        self.nonfinite[name] = int((~np.isfinite(logits)).any(axis=1).sum())
+
+    def finish(self, run: Run, ran: Ran, result: dict | None) -> dict:
+        assert result is not None and run.dataset is not None and self.sets is not None
+        robust = robustness_report(
+            clean_ranks=true_class_rank(ran.logits, run.dataset.labels),
+            robust_ranks=self.ranks,
+            public_mask=run.dataset.public_mask,
+            num_classes=run.dataset.num_classes,
+            seed=run.options.bootstrap_seed,
+        )
+        robust["fingerprint"] = self.sets.fingerprint
+        robust["n_nonfinite"] = self.nonfinite
+        robust["timing"] = _timing(ran.info, names=self.robust)
+        return {**result, "robustness": robust}
 
 
 def _timing(info: dict, *, names: tuple[str, ...]) -> dict:
