@@ -67,18 +67,3 @@ def test_the_baselines_are_a_plugin_bound_beside_the_evaluator() -> None:
     )
     argv = runner.child_argv(root="/sandbox", job=job, plugins=list(found))
     assert argv[argv.index("--plugins") + 1] == "baselines.architectures:register"
-
-
-def test_the_evaluator_imports_nothing_of_baselines() -> None:
-    import ast
-
-    package = Path(architectures.__file__).parent
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [node.module or ""]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            assert not any(name.split(".")[0] == "baselines" for name in names), path
