@@ -80,20 +80,23 @@ class RunGroup:
             for pid in left:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.02)
+            time.sleep(0.005)
 
     def remove(self) -> None:
         self.close_for_child()
         self.kill_all()
         for d in self.dirs:
-            for _ in range(50):  # the last process may take a moment to leave
+            deadline = time.monotonic() + 2.0
+            while True:  # the last process may take a moment to leave
                 try:
                     d.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.002)
 
 
 @dataclass(frozen=True)
