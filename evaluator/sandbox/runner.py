@@ -154,11 +154,11 @@ def architecture_plugins() -> list[tuple[str, Bind]]:
             spec = None
         if spec is None or spec.origin is None:
             continue
-        target = "lib/" + module.replace(".", "/")
+        origin, target = Path(spec.origin).resolve(), "lib/" + module.replace(".", "/")
         if spec.submodule_search_locations:  # a package: its directory
-            found.append((value, Bind(Path(spec.origin).resolve().parent, target)))
+            found.append((value, Bind(origin.parent, target)))
         else:
-            found.append((value, Bind(Path(spec.origin).resolve(), f"{target}.py")))
+            found.append((value, Bind(origin, target + origin.suffix)))
     return found
 
 
