@@ -95,7 +95,9 @@ def ranked_rows(
 
     Each row is a Submission with ``position`` (among its edition's teams, or its baselines),
     ``row_index`` and ``total_rows`` (over the whole board), ``metric_value`` (the ranked
-    metric), every registered metric's value on the row's part as ``<key>_value``,
+    metric), ``other_value`` (the first other declared metric: the top-1 error, or the top-5
+    error on a board ranked by top-1), every registered metric's value on the row's part as
+    ``<key>_value``,
     ``scored_images``, ``team_name`` and ``team_entries``. ``limit``/``offset`` cut a slice;
     ``places`` keeps instead the first places of each edition and every baseline; ``bests``
     adds ``best_<key>``, each metric's best over the teams' rows of the edition.
@@ -201,6 +203,8 @@ def _board_sql(ranking: Ranking, *, bests: bool) -> str:
     order = _order(metric, _value(metric, parts, "sc"), "sc")
     values = [f"{_value(m, parts, 'sc')} AS {m.alias}" for m in METRICS]
     values.append(f"{_value(metric, parts, 'sc')} AS metric_value")
+    other = next(m for m in METRICS if m != metric)  # top-1; top-5 beside top-1
+    values.append(f"{_value(other, parts, 'sc')} AS other_value")
     best_columns = "".join(
         f",\n       {'MIN' if m.lower_is_better else 'MAX'}({_value(m, parts, 'sc')}) "
         f"OVER (PARTITION BY s.edition_id, e.is_baseline) AS best_{m.key}"
