@@ -160,7 +160,7 @@ assert len(_BY_KEY) == len(METRICS), "metric keys must be unique"
 Metric = models.TextChoices(
     "Metric", [(m.key.upper(), (m.key, m.label)) for m in METRICS if m.rankable]
 )
-DEFAULT = TOP5  # as ILSVRC
+DEFAULT_METRIC = TOP5  # as ILSVRC
 
 
 def metric_get(key: str | RankedMetric) -> RankedMetric:

@@ -13,7 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard.metrics import Metric, score_columns, score_indexes
+from leaderboard.metrics import DEFAULT_METRIC, Metric, score_columns, score_indexes
 
 
 class Precision(models.TextChoices):
@@ -36,7 +36,7 @@ class Challenge(models.Model):
     primary_metric = models.CharField(
         max_length=8,
         choices=Metric.choices,
-        default=Metric.TOP5,
+        default=DEFAULT_METRIC.key,
         help_text="The metric that ranks its boards (ILSVRC: top-5 error).",
     )
     precision = models.CharField(max_length=8, choices=Precision.choices, default=Precision.FP32)

@@ -18,7 +18,14 @@ from leaderboard.models import Edition, Submission
 
 from .ranking import Ranking, edition_phase, ranked_page, ranked_rows
 
-__all__ = ["PAGE_SIZE", "PRIVATE", "PUBLIC", "RobustnessBoard", "robustness_board"]
+__all__ = [
+    "PAGE_SIZE",
+    "PRIVATE",
+    "PUBLIC",
+    "RobustnessBoard",
+    "robustness_board",
+    "robustness_rows",
+]
 
 PAGE_SIZE = 100
 
