@@ -1,7 +1,7 @@
 """The robustness track's writes: turning it on for a challenge, its sample strip, score columns.
 
 Turning the track on compiles the transformed copies of the hidden set once, beside the set
-(``evaluator.robustness_compile``; a worker would otherwise compile them on first use), and
+(``evaluator.robustness.compile``; a worker would otherwise compile them on first use), and
 renders one public sample image, taken from the challenge's training-split samples and never
 from the hidden set, under every transform for the submission pages.
 """
