@@ -179,18 +179,15 @@ def _use_available_cores() -> None:
 
 
 def device_name(device: str) -> str:
-    """The GPU's name, or the CPU model from /proc/cpuinfo: recorded beside every timing."""
+    """The GPU's name as CUDA gives it, or the CPU's: the child's own account, kept as a claim
+    beside the parent's (``evaluator.hardware``)."""
     if device.startswith("cuda"):
         import torch
 
         return torch.cuda.get_device_name(torch.device(device))
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from evaluator.hardware import cpu_name
+
+    return cpu_name()
 
 
 def _report(out: Path, exc: BaseException) -> int:
