@@ -1,6 +1,7 @@
-"""`python -m evaluator {import,score,robust}`: the contract other tools (the worker, CI) depend
-on. ``robust`` compiles a set's transformed copies for the robustness track; ``score
---robustness`` scores them too."""
+"""`python -m evaluator {import,score,robust,check}`: the contract other tools (the worker, CI)
+depend on. ``robust`` compiles a set's transformed copies for the robustness track; ``score
+--robustness`` scores them too; ``check`` runs a model on a few labelled images as scoring would,
+without scoring it."""
 
 from __future__ import annotations
 
@@ -120,6 +121,66 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_check_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "check", help="run a model on a set's first images as scoring would, without scoring"
+    )
+    p.add_argument("--samples", required=True, type=Path, help="compiled set of public images")
+    p.add_argument("--count", type=int, default=8, help="how many of its first images")
+    p.add_argument("--model", required=True, type=Path)
+    p.add_argument("--arch", help="architecture name, required for safetensors weights")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    p.add_argument("--timeout", type=float, default=120, help="wall-clock limit, seconds")
+    p.add_argument("--memory-mb", type=int, default=8192, help="memory cap (0: none)")
+    p.add_argument("--pids-max", type=int, default=256, help="processes and threads (0: none)")
+    p.add_argument("--require-sandbox", action="store_true", help="fail if bubblewrap can't run")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _check_summary(result: dict) -> str:
+    if not result["ok"]:
+        return f"not ok ({result['error_code']}): {result['error_message']}"
+    lines = [
+        f"ok: {result['format']} loads, output {result['output_shape']} as expected, "
+        f"{result['seconds_per_image']:.3f} s per image (loading included), "
+        f"sandbox {result['sandbox']}"
+    ]
+    for sample in result["samples"]:
+        guesses = ", ".join(f"{g['name']} {100 * g['prob']:.1f}%" for g in sample["guesses"])
+        lines.append(f"  {sample['label_name']} (rank {sample['true_rank'] + 1}): {guesses}")
+    return "\n".join(lines)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from evaluator.check import check_model
+    from evaluator.datasets import open_dataset
+
+    try:
+        samples = open_dataset(args.samples)
+        report = check_model(
+            model_path=args.model,
+            arch=args.arch,
+            samples=samples.images[: args.count],
+            labels=samples.labels[: args.count],
+            class_names=samples.class_names,
+            spec=samples.spec,
+            num_classes=samples.num_classes,
+            device=args.device,
+            timeout_s=args.timeout,
+            memory_mb=args.memory_mb or None,
+            pids_max=args.pids_max or None,
+            precision=args.precision,
+            require_sandbox=args.require_sandbox,
+        )
+    except (EvaluatorError, ValueError) as exc:  # the samples' set or the platform, not the model
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = report.to_dict()
+    print(json.dumps(result) if args.json else _check_summary(result))
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     from evaluator.datasets.cli import add_import_parser
 
@@ -128,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_parser(subparsers)
     _add_score_parser(subparsers)
     _add_robust_parser(subparsers)
+    _add_check_parser(subparsers)
     return parser
 
 
@@ -139,4 +201,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_import(args)
     if args.command == "robust":
         return run_robust(args)
+    if args.command == "check":
+        return run_check(args)
     return run_score(args)

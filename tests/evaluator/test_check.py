@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from evaluator.check import CheckReport, check_model
+from evaluator.cli import main
 from evaluator.errors import EvaluatorError, ModelCheckError, ModelTimeout, UnsupportedFormat
 from evaluator.scoring import score
 from evaluator.spec import InputSpec
@@ -172,3 +173,20 @@ def test_arguments_that_break_the_contract_are_refused(tmp_path: Path) -> None:
         _check(path, labels=[10] * 8)
     with pytest.raises(ValueError, match="class names"):
         _check(path, class_names=NAMES[:9])
+
+
+def test_the_command_line_checks_a_sets_first_images(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = write_compiled_dataset(tmp_path / "set", n=20)
+    good = _onnx(tmp_path / "good.onnx", classes=10)
+    assert main(["check", "--samples", str(dataset), "--model", str(good), "--count", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: onnx loads, output [4, 10] as expected") and out.count("%") == 20
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x00garbage")
+    argv = ["check", "--samples", str(dataset), "--model", str(garbage), "--json"]
+    assert main(argv) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["error_code"] == "unsupported_format" and not result["format_recognised"]
+    assert main(["check", "--samples", str(tmp_path / "none"), "--model", str(good)]) == 2
