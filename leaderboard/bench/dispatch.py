@@ -27,8 +27,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluator.spec import InputSpec
 from leaderboard import processes, services
+from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
 from .leaderboard_page import challenge_remove

@@ -26,9 +26,9 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from evaluator.spec import InputSpec
 from leaderboard import processes, services
 from leaderboard.celery import app
+from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
 SLUG = "bench-drain"

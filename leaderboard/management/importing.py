@@ -7,9 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from evaluator.errors import DatasetError
-from evaluator.spec import InputSpec
 from leaderboard import services
+from leaderboard.evaluation.datasets import DatasetError, InputSpec
 from leaderboard.models import Challenge
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from evaluator.datasets import FORMATS
-from evaluator.spec import InputSpec
+from leaderboard.evaluation.datasets import FORMATS, InputSpec
 
 
 def add_import_arguments(parser: argparse.ArgumentParser) -> None:

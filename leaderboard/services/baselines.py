@@ -19,7 +19,7 @@ from baselines.catalogue import Baseline
 from baselines.data import TrainingData, prepare, read_split
 from baselines.pipeline import TrainedBaseline, cache_key, train_or_reuse
 from baselines.recipes import Recipe
-from evaluator.spec import InputSpec
+from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
 from .submissions import baseline_submission_create

@@ -13,8 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from evaluator.datasets import ImportReport, import_dataset, load_training_split, open_dataset
-from evaluator.spec import InputSpec
+from leaderboard.evaluation.datasets import (
+    ImportReport,
+    InputSpec,
+    import_dataset,
+    load_training_split,
+    open_dataset,
+)
 from leaderboard.models import Challenge, Edition, Metric, Precision, SampleImage
 
 

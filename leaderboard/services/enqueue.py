@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 
 from leaderboard.celery import app
 from leaderboard.models import Submission
-from leaderboard.sharding.plan import submission_placement
+from leaderboard.services.placement import submission_placement
 
 logger = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from leaderboard.evaluation.robustness import TRANSFORM_NAMES, compile_copies, transformed
 from leaderboard.models import Challenge, SampleImage, Submission
 
 logger = logging.getLogger(__name__)
@@ -56,12 +57,10 @@ def challenge_robustness_enable(*, challenge: Challenge, progress: bool = False)
 
     ValueError when the challenge has no compiled hidden set yet.
     """
-    from evaluator.robustness import compile_robust_sets
-
     if challenge.dataset_dir is None:
         raise ValueError(f"challenge {challenge.slug!r} has no compiled hidden set yet")
     started = time.perf_counter()
-    compiled = compile_robust_sets(dataset_dir=challenge.dataset_dir, progress=progress)
+    compiled = compile_copies(dataset_dir=challenge.dataset_dir, progress=progress)
     samples = challenge_robustness_samples_render(challenge=challenge)
     Challenge.objects.filter(pk=challenge.pk).update(robustness=True)
     challenge.robustness = True
@@ -84,14 +83,12 @@ def challenge_robustness_samples_render(*, challenge: Challenge) -> dict:
 
     Empty when the challenge has no usable sample (the pages then show the chart alone).
     """
-    from evaluator import robustness
-
     sample, image = _first_sample(challenge)
     value: dict = {}
     if sample is not None and image is not None:
         paths = {}
-        for name in (CLEAN, *robustness.NAMES):
-            pixels = image if name == CLEAN else robustness.apply_numpy(name, image[None])[0]
+        for name in (CLEAN, *TRANSFORM_NAMES):
+            pixels = image if name == CLEAN else transformed(name, image)
             path = f"robustness/{challenge.slug}/{sample.pk}-{name}.png"
             if default_storage.exists(path):
                 default_storage.delete(path)

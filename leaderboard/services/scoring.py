@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -19,24 +18,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from leaderboard.errors import PLATFORM_ERROR
+from leaderboard.evaluation.jobs import ScoringJob
 from leaderboard.metrics import score_values
 from leaderboard.models import Score, Submission
 
 logger = logging.getLogger(__name__)
 Status = Submission.Status
-
-
-@dataclass(frozen=True)
-class ScoringJob:
-    """Everything a worker needs to score one attempt: plain values, no ORM objects."""
-
-    submission_id: str
-    attempt: int
-    dataset_dir: Path
-    model_path: Path
-    arch: str | None
-    precision: str
-    robustness: bool = False  # also score the transformed copies (the robustness track)
 
 
 def attempts_exhausted_message(attempts: int) -> str:

@@ -16,10 +16,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from evaluator.errors import UnsupportedFormat
-from evaluator.formats.base import ModelFormat
-from evaluator.formats.detect import detect_format
 from leaderboard.errors import SubmissionRefused
+from leaderboard.evaluation.formats import ModelFormat, UnsupportedFormat, detect_format
 from leaderboard.models import Edition, Submission, Team
 from leaderboard.selectors.classroom import edition_admits
 from leaderboard.selectors.quota import quota_usage

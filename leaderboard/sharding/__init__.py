@@ -12,8 +12,14 @@ Rows are the source of truth: a shard whose worker vanished is taken back and re
 sweeper (``shard_sweep``) and the merge runs once the last shard is done, however it got there.
 """
 
+from leaderboard.services.placement import (
+    Placement,
+    placement,
+    shard_directory,
+    submission_placement,
+)
+
 from .dispatch import merge_send, shard_send, shards_dispatch
-from .plan import Placement, placement, shard_directory, submission_placement
 from .services import (
     MergeJob,
     ShardJob,

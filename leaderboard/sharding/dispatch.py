@@ -20,8 +20,8 @@ from kombu.exceptions import OperationalError
 from leaderboard.celery import app
 from leaderboard.fleet import routing
 from leaderboard.models import ScoringShard
+from leaderboard.services.placement import Placement
 
-from .plan import Placement
 from .services import shards_create, shards_sent
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 import shutil
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -21,41 +20,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from evaluator.shards import Span
 from leaderboard.errors import PLATFORM_ERROR
+from leaderboard.evaluation.jobs import MergeJob, ScoringJob, ShardJob
+from leaderboard.evaluation.shards import Span
 from leaderboard.models import ScoringShard, Submission
-from leaderboard.services.scoring import ScoringJob, attempts_exhausted_message, score_record
-
-from .plan import shard_directory
+from leaderboard.services.placement import shard_directory
+from leaderboard.services.scoring import attempts_exhausted_message, score_record
 
 logger = logging.getLogger(__name__)
 Status = ScoringShard.Status
 Running = Submission.Status.RUNNING
 INFO_KEYS = ("device_name", "batch_size", "seconds", "images_per_second", "wall_seconds")
-
-
-@dataclass(frozen=True)
-class ShardJob:
-    """Everything a worker needs to score one claimed shard: plain values, no ORM objects."""
-
-    shard_id: int
-    submission_id: str
-    attempt: int
-    index: int
-    span: Span
-    claim: int
-    dataset_dir: Path
-    model_path: Path
-    arch: str | None
-    precision: str
-    directory: Path
-
-
-@dataclass(frozen=True)
-class MergeJob:
-    scoring: ScoringJob
-    spans: tuple[Span, ...]
-    directory: Path
 
 
 def shards_create(

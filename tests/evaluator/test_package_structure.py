@@ -30,7 +30,7 @@ TOP_LEVEL = {
     "spec",
 }
 PACKAGES = {"bench", "datasets", "formats", "inference", "insights", "robustness", "sandbox"}
-PACKAGES |= {"shards"}
+PACKAGES |= {"check", "shards"}
 
 
 def _module_name(path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leaderboard.fleet.routing import Limits, Queues, Workload, control_queue, scoring_queue
-from leaderboard.sharding.plan import placement
+from leaderboard.services.placement import placement
 
 MB = 2**20
 QUEUES = Queues.from_names(gpu="gpu", gpu_large="gpu-large", cpu="cpu")

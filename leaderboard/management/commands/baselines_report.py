@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluator import robustness
+from leaderboard.evaluation.robustness import TRANSFORM_NAMES
 from leaderboard.models import Challenge
 from leaderboard.selectors.baseline_report import BaselineRow, edition_baseline_report
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         robust = [row for row in rows if row.transforms]
         if not robust:
             return
-        names = [n for n in robustness.NAMES if any(n in row.transforms for row in robust)]
+        names = [n for n in TRANSFORM_NAMES if any(n in row.transforms for row in robust)]
         out("")
         heads = " | ".join(_SHORT.get(n, n) for n in names)
         out(f"| network | clean top-1 | mean corruption error | increase | {heads} |")

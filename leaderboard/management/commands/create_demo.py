@@ -13,9 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from evaluator import layout
-from evaluator.spec import InputSpec
 from leaderboard import services
+from leaderboard.evaluation.datasets import InputSpec, compiled_set_present
 from leaderboard.management.importing import import_into_challenge
 from leaderboard.models import Challenge
 from leaderboard.services.robustness import challenge_robustness_enable
@@ -131,8 +130,7 @@ class Command(BaseCommand):
 
 
 def _has_dataset(challenge: Challenge) -> bool:
-    root = challenge.dataset_dir
-    return root is not None and (layout.images_dir(root) / layout.META_FILE).is_file()
+    return compiled_set_present(challenge.dataset_dir)
 
 
 def _write_digits(folder: Path) -> Path:

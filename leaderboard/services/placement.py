@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from evaluator.shards import Span, shard_spans
+from leaderboard.evaluation.shards import Span, shard_spans
 from leaderboard.fleet import routing
 from leaderboard.models import Submission
 

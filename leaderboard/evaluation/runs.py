@@ -1,0 +1,96 @@
+"""Every run of an untrusted model that the site asks for, each one call into the evaluator.
+
+The evaluator is imported inside each function, so torch stays out of processes (the web
+server, the enqueuing side) that never run a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from leaderboard.evaluation.config import ScoringConfig
+from leaderboard.evaluation.jobs import MergeJob, ScoringJob, ShardJob
+
+
+def score(job: ScoringJob, *, config: ScoringConfig) -> dict:
+    """The attempt's result; with the robustness track, the transformed copies in the same run
+    and within the same time limit. Raises the evaluator's errors."""
+    from evaluator import robustness, scoring
+
+    run = robustness.score_robust if job.robustness else scoring.score
+    return run(
+        dataset_dir=job.dataset_dir,
+        model_path=job.model_path,
+        arch=job.arch,
+        precision=job.precision,
+        batch_size=config.batch_size,
+        **config.sandbox(),
+    )
+
+
+def score_shard(job: ShardJob, *, config: ScoringConfig) -> dict:
+    """The slice's run report; a slice already on disk (a lost worker's) is read, not re-run."""
+    from evaluator import shards
+
+    if shards.shard_done(directory=job.directory, index=job.index):
+        return shards.read_info(directory=job.directory, index=job.index)
+    return shards.score_shard(
+        dataset_dir=job.dataset_dir,
+        model_path=job.model_path,
+        arch=job.arch,
+        span=job.span,
+        index=job.index,
+        directory=job.directory,
+        precision=job.precision,
+        batch_size=config.batch_size,
+        **config.sandbox(),
+    )
+
+
+def merge_shards(job: MergeJob, *, config: ScoringConfig) -> dict:
+    """The result one whole run would have given, from the slices' files."""
+    from evaluator import shards
+
+    return shards.merge_shards(
+        dataset_dir=job.scoring.dataset_dir,
+        model_path=job.scoring.model_path,
+        arch=job.scoring.arch,
+        spans=job.spans,
+        directory=job.directory,
+        device=config.device,
+        precision=job.scoring.precision,
+    )
+
+
+def insights(
+    job: ScoringJob,
+    *,
+    images: np.ndarray,
+    labels: Sequence[int],
+    class_names: Sequence[str],
+    spec: dict,
+    config: ScoringConfig,
+) -> dict:
+    """The "what the network sees" panels on public sample images; never the hidden set."""
+    from evaluator.insights import compute_insights
+    from evaluator.spec import InputSpec
+
+    return compute_insights(
+        model_path=job.model_path,
+        arch=job.arch,
+        samples=images,
+        labels=list(labels),
+        class_names=list(class_names),
+        spec=InputSpec.from_dict(spec),
+        precision=job.precision,
+        **config.sandbox(timeout_s=config.insights_timeout_s),
+    )
+
+
+def insight_sample_limit() -> int:
+    """How many sample images the panels use (AlexNet's figure shows eight)."""
+    from evaluator.insights import MAX_SAMPLES
+
+    return MAX_SAMPLES

@@ -1,0 +1,10 @@
+"""What each Celery task does, one function per task: claim, run through the bridge, record.
+
+``leaderboard.tasks`` only wraps these; they hold no Celery state, so a test or a command can
+call them directly.
+"""
+
+from leaderboard.workflows.scoring import score_submission
+from leaderboard.workflows.shards import merge_shards, score_shard
+
+__all__ = ["merge_shards", "score_shard", "score_submission"]
