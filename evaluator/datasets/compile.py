@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ MAX_CHUNK = 4096
 FILE_CHUNK = 64  # image files per chunk: decoding dominates, and failures stay cheap to redo
 # Below this many images, starting worker processes (each imports torch) costs more than it saves.
 MIN_POOL_IMAGES = 256
+
+# Seconds between two calls of an import's progress callback (a web page polls it, not a bar).
+PROGRESS_SECONDS = 0.5
 
 Failure = tuple[int, str]  # (image index, reason)
 
@@ -177,6 +181,29 @@ def results_from_pool(
     return run_pool(chunks, workers)
 
 
+class ProgressReport:
+    """Calls ``callback(done, total)`` at the start, at most every PROGRESS_SECONDS, and at the end.
+
+    ``done`` only grows from one call to the next; the last call has ``done == total``.
+    """
+
+    def __init__(self, callback: Callable[[int, int], None] | None, *, total: int) -> None:
+        self.callback, self.total = callback, total
+        self.done = self.reported = 0
+        self.last = time.monotonic()
+        if callback is not None:
+            callback(0, total)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.callback is None or self.done <= self.reported:
+            return
+        now = time.monotonic()
+        if self.done == self.total or now - self.last >= PROGRESS_SECONDS:
+            self.last, self.reported = now, self.done
+            self.callback(self.done, self.total)
+
+
 def compile_images(
     source: Source,
     spec: InputSpec,
@@ -186,11 +213,14 @@ def compile_images(
     workers: int | None = None,
     progress: bool = True,
     on_failure: Callable[[int, str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[Failure]:
     """Write every image of ``source`` at ``spec`` into a new .npy at ``out_path``.
 
     Rows of images that fail to decode are left zero and returned as (index, reason);
     ``on_failure`` is called for each as it is found (it may raise to stop the compile).
+    ``on_progress(done, total)`` is called a few times a second at most, and once at the end
+    with ``done == total`` (it too may raise to stop).
     """
     workers = workers or default_workers()
     if workers < 1:
@@ -208,6 +238,7 @@ def compile_images(
     else:
         results = results_in_process(source, spec, out, bounds)
     failures: list[Failure] = []
+    report = ProgressReport(on_progress, total=n)
     with tqdm(total=n, unit="img", desc="compiling", disable=not progress, leave=False) as bar:
         try:
             for count, found in results:
@@ -216,6 +247,7 @@ def compile_images(
                         on_failure(index, reason)
                 failures += found
                 bar.update(count)
+                report.advance(count)
         finally:
             results.close()  # stops the pool now, not whenever the generator is collected
     out.flush()

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,6 +100,7 @@ def build(
     skip_bad: bool,
     workers: int | None,
     progress: bool,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Write the whole compiled set into ``tmp``; returns the report (``out`` still unset)."""
     images_dir, labels_dir, work_dir = layout.images_dir(tmp), layout.labels_dir(tmp), tmp / ".work"
@@ -117,6 +119,7 @@ def build(
         workers=workers,
         progress=progress,
         on_failure=None if skip_bad else refuse,
+        on_progress=on_progress,
     )
     keep = np.ones(source.n, dtype=bool)
     keep[[index for index, _ in failures]] = False
@@ -186,11 +189,14 @@ def import_dataset(
     limit: int | None = None,
     overwrite: bool = False,
     cifar_classes: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Read ``source`` (format ``fmt``), compile it to ``spec`` and write the set at ``out``.
 
     ``skip_bad`` drops images that fail to decode (they are listed in the report) instead of
     failing; ``cifar_classes`` (10 or 100) settles a CIFAR batch whose variant is ambiguous.
+    ``on_progress(done, total)`` follows the compile (images decoded and resized) for a web page:
+    a few calls a second at most, the last with ``done == total``.
     Raises DatasetError naming the file and the problem; on any failure ``out`` is untouched.
     """
     started = time.perf_counter()
@@ -211,6 +217,7 @@ def import_dataset(
             skip_bad=skip_bad,
             workers=workers,
             progress=progress,
+            on_progress=on_progress,
         )
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a compiled set is shared read-only
         move_into_place(tmp, out)
