@@ -1,0 +1,42 @@
+"""The site's tables, one module per job, re-exported here: import models from this package.
+
+Django finds the models of the app ``leaderboard`` by importing this package, so every model
+class must be imported below.
+"""
+
+from leaderboard.metrics import Metric
+
+from .challenges import (
+    Challenge,
+    Edition,
+    Precision,
+    ReferenceResult,
+    SampleImage,
+    validate_time_zone,
+)
+from .challenges import _sample_upload_to as _sample_upload_to  # named by migration 0001
+from .fleet import ScoringShard, WorkerHeartbeat
+from .submissions import RANKED_MODERATION, Score, Submission
+from .submissions import _submission_upload_to as _submission_upload_to  # named by 0001
+from .teams import Membership, Participant, Team, TeamInvitation
+from .tokens import ApiToken
+
+__all__ = [
+    "RANKED_MODERATION",
+    "ApiToken",
+    "Challenge",
+    "Edition",
+    "Membership",
+    "Metric",  # the registry's enum, imported from here by older callers
+    "Participant",
+    "Precision",
+    "ReferenceResult",
+    "SampleImage",
+    "Score",
+    "ScoringShard",
+    "Submission",
+    "Team",
+    "TeamInvitation",
+    "WorkerHeartbeat",
+    "validate_time_zone",
+]
