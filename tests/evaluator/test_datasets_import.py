@@ -1,4 +1,7 @@
-"""import_dataset end to end: layout, fingerprint, split, bad input, atomicity, opening."""
+"""import_dataset end to end: layout, contents, real data, fingerprint, split, training splits.
+
+Bad input, atomicity, overwrite and opening damaged sets: test_datasets_import_failures.py.
+"""
 
 from __future__ import annotations
 
@@ -9,60 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from evaluator import layout
-from evaluator.datasets import (
-    CompiledDataset,
-    ImportReport,
-    import_dataset,
-    load_training_split,
-    open_dataset,
-    open_images,
-)
-from evaluator.datasets import compile as compile_module
-from evaluator.datasets import importer as importer_module
+from evaluator.datasets import CompiledDataset, import_dataset, load_training_split, open_dataset
 from evaluator.datasets.split import public_mask
 from evaluator.errors import DatasetError
 from evaluator.spec import InputSpec
-from tests.evaluator.test_datasets_sources import (
-    random_images,
-    write_cifar,
-    write_idx_pair,
-    write_imagefolder,
-)
+from tests.evaluator.datasets_helpers import GREY28, labelled_folder, leftovers, npz_source, run
+from tests.evaluator.test_datasets_sources import random_images, write_cifar, write_idx_pair
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-GREY28 = InputSpec(channels=1, height=28, width=28)
-
-
-def npz_source(tmp_path: Path, n: int = 40, *, num_classes: int = 4, seed: int = 0) -> Path:
-    images = random_images(n, 28, 28, seed=seed)
-    labels = np.arange(n) % num_classes
-    np.savez(tmp_path / "src.npz", images=images, labels=labels)
-    return tmp_path / "src.npz"
-
-
-def run(tmp_path: Path, source: Path, *, name: str = "set", fmt: str = "npz", **kw) -> ImportReport:
-    kw.setdefault("spec", GREY28)
-    kw.setdefault("progress", False)
-    kw.setdefault("workers", 1)
-    return import_dataset(fmt=fmt, source=source, out=tmp_path / name, **kw)
-
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
-
-
-def labelled_folder(root: Path, *, per_class: int = 3, size: int = 40) -> Path:
-    """Three classes of RGB PNGs whose pixel value encodes the class, to check label alignment."""
-    return write_imagefolder(
-        root,
-        {
-            name: [np.full((size, size + 8, 3), 10 + 100 * k, np.uint8)] * per_class
-            for k, name in enumerate(["cat", "dog", "eel"])
-        },
-    )
 
 
 # --- layout and contents -----------------------------------------------------------------------
@@ -262,185 +221,6 @@ def test_split_stored_matches_seed(tmp_path: Path) -> None:
     a, b = open_dataset(tmp_path / "a"), open_dataset(tmp_path / "b")
     np.testing.assert_array_equal(a.public_mask, b.public_mask)
     np.testing.assert_array_equal(a.public_mask, public_mask(40, fraction=0.4, seed=9))
-
-
-# --- bad images, atomicity, overwrite ----------------------------------------------------------
-
-
-def damage(root: Path) -> tuple[Path, Path]:
-    """A truncated JPEG in class 'dog' and a text file posing as a PNG in class 'eel'."""
-    jpeg = root / "dog" / "broken.jpg"
-    Image.fromarray(np.full((40, 48, 3), 110, np.uint8)).save(jpeg, quality=90)
-    jpeg.write_bytes(jpeg.read_bytes()[:200])
-    fake = root / "eel" / "fake.png"
-    fake.write_text("this is not a PNG")
-    return jpeg, fake
-
-
-def test_corrupt_image_fails_naming_file_and_leaves_nothing(tmp_path: Path) -> None:
-    root = labelled_folder(tmp_path / "tree")
-    jpeg, _ = damage(root)
-    with pytest.raises(DatasetError, match=rf"{jpeg}: cannot decode image"):
-        run(tmp_path, root, fmt="imagefolder", spec=InputSpec(3, 16, 16))
-    assert not (tmp_path / "set").exists() and leftovers(tmp_path) == []
-
-
-def test_skip_bad_counts_and_keeps_labels_aligned(tmp_path: Path) -> None:
-    root = labelled_folder(tmp_path / "tree")
-    jpeg, fake = damage(root)
-    report = run(tmp_path, root, fmt="imagefolder", spec=InputSpec(3, 16, 16), skip_bad=True)
-    assert (report.n_images, report.n_skipped) == (9, 2)
-    assert [file for file, _ in report.skipped] == [str(jpeg), str(fake)]
-    assert all("cannot decode image" in reason for _, reason in report.skipped)
-    dataset = open_dataset(tmp_path / "set", verify=True)
-    assert dataset.n == 9 and dataset.labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
-    np.testing.assert_array_equal(dataset.images[:, 0, 8, 8], 10 + 100 * dataset.labels)
-    labels_meta = dataset.labels_meta
-    assert labels_meta["n_skipped"] == 2 and labels_meta["skipped"][0][0] == str(jpeg)
-
-
-def test_every_image_bad_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "tree" / "a").mkdir(parents=True)
-    (tmp_path / "tree" / "a" / "x.png").write_bytes(b"garbage")
-    with pytest.raises(DatasetError, match=r"tree: none of the 1 images could be decoded"):
-        run(tmp_path, tmp_path / "tree", fmt="imagefolder", skip_bad=True)
-    assert leftovers(tmp_path) == [] and not (tmp_path / "set").exists()
-
-
-def test_interrupt_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(**_: object) -> str:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(importer_module, "fingerprint", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        run(tmp_path, npz_source(tmp_path))
-    assert not (tmp_path / "set").exists() and leftovers(tmp_path) == []
-
-
-def test_existing_out_is_refused_unless_overwrite(tmp_path: Path) -> None:
-    first = run(tmp_path, npz_source(tmp_path))
-    with pytest.raises(DatasetError, match=r"set: already exists"):
-        run(tmp_path, npz_source(tmp_path))
-    second = run(tmp_path, npz_source(tmp_path), overwrite=True, spec=InputSpec(3, 28, 28))
-    assert second.fingerprint != first.fingerprint
-    assert open_dataset(tmp_path / "set").spec.channels == 3
-    assert leftovers(tmp_path) == []
-    (tmp_path / "precious").mkdir()
-    (tmp_path / "precious" / "thesis.tex").write_text("years of work")
-    with pytest.raises(DatasetError, match=r"precious: exists and is not a compiled data set"):
-        run(tmp_path, npz_source(tmp_path), name="precious", overwrite=True)
-    assert (tmp_path / "precious" / "thesis.tex").is_file()
-
-
-def test_bad_fraction_is_refused_before_work(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="public fraction"):
-        run(tmp_path, npz_source(tmp_path), public_fraction=-0.1)
-    assert leftovers(tmp_path) == [] and not (tmp_path / "set").exists()
-
-
-@pytest.mark.slow
-def test_worker_pool_matches_single_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pools = []
-    real_run_pool = compile_module.run_pool
-
-    def counting_run_pool(chunks, workers):
-        pools.append((len(chunks), workers))
-        return real_run_pool(chunks, workers)
-
-    monkeypatch.setattr(compile_module, "run_pool", counting_run_pool)
-    monkeypatch.setattr(compile_module, "MIN_POOL_IMAGES", 10)
-    root = write_imagefolder(
-        tmp_path / "tree",
-        {f"c{k}": list(random_images(12, 30, 37, 3, seed=k)) for k in range(3)},
-    )
-    damage_file = root / "c1" / "zzz.png"
-    damage_file.write_bytes(b"not an image")
-    spec = InputSpec(channels=3, height=24, width=24)
-    one = run(tmp_path, root, fmt="imagefolder", name="one", spec=spec, skip_bad=True)
-    two = run(tmp_path, root, fmt="imagefolder", name="two", spec=spec, skip_bad=True, workers=2)
-    assert one.fingerprint == two.fingerprint and two.skipped == one.skipped
-    assert two.n_images == 36 and two.n_skipped == 1
-    arrays = tmp_path / "arrays.npz"
-    np.savez(arrays, images=random_images(300, 20, 20), labels=np.arange(300) % 7)
-    one = run(tmp_path, arrays, name="a1", spec=spec)
-    two = run(tmp_path, arrays, name="a2", spec=spec, workers=2)
-    assert one.fingerprint == two.fingerprint
-    assert [workers for _, workers in pools] == [2, 2] and all(n > 2 for n, _ in pools)
-    assert leftovers(tmp_path) == []
-
-
-# --- opening damaged sets ----------------------------------------------------------------------
-
-
-def test_open_images_never_reads_labels(tmp_path: Path) -> None:
-    run(tmp_path, npz_source(tmp_path))
-    for path in (tmp_path / "set" / "labels").iterdir():
-        path.unlink()
-    (tmp_path / "set" / "labels").rmdir()
-    images, meta = open_images(tmp_path / "set" / "images")
-    assert images.shape == (40, 1, 28, 28) and meta["n"] == 40 and meta["num_classes"] == 4
-    with pytest.raises(DatasetError, match=r"labels/labels\.npy: missing"):
-        open_dataset(tmp_path / "set")
-
-
-def _retype_labels(root: Path) -> None:
-    np.save(
-        root / "labels" / "labels.npy", np.load(root / "labels" / "labels.npy").astype(np.int32)
-    )
-
-
-def _labels_out_of_range(root: Path) -> None:
-    np.save(root / "labels" / "labels.npy", np.full(40, 4, np.int64))
-
-
-def _short_split(root: Path) -> None:
-    np.save(root / "labels" / "split.npy", np.zeros(39, bool))
-
-
-def _wrong_n(root: Path) -> None:
-    meta_path = root / "images" / "meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["n"] = 41
-    meta_path.write_text(json.dumps(meta))
-
-
-def _truncated_images(root: Path) -> None:
-    path = root / "images" / "images.npy"
-    path.write_bytes(path.read_bytes()[:1000])
-
-
-def _broken_meta(root: Path) -> None:
-    (root / "images" / "meta.json").write_text("{not json")
-
-
-def _pickled_labels(root: Path) -> None:
-    np.save(root / "labels" / "labels.npy", np.array([object()] * 40), allow_pickle=True)
-
-
-@pytest.mark.parametrize(
-    ("damage_set", "message"),
-    [
-        (_retype_labels, r"labels/labels\.npy: dtype int32, expected int64"),
-        (_labels_out_of_range, r"labels/labels\.npy: labels span 4\.\.4, outside 0\.\.3"),
-        (_short_split, r"labels/split\.npy: shape \(39,\), expected \(40,\)"),
-        (_wrong_n, r"images/images\.npy: shape \(40, 1, 28, 28\), expected \(41, 1, 28, 28\)"),
-        (_truncated_images, r"images/images\.npy: not a readable \.npy array"),
-        (_broken_meta, r"images/meta\.json: unreadable JSON"),
-        (_pickled_labels, r"labels/labels\.npy: not a readable \.npy array"),
-    ],
-)
-def test_open_dataset_names_the_damaged_file(tmp_path: Path, damage_set, message: str) -> None:
-    run(tmp_path, npz_source(tmp_path))
-    damage_set(tmp_path / "set")
-    with pytest.raises(DatasetError, match=message):
-        open_dataset(tmp_path / "set")
-
-
-def test_open_dataset_missing_root(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match=r"nothing: no compiled data set here"):
-        open_dataset(tmp_path / "nothing")
 
 
 # --- training splits ---------------------------------------------------------------------------
