@@ -69,6 +69,8 @@ class Unpacked:
 
 
 def size_text(n: int) -> str:
+    if n < 2**20:
+        return f"{n:,} bytes"
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
@@ -113,7 +115,7 @@ class Writer:
         if self.entries > self.max_files:
             raise ArchiveError(
                 f"{self.archive}: more than {self.max_files:,} entries (stopped at member "
-                f"'{member}'); split the set or raise the limit"
+                f"'{member}'); refused"
             )
         if is_junk(member):
             self.skipped += 1
@@ -347,8 +349,8 @@ def unpack_tar(archive: Path, writer: Writer) -> None:
             path = writer.admit(member.name, kind=tar_kind(member))
             if path is None:
                 continue
-            try:  # the standard library's own rules, behind ours
-                tarfile.data_filter(member, str(writer.root))
+            try:  # the standard library's own rules (Python 3.11.4 on), behind ours
+                getattr(tarfile, "data_filter", lambda *_: None)(member, str(writer.root))
             except tarfile.FilterError as exc:
                 writer.refuse(member.name, f"is refused: {exc}")
             if member.isdir():
