@@ -45,6 +45,12 @@ def merge_shards(self, submission_id: str, attempt: int) -> str:
     return workflows.merge_shards(submission_id=submission_id, attempt=attempt)
 
 
+@shared_task(name="leaderboard.tasks.import_dataset", acks_late=True)
+def import_dataset(import_id: str) -> str:
+    """Unpack and compile a set a host uploaded: "done", "failed", "waiting" or "skipped"."""
+    return workflows.import_dataset(import_id=import_id)
+
+
 @shared_task(name="leaderboard.tasks.sweep_shards")
 def sweep_shards() -> dict[str, list[str]]:
     """Periodic (Celery beat): re-send lost shards, start missed merges, prune shard files."""

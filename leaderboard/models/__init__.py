@@ -16,6 +16,8 @@ from .challenges import (
 )
 from .challenges import _sample_upload_to as _sample_upload_to  # named by migration 0001
 from .fleet import ScoringShard, WorkerHeartbeat
+from .hosting import DatasetImport, ModelCheck
+from .hosting import _check_upload_to as _check_upload_to  # named by its migration
 from .submissions import RANKED_MODERATION, Score, Submission
 from .submissions import _submission_upload_to as _submission_upload_to  # named by 0001
 from .teams import Membership, Participant, Team, TeamInvitation
@@ -25,9 +27,11 @@ __all__ = [
     "RANKED_MODERATION",
     "ApiToken",
     "Challenge",
+    "DatasetImport",
     "Edition",
     "Membership",
-    "Metric",  # the registry's enum, imported from here by older callers
+    "Metric",
+    "ModelCheck",  # the registry's enum, imported from here by older callers
     "Participant",
     "Precision",
     "ReferenceResult",

@@ -52,6 +52,14 @@ class Challenge(models.Model):
     # One public sample image under each transform, for submission pages (written by
     # services.robustness): {"sample": id, "label_name": ..., "images": {name: storage path}}.
     robustness_samples = models.JSONField(default=dict, blank=True)
+    # Who made it from the browser; they host it (its editions, its imports) with the staff.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="challenges_created",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

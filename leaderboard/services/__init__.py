@@ -10,9 +10,11 @@ from .challenges import (
     challenge_samples_from_training,
     edition_get_or_create,
 )
+from .datasets import challenge_import_training, dataset_summary
 from .editions import edition_create, edition_join, edition_join_code_renew, edition_update
 from .enqueue import submission_enqueue
 from .finals import team_finals_select
+from .hosting import challenge_create_hosted, dataset_upload, import_enqueue
 from .moderation import submission_moderate
 from .references import (
     ReferenceCSVError,
@@ -42,15 +44,20 @@ __all__ = [
     "ScoringJob",
     "SweepReport",
     "baseline_submission_create",
+    "challenge_create_hosted",
     "challenge_get_or_create",
     "challenge_import_dataset",
+    "challenge_import_training",
     "challenge_sample_add",
     "challenge_samples_from_training",
+    "dataset_summary",
+    "dataset_upload",
     "edition_create",
     "edition_get_or_create",
     "edition_join",
     "edition_join_code_renew",
     "edition_update",
+    "import_enqueue",
     "invitation_answer",
     "reference_results_import",
     "reference_results_import_ilsvrc",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,7 @@ def challenge_import_dataset(
     limit: int | None = None,
     progress: bool = False,
     train_source: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Compile a hidden test set into the challenge's data directory and point the challenge at it.
 
@@ -78,6 +80,7 @@ def challenge_import_dataset(
         skip_bad=skip_bad,
         progress=progress,
         limit=limit,
+        on_progress=on_progress,
     )
     compiled = open_dataset(out)
     challenge.dataset_path = str(relative)
@@ -123,6 +126,15 @@ def challenge_samples_from_training(
     """
     spec = InputSpec.from_dict(challenge.input_spec)
     images, labels = load_training_split(fmt=fmt, source=Path(source), spec=spec, limit=limit)
+    return challenge_samples_replace(
+        challenge=challenge, images=images, labels=labels, per_class=per_class
+    )
+
+
+def challenge_samples_replace(
+    *, challenge: Challenge, images: np.ndarray, labels: np.ndarray, per_class: int = 1
+) -> list[SampleImage]:
+    """The first ``per_class`` images of each class (up to 40 images) become the samples."""
     names = challenge.class_names
     for old in challenge.samples.all():
         old.image.delete(save=False)
@@ -133,7 +145,7 @@ def challenge_samples_from_training(
             samples.append(
                 challenge_sample_add(
                     challenge=challenge,
-                    png=_png(images[index]),
+                    png=png_bytes(images[index]),
                     label=label,
                     label_name=names[label] if label < len(names) else str(label),
                     position=len(samples),
@@ -142,7 +154,7 @@ def challenge_samples_from_training(
     return samples
 
 
-def _png(image: np.ndarray) -> bytes:
+def png_bytes(image: np.ndarray) -> bytes:
     """Encode one uint8 (C, H, W) image as PNG."""
     array = image[0] if image.shape[0] == 1 else np.transpose(image, (1, 2, 0))
     buffer = io.BytesIO()

@@ -149,6 +149,15 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # When an upload is over the cap, read and discard at most this much more of the request so the
 # browser gets a proper answer; beyond it the connection is cut instead.
 UPLOAD_DRAIN_MAX_BYTES = env.int("UPLOAD_DRAIN_MAX_BYTES", default=8 * 2**20)
+# Hosting from the browser: who may create a challenge (staff and users with the
+# ``add_challenge`` permission always; everyone signed in when this is on), the largest
+# uploaded set (refused before its body is read), and the caps on what an archive may unpack to.
+HOSTS_SELF_SERVE = env.bool("HOSTS_SELF_SERVE", default=False)
+DATASET_UPLOAD_MAX_BYTES = env.int("DATASET_UPLOAD_MAX_BYTES", default=2 * 2**30)
+DATASET_UNPACK_MAX_BYTES = env.int("DATASET_UNPACK_MAX_BYTES", default=8 * 2**30)
+DATASET_UNPACK_MAX_FILES = env.int("DATASET_UNPACK_MAX_FILES", default=2_000_000)
+# Free model checks (public samples only) a user may run per hour.
+MODEL_CHECKS_PER_HOUR = env.int("MODEL_CHECKS_PER_HOUR", default=20)
 
 # Compiled hidden test sets live under DATA_ROOT; a challenge stores a path relative to it so
 # that workers may mount the same tree elsewhere.

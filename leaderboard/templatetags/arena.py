@@ -113,3 +113,13 @@ def shown_cells(submission: object, shown: list[metrics.RankedMetric]) -> list[t
 def metric_text(value: float | None, metric: metrics.RankedMetric | str) -> str:
     """A value of ``metric`` printed as the registry says (a dash where absent)."""
     return metrics.metric_get(metric).format(value)
+
+
+@register.filter
+def markdown(text: str) -> str:
+    """A host's Markdown as cleaned HTML (``leaderboard.rich_text``)."""
+    from django.utils.safestring import mark_safe
+
+    from leaderboard.rich_text import markdown_html
+
+    return mark_safe(markdown_html(text))

@@ -4,7 +4,8 @@
 call them directly.
 """
 
+from leaderboard.workflows.imports import import_dataset
 from leaderboard.workflows.scoring import score_submission
 from leaderboard.workflows.shards import merge_shards, score_shard
 
-__all__ = ["merge_shards", "score_shard", "score_submission"]
+__all__ = ["import_dataset", "merge_shards", "score_shard", "score_submission"]
