@@ -142,3 +142,8 @@ class ChallengeCreateForm(forms.Form):
         names = [n.strip() for n in (data.get("class_names") or "").splitlines() if n.strip()]
         data["class_names"] = names
         return data
+
+
+class DatasetUploadForm(forms.Form):
+    part = forms.ChoiceField(choices=[("test", "Hidden test set"), ("train", "Training set")])
+    file = forms.FileField()

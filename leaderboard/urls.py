@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/fleet/", fleet.fleet_page, name="fleet"),
     path("healthz", fleet.healthz, name="healthz"),
     path("api/", include(("leaderboard.api.urls", "api"))),
+    path("", include("leaderboard.urls_hosting")),
     path("", include("leaderboard.urls_classroom")),
     path("", include("leaderboard.urls_robustness")),
     path("accounts/signup/", accounts.signup, name="signup"),

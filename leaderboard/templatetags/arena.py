@@ -123,3 +123,11 @@ def markdown(text: str) -> str:
     from leaderboard.rich_text import markdown_html
 
     return mark_safe(markdown_html(text))
+
+
+@register.filter
+def can_host_challenges(user) -> bool:
+    """Whether to offer "Host a challenge" (``selectors.hosting.challenge_can_create``)."""
+    from leaderboard.selectors.hosting import challenge_can_create
+
+    return challenge_can_create(user=user)

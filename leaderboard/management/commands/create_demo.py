@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -97,6 +98,13 @@ class Command(BaseCommand):
             self.stdout.write(f"account {user.username} / {options['password']}")
         else:
             self.stdout.write(f"account {user.username} exists (password unchanged)")
+        # The demo account hosts: it may create challenges and editions from the browser.
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="leaderboard",
+                codename__in=["add_challenge", "add_edition"],
+            )
+        )
         self.stdout.write(self.style.SUCCESS(edition.get_absolute_url()))
 
     def _pick_source(self, fashion: Path) -> tuple[Path, str, str, InputSpec, list[str]]:
