@@ -51,6 +51,12 @@ def import_dataset(import_id: str) -> str:
     return workflows.import_dataset(import_id=import_id)
 
 
+@shared_task(name="leaderboard.tasks.check_model", acks_late=True)
+def check_model(check_id: str) -> str:
+    """Run a participant's free model check on the sample images: "done", "failed", "skipped"."""
+    return workflows.check_model(check_id=check_id)
+
+
 @shared_task(name="leaderboard.tasks.sweep_shards")
 def sweep_shards() -> dict[str, list[str]]:
     """Periodic (Celery beat): re-send lost shards, start missed merges, prune shard files."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from leaderboard.models import SampleImage, Submission
+from leaderboard.models import Challenge, SampleImage, Submission
 
 HEAT_RGB = (47, 91, 234)  # the site's accent colour
 PIXELATED_MAX = 64  # images this small are scaled up with hard pixel edges, not blurred
@@ -29,6 +29,7 @@ class InsightSamples:
     labels: list[int]
     class_names: list[str]
     spec: dict
+    sample_ids: list[int] = field(default_factory=list)  # the SampleImage rows, in order
 
 
 def insight_samples(*, submission_id: uuid.UUID | str, limit: int) -> InsightSamples | None:
@@ -41,23 +42,34 @@ def insight_samples(*, submission_id: uuid.UUID | str, limit: int) -> InsightSam
     )
     if submission is None:
         return None
-    challenge = submission.edition.challenge
+    return challenge_samples(challenge=submission.edition.challenge, limit=limit)
+
+
+def challenge_samples(*, challenge: Challenge, limit: int) -> InsightSamples | None:
+    """The challenge's first ``limit`` public sample images (training split) that match its
+    input spec, decoded for a model run; shared by the insights panels and model checks.
+
+    None when there is none to run on.
+    """
     spec = challenge.input_spec or {}
     names = list(challenge.class_names)
     if not spec or not names:
         return None
     shape = (int(spec["channels"]), int(spec["height"]), int(spec["width"]))
-    images, labels = [], []
+    images, labels, ids = [], [], []
     for sample in SampleImage.objects.filter(challenge=challenge).order_by("position", "id"):
         array = _decode(sample, shape=shape)
         if array is not None and sample.label < len(names):
             images.append(array)
             labels.append(int(sample.label))
+            ids.append(sample.pk)
         if len(images) == limit:
             break
     if not images:
         return None
-    return InsightSamples(images=np.stack(images), labels=labels, class_names=names, spec=spec)
+    return InsightSamples(
+        images=np.stack(images), labels=labels, class_names=names, spec=spec, sample_ids=ids
+    )
 
 
 def _decode(sample: SampleImage, *, shape: tuple[int, int, int]) -> np.ndarray | None:

@@ -10,6 +10,15 @@ from .challenges import (
     challenge_samples_from_training,
     edition_get_or_create,
 )
+from .checks import (
+    model_check_create,
+    model_check_enqueue,
+    model_check_fail,
+    model_check_file_delete,
+    model_check_finish,
+    model_check_start,
+    model_checks_used,
+)
 from .datasets import challenge_import_training, dataset_summary
 from .editions import edition_create, edition_join, edition_join_code_renew, edition_update
 from .enqueue import submission_enqueue
@@ -59,6 +68,13 @@ __all__ = [
     "edition_update",
     "import_enqueue",
     "invitation_answer",
+    "model_check_create",
+    "model_check_enqueue",
+    "model_check_fail",
+    "model_check_file_delete",
+    "model_check_finish",
+    "model_check_start",
+    "model_checks_used",
     "reference_results_import",
     "reference_results_import_ilsvrc",
     "score_record",
