@@ -84,12 +84,15 @@ def compute_insights(
     sandbox: str = "auto",
     max_samples: int = MAX_SAMPLES,
     occlusion_samples: int = OCCLUSION_SAMPLES,
+    model_format: str | None = None,
 ) -> dict:
     """The insights of ``model_path`` on labelled public ``samples`` (uint8 N x C x H x W).
 
     Returns a JSON-serialisable dict: ``samples`` (top-k guesses), ``filters`` (a grid PNG),
     ``occlusion`` (heat maps), and ``errors`` (panel -> message) for whatever could not be
     computed. Raises ValueError only for arguments that break the contract (wrong shapes).
+    ``model_format``: what the scoring run just detected for this file, so a worker detects the
+    format once per submission.
     """
     model_path = Path(model_path)
     samples, labels_arr = _checked_samples(samples, labels, spec=spec, classes=len(class_names))
@@ -97,8 +100,9 @@ def compute_insights(
     grid = occlusion_grid(height=spec.height, width=spec.width)
     occluded = list(range(min(occlusion_samples, len(samples))))
     errors: dict[str, str] = {}
+    known = model_format in {f.value for f in ModelFormat}
     try:
-        fmt = detect_format(model_path)
+        fmt = ModelFormat(model_format) if known else detect_format(model_path)
     except EvaluatorError as exc:
         return {"version": INSIGHTS_VERSION, "error": exc.message, "errors": {}}
     filters = _parent_filters(

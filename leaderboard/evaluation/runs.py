@@ -72,8 +72,13 @@ def insights(
     class_names: Sequence[str],
     spec: dict,
     config: ScoringConfig,
+    model_format: str | None = None,
 ) -> dict:
-    """The "what the network sees" panels on public sample images; never the hidden set."""
+    """The "what the network sees" panels on public sample images; never the hidden set.
+
+    ``model_format``: the format the scoring run detected (its record's ``format``), so the
+    file is not detected a second time.
+    """
     from evaluator.insights import compute_insights
     from evaluator.spec import InputSpec
 
@@ -85,6 +90,7 @@ def insights(
         class_names=list(class_names),
         spec=InputSpec.from_dict(spec),
         precision=job.precision,
+        model_format=model_format,
         **config.sandbox(timeout_s=config.insights_timeout_s),
     )
 

@@ -13,7 +13,9 @@ from leaderboard.services.insights import score_insights_record
 logger = logging.getLogger(__name__)
 
 
-def record_insights(job: ScoringJob, *, config: ScoringConfig) -> None:
+def record_insights(
+    job: ScoringJob, *, config: ScoringConfig, model_format: str | None = None
+) -> None:
     """Compute and store the panels on the challenge's public samples, or why they are missing."""
     if not config.insights_on:
         return
@@ -28,6 +30,7 @@ def record_insights(job: ScoringJob, *, config: ScoringConfig) -> None:
             class_names=samples.class_names,
             spec=samples.spec,
             config=config,
+            model_format=model_format,
         )
     except SoftTimeLimitExceeded:
         insights = {"error": "stopped by the worker's time limit"}

@@ -35,5 +35,5 @@ def score_submission(*, submission_id: str, worker: str) -> str:
     if services.score_record(submission_id=job.submission_id, attempt=job.attempt, result=result):
         if job.robustness:
             robustness_samples_refresh(submission_id=job.submission_id)
-        record_insights(job, config=config)
+        record_insights(job, config=config, model_format=result.get("format"))
     return "scored"

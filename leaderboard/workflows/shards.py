@@ -67,5 +67,5 @@ def merge_shards(*, submission_id: str, attempt: int) -> str:
     if not services.score_record(submission_id=submission_id, attempt=attempt, result=result):
         return "skipped"
     sharding.shards_remove_files(submission_id=submission_id)
-    record_insights(job.scoring, config=config)
+    record_insights(job.scoring, config=config, model_format=result.get("format"))
     return "scored"

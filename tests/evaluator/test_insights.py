@@ -220,3 +220,25 @@ def test_occluded_copies_hide_one_mean_grey_square_each() -> None:
 
 def test_top_k_breaks_ties_by_class_index() -> None:
     assert top_k(np.array([0.1, 0.3, 0.3, 0.2, 0.1]), 3) == [1, 2, 3]
+
+
+def test_a_format_the_scoring_run_detected_is_not_detected_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker detects a submission's format once: the score's record hands it to insights."""
+    from evaluator.insights import compute as compute_module
+
+    calls: list[Path] = []
+    detect = compute_module.detect_format
+
+    def counted(path: Path):
+        calls.append(path)
+        return detect(path)
+
+    monkeypatch.setattr(compute_module, "detect_format", counted)
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10)).eval()
+    path = models.export_onnx(mlp, tmp_path / "mlp.onnx", example=models.example_input())
+    given = _insights(path, model_format="onnx", occlusion_samples=0)
+    assert calls == [] and len(given["samples"]) == 8
+    _insights(path, occlusion_samples=0)
+    assert calls == [path]
