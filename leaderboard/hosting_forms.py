@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from leaderboard.classroom_forms import LocalDateTimeInput
-from leaderboard.metrics import DEFAULT_METRIC, Metric
+from leaderboard.metrics import Metric
 from leaderboard.models import Challenge
+
+AUTO_METRIC = "auto"  # decided from the number of classes once the test set is imported
 
 # One click fills the input fields (the JavaScript on the page reads these).
 PRESETS = {
@@ -86,7 +88,13 @@ class ChallengeCreateForm(forms.Form):
     )
     seed = forms.IntegerField(initial=0, help_text="Fixes which images are public.")
     primary_metric = forms.ChoiceField(
-        choices=Metric.choices, initial=DEFAULT_METRIC.key, label="Ranked by"
+        choices=[
+            (AUTO_METRIC, "Automatic: top-1 below 20 classes, top-5 from 20"),
+            *Metric.choices,
+        ],
+        initial=AUTO_METRIC,
+        label="Ranked by",
+        help_text="Top-5 error says little with 10 classes; ILSVRC's 1,000 made it the measure.",
     )
     robustness = forms.BooleanField(
         required=False, label="Robustness track (also score transformed copies)"

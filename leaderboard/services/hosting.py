@@ -23,12 +23,20 @@ from kombu.exceptions import OperationalError
 
 from leaderboard.celery import app
 from leaderboard.evaluation.datasets import InputSpec
+from leaderboard.metrics import DEFAULT_METRIC, TOP1, TOP5
 from leaderboard.models import Challenge, DatasetImport
 
 from .editions import edition_create
 
 logger = logging.getLogger(__name__)
 IMPORT_TASK = "leaderboard.tasks.import_dataset"
+AUTO = "auto"
+TOP5_FROM_CLASSES = 20
+
+
+def metric_for_classes(num_classes: int) -> str:
+    """Top-1 error below 20 classes (top-5 of 10 is nearly always right), top-5 from 20 up."""
+    return TOP5.key if num_classes >= TOP5_FROM_CLASSES else TOP1.key
 
 
 def challenge_create_hosted(
@@ -48,14 +56,18 @@ def challenge_create_hosted(
     test_set: UploadedFile,
     train_set: UploadedFile | None = None,
 ) -> Challenge:
-    """Create the challenge and its first edition (hosted by ``user``) and queue the imports."""
+    """Create the challenge and its first edition (hosted by ``user``) and queue the imports.
+
+    ``primary_metric`` "auto" ranks by top-1 below 20 classes and top-5 from 20 up, decided when
+    the test set's classes are known (``metric_for_classes``).
+    """
     with transaction.atomic():
         challenge = Challenge.objects.create(
             slug=slug,
             title=title,
             description=description,
             input_spec=spec.to_dict(),
-            primary_metric=primary_metric,
+            primary_metric=DEFAULT_METRIC.key if primary_metric == AUTO else primary_metric,
             robustness=robustness,
             created_by=user,
         )
@@ -69,7 +81,12 @@ def challenge_create_hosted(
             join_required=False,
         )
         options = {"public_fraction": public_fraction, "seed": seed, "class_names": class_names}
-        dataset_upload(challenge=challenge, part="test", upload=test_set, user=user, **options)
+        row = dataset_upload(
+            challenge=challenge, part="test", upload=test_set, user=user, **options
+        )
+        if primary_metric == AUTO:
+            row.options["metric_auto"] = True
+            row.save(update_fields=["options"])
         if train_set is not None:
             dataset_upload(challenge=challenge, part="train", upload=train_set, user=user)
     return challenge

@@ -60,6 +60,11 @@ def import_dataset(*, import_id: str) -> str:
         status=Status.DONE, report=report, finished_at=timezone.now()
     )
     if row.part == DatasetImport.Part.TEST:
+        if (row.options or {}).get("metric_auto"):
+            challenge = Challenge.objects.get(pk=row.challenge_id)
+            Challenge.objects.filter(pk=challenge.pk).update(
+                primary_metric=hosting_services.metric_for_classes(challenge.num_classes)
+            )
         _queue_waiting_training_sets(row.challenge)
     return "done"
 

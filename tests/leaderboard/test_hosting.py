@@ -251,3 +251,24 @@ def test_descriptions_are_markdown_with_the_html_cleaned():
     html = markdown_html("Tell **cats** <script>alert(1)</script> [x](javascript:alert(1))")
     assert "<strong>cats</strong>" in html
     assert "<script" not in html and "javascript:" not in html
+
+
+def test_an_automatic_metric_is_top1_below_20_classes(client, host, tmp_path):
+    client.login(username="teacher", password="pw")
+    client.post(
+        reverse("challenge_create"),
+        {
+            **form_data(primary_metric="auto"),
+            "test_set": upload("t.zip", zipped(class_folders(tmp_path / "s"))),
+        },
+    )
+    assert run_imports() == ["done"]
+    assert Challenge.objects.get(slug="pets").primary_metric == "top1"  # 3 classes
+
+
+def test_metric_for_classes_switches_to_top5_at_20():
+    from leaderboard.services.hosting import metric_for_classes
+
+    assert [metric_for_classes(n) for n in (2, 10, 19, 20, 1000)] == [
+        "top1", "top1", "top1", "top5", "top5",
+    ]  # fmt: skip
