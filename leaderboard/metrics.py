@@ -161,6 +161,13 @@ Metric = models.TextChoices(
     "Metric", [(m.key.upper(), (m.key, m.label)) for m in METRICS if m.rankable]
 )
 DEFAULT_METRIC = TOP5  # as ILSVRC
+TOP5_FROM_CLASSES = 20  # below this many classes a top-5 guess is nearly always right
+
+
+def metric_for_classes(num_classes: int) -> str:
+    """The ranking metric a set of ``num_classes`` classes calls for: top-1 error below 20
+    classes (top-5 of 10 is nearly always right), top-5 error from 20 up."""
+    return TOP5.key if num_classes >= TOP5_FROM_CLASSES else TOP1.key
 
 
 def metric_get(key: str | RankedMetric) -> RankedMetric:

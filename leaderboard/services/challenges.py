@@ -21,6 +21,7 @@ from leaderboard.evaluation.datasets import (
     load_training_split,
     open_dataset,
 )
+from leaderboard.metrics import metric_for_classes
 from leaderboard.models import Challenge, Edition, Metric, Precision, SampleImage
 
 
@@ -42,6 +43,21 @@ def challenge_get_or_create(
             "precision": precision,
         },
     )
+
+
+def challenge_metric_by_classes(*, challenge: Challenge, replacing: str | None = None) -> bool:
+    """Rank ``challenge`` by the metric its number of classes calls for (top-1 below 20
+    classes, top-5 from 20 up: ``metrics.metric_for_classes``). With ``replacing``, only while
+    it is still ranked by that metric (an old default moves over, a host's choice stays).
+    True if the row changed."""
+    metric = metric_for_classes(challenge.num_classes)
+    rows = Challenge.objects.filter(pk=challenge.pk).exclude(primary_metric=metric)
+    if replacing is not None:
+        rows = rows.filter(primary_metric=replacing)
+    changed = rows.update(primary_metric=metric) > 0
+    if changed:
+        challenge.primary_metric = metric
+    return changed
 
 
 def challenge_import_dataset(

@@ -23,7 +23,7 @@ from kombu.exceptions import OperationalError
 
 from leaderboard.celery import app
 from leaderboard.evaluation.datasets import InputSpec
-from leaderboard.metrics import DEFAULT_METRIC, TOP1, TOP5
+from leaderboard.metrics import DEFAULT_METRIC
 from leaderboard.models import Challenge, DatasetImport
 
 from .editions import edition_create
@@ -31,12 +31,6 @@ from .editions import edition_create
 logger = logging.getLogger(__name__)
 IMPORT_TASK = "leaderboard.tasks.import_dataset"
 AUTO = "auto"
-TOP5_FROM_CLASSES = 20
-
-
-def metric_for_classes(num_classes: int) -> str:
-    """Top-1 error below 20 classes (top-5 of 10 is nearly always right), top-5 from 20 up."""
-    return TOP5.key if num_classes >= TOP5_FROM_CLASSES else TOP1.key
 
 
 def challenge_create_hosted(
@@ -59,7 +53,7 @@ def challenge_create_hosted(
     """Create the challenge and its first edition (hosted by ``user``) and queue the imports.
 
     ``primary_metric`` "auto" ranks by top-1 below 20 classes and top-5 from 20 up, decided when
-    the test set's classes are known (``metric_for_classes``).
+    the test set's classes are known (``metrics.metric_for_classes``).
     """
     with transaction.atomic():
         challenge = Challenge.objects.create(

@@ -20,6 +20,7 @@ from django.utils import timezone
 from leaderboard import services
 from leaderboard.evaluation.datasets import DatasetError, InputSpec
 from leaderboard.evaluation.uploads import detect_upload
+from leaderboard.metrics import metric_for_classes
 from leaderboard.models import Challenge, DatasetImport
 from leaderboard.services import hosting as hosting_services
 
@@ -63,7 +64,7 @@ def import_dataset(*, import_id: str) -> str:
         if (row.options or {}).get("metric_auto"):
             challenge = Challenge.objects.get(pk=row.challenge_id)
             Challenge.objects.filter(pk=challenge.pk).update(
-                primary_metric=hosting_services.metric_for_classes(challenge.num_classes)
+                primary_metric=metric_for_classes(challenge.num_classes)
             )
         _queue_waiting_training_sets(row.challenge)
     return "done"

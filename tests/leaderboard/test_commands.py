@@ -59,6 +59,44 @@ def test_create_challenge_imports_the_set_and_opens_an_edition(npz_source, setti
     assert "imported 24 images" in capsys.readouterr().out
 
 
+def test_create_challenge_ranks_by_top1_below_20_classes_and_top5_from_20(npz_source, tmp_path):
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    np.savez(
+        wide / "test.npz",
+        images=np.zeros((40, 6, 6), dtype=np.uint8),
+        labels=np.arange(40, dtype=np.int64) % 20,
+    )
+    shape = ["--format=npz", "--channels=1", "--height=6", "--width=6"]
+    call_command("create_challenge", "three", "--title=Three", f"--source={npz_source}", *shape)
+    call_command("create_challenge", "twenty", "--title=Twenty", f"--source={wide}", *shape)
+    call_command(
+        "create_challenge", "chosen", "--title=C", f"--source={npz_source}", "--metric=top5", *shape
+    )
+    metrics = dict(Challenge.objects.values_list("slug", "primary_metric"))
+    assert metrics == {"three": "top1", "twenty": "top5", "chosen": "top5"}
+
+    Challenge.objects.filter(slug="three").update(primary_metric="balanced")
+    call_command("create_challenge", "three", "--title=Three", f"--source={npz_source}", *shape)
+    assert Challenge.objects.get(slug="three").primary_metric == "balanced"  # re-run keeps it
+
+
+def test_create_demo_ranks_by_top1_and_moves_an_old_demo_over(tmp_path, capsys):
+    digits = ["create_demo", f"--source={tmp_path / 'no-fashion'}", "--no-robustness"]
+    call_command(*digits)
+    assert Challenge.objects.get(slug="demo").primary_metric == "top1"  # 10 classes
+
+    Challenge.objects.filter(slug="demo").update(primary_metric="top5")  # the old default
+    capsys.readouterr()
+    call_command(*digits)
+    assert Challenge.objects.get(slug="demo").primary_metric == "top1"
+    assert "ranked by top-1 error" in capsys.readouterr().out
+
+    Challenge.objects.filter(slug="demo").update(primary_metric="balanced")  # a host's choice
+    call_command(*digits)
+    assert Challenge.objects.get(slug="demo").primary_metric == "balanced"
+
+
 def test_import_dataset_replaces_the_set_and_keeps_the_spec(npz_source, settings):
     challenge = Challenge.objects.create(
         slug="s", title="S", input_spec={"channels": 1, "height": 6, "width": 6}

@@ -267,7 +267,7 @@ def test_an_automatic_metric_is_top1_below_20_classes(client, host, tmp_path):
 
 
 def test_metric_for_classes_switches_to_top5_at_20():
-    from leaderboard.services.hosting import metric_for_classes
+    from leaderboard.metrics import metric_for_classes
 
     assert [metric_for_classes(n) for n in (2, 10, 19, 20, 1000)] == [
         "top1", "top1", "top1", "top5", "top5",

@@ -8,7 +8,9 @@ from django.utils import timezone
 from leaderboard import services
 from leaderboard.management.importing import import_into_challenge
 from leaderboard.management.spec_args import add_import_arguments, spec_from_options
+from leaderboard.metrics import DEFAULT_METRIC, metric_get
 from leaderboard.models import Metric, Precision
+from leaderboard.services.challenges import challenge_metric_by_classes
 
 
 class Command(BaseCommand):
@@ -24,8 +26,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--metric",
             choices=Metric.values,
-            default=Metric.TOP5,
-            help="The metric that ranks its boards (default: top5, as ILSVRC).",
+            help=(
+                "The metric that ranks its boards (default: top1 below 20 classes, top5 from "
+                "20 up, once the test set's classes are known)."
+            ),
         )
         parser.add_argument("--precision", choices=Precision.values, default=Precision.FP32)
         parser.add_argument("--year", type=int, help="Edition year (default: this year).")
@@ -39,7 +43,7 @@ class Command(BaseCommand):
             slug=options["slug"],
             title=options["title"],
             description=options["description"],
-            primary_metric=options["metric"],
+            primary_metric=options["metric"] or DEFAULT_METRIC.key,
             precision=options["precision"],
         )
         self.stdout.write(f"{'created' if created else 'found'} challenge {challenge.slug}")
@@ -47,6 +51,12 @@ class Command(BaseCommand):
         import_into_challenge(
             challenge=challenge, options=options, spec=spec, write=self.stdout.write
         )
+        if created and not options["metric"]:
+            challenge_metric_by_classes(challenge=challenge)
+            self.stdout.write(
+                f"ranked by {metric_get(challenge.primary_metric).label.lower()} "
+                f"({challenge.num_classes} classes)"
+            )
         year = options["year"] or timezone.now().year
         edition, created = services.edition_get_or_create(
             challenge=challenge,
