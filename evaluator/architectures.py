@@ -6,24 +6,28 @@ convolution is rebuilt for the challenge's channel count with the same hyper-par
 same attribute name, so that ``state_dict`` keys match a model built the same way by a
 participant (``architectures.build(name, in_channels=1, num_classes=10)``) before training.
 
-torchvision's classics are registered here. More networks come from plugins, which the
-registry's caller installs and the evaluator never imports by name (after torchvision's
-``models/_api.py``): an entry point of the group ``evaluator.architectures`` names a function
-``module:attr`` that is called with ``register`` and adds its networks with it, e.g. in
-``pyproject.toml``::
+torchvision's classics are registered here, and a pinned list of timm's networks as
+``timm/<name>`` (``_TIMM``). More networks come from plugins, which the registry's caller
+installs and the evaluator never imports by name (after torchvision's ``models/_api.py``): an
+entry point of the group ``evaluator.architectures`` names a function ``module:attr`` that is
+called with ``register`` and adds its networks with it, e.g. in ``pyproject.toml``::
 
     [project.entry-points."evaluator.architectures"]
     baselines = "baselines.architectures:register"
 
-Plugins are found from the installed entry points on first use. The sandboxed child has no
-installed metadata to search: its parent passes the plugins it found (``use_plugins``) and
-binds each plugin's module beside the evaluator (``evaluator.sandbox.runner.code_binds``), so
-a plugin module must import nothing but torch, the evaluator and itself.
+Each name has a family (``families``): ``torchvision``, ``timm``, or for a plugin's networks the
+top-level package of its module (``baselines``). Plugins are found from the installed entry
+points on first use. The sandboxed child has no installed metadata to search: its parent passes
+the plugins it found (``use_plugins``) and binds each plugin's module beside the evaluator
+(``evaluator.sandbox.runner.code_binds``), so a plugin module must import nothing but torch,
+the evaluator and itself. timm is imported from the Python environment, which the sandbox binds
+read-only like torch.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +40,7 @@ Register = Callable[[str, Builder], None]  # what a plugin is called with: ``reg
 ENTRY_POINT_GROUP = "evaluator.architectures"
 
 _BUILDERS: dict[str, Builder] = {}
+_FAMILIES: dict[str, str] = {}  # name -> family; a name missing here is in no family ("")
 _plugins: tuple[str, ...] | None = None  # "module:attr" of each plugin; None: not yet discovered
 _loaded: set[str] = set()
 
@@ -86,12 +91,42 @@ _TORCHVISION_OPTIONS: dict[str, dict[str, Any]] = {
     "inception_v3": {"aux_logits": False, "init_weights": True},
 }
 
+# timm 1.0.31 (requirements/base.txt), built as ``timm/<name>`` with ``timm.create_model(name,
+# pretrained=False, num_classes=..., in_chans=...)``: exactly as a participant builds the network
+# before training, so the state_dict keys match. Each builds and runs at the smallest input a
+# challenge here has, 1x28x28 (tests/evaluator/test_timm_architectures.py). Left out because they
+# cannot run at 28x28 with a builder's arguments, which carry no image size:
+# - ViT, DeiT, Swin, MLP-Mixer (vit_tiny_patch16_224, deit_tiny_patch16_224...): a fixed
+#   img_size of 224 (their position embeddings' shape depends on it);
+# - ConvNeXt (convnext_atto, convnext_nano), EdgeNeXt: total stride 32 with a 2x2 downsampling
+#   convolution, which fails below 32x32;
+# - DenseNet, VGG, GhostNetV2, LeViT, EfficientFormer, DLA, HRNet: a pooling or attention size
+#   that 28x28 reduces to nothing, or a shape mismatch.
+TIMM_PREFIX = "timm/"
+_TIMM = (
+    "efficientnet_b0",
+    "efficientvit_b0",
+    "fastvit_t8",
+    "ghostnet_100",
+    "lcnet_050",
+    "mobilenetv3_large_100",
+    "mobilenetv3_small_100",
+    "mobilenetv4_conv_small",
+    "mobilevit_xxs",
+    "regnety_002",
+    "resnet18",
+    "resnet50",
+    "rexnet_100",
+    "seresnext26d_32x4d",
+)
 
-def register(name: str, builder: Builder) -> None:
+
+def register(name: str, builder: Builder, *, family: str = "") -> None:
     """Add an architecture; names are unique so a submission always means one network."""
     if name in _BUILDERS:
         raise ValueError(f"architecture {name!r} is already registered")
     _BUILDERS[name] = builder
+    _FAMILIES[name] = family
 
 
 def build(name: str, *, in_channels: int, num_classes: int) -> nn.Module:
@@ -107,6 +142,12 @@ def build(name: str, *, in_channels: int, num_classes: int) -> nn.Module:
 def names() -> list[str]:
     _load_plugins()
     return sorted(_BUILDERS)
+
+
+def families() -> dict[str, str]:
+    """Every name (sorted) with its family: torchvision, timm or the plugin's package."""
+    _load_plugins()
+    return {name: _FAMILIES.get(name, "") for name in sorted(_BUILDERS)}
 
 
 def unknown_message(name: str) -> str:
@@ -166,7 +207,26 @@ def _torchvision_builder(name: str) -> Builder:
 
 
 for _name in sorted((*_TORCHVISION, *_TORCHVISION_OPTIONS)):
-    register(_name, _torchvision_builder(_name))
+    register(_name, _torchvision_builder(_name), family="torchvision")
+
+
+def _timm_builder(name: str) -> Builder:
+    def build_timm(*, in_channels: int, num_classes: int) -> nn.Module:
+        # Nothing is ever downloaded: no pretrained weights are asked for, and huggingface_hub
+        # (imported by timm) reads this when imported, so it makes no request to the hub at all.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import timm
+
+        return timm.create_model(
+            name, pretrained=False, num_classes=num_classes, in_chans=in_channels
+        )
+
+    build_timm.__name__ = f"build_timm_{name}"
+    return build_timm
+
+
+for _name in _TIMM:
+    register(TIMM_PREFIX + _name, _timm_builder(_name), family="timm")
 
 
 def plugins() -> tuple[str, ...]:
@@ -206,4 +266,9 @@ def _load_plugins() -> None:
             if exc.name is None or not f"{module_name}.".startswith(f"{exc.name}."):
                 raise
             continue
-        getattr(module, attr)(register)
+        family = module_name.partition(".")[0]
+
+        def add(name: str, builder: Builder, family: str = family) -> None:
+            register(name, builder, family=family)
+
+        getattr(module, attr)(add)
