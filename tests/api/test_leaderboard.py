@@ -111,7 +111,7 @@ def test_csv_holds_the_whole_board_in_the_same_order(api, edition):
     assert len(rows) == 62
     assert list(rows[0]) == [
         "position",
-        "is_baseline",
+        "baseline",  # was is_baseline; a baseline's position is blank
         "team",
         "method_name",
         "method_year",
@@ -125,11 +125,19 @@ def test_csv_holds_the_whole_board_in_the_same_order(api, edition):
         "submitted_at",
         "robust_error",
     ]
+    baseline = [r["baseline"] == "True" for r in rows]
+    assert [r["position"] for r, base in zip(rows, baseline, strict=True) if base] == ["", ""]
     got = [
-        (int(r["position"]), r["is_baseline"] == "True", r["method_name"], float(r["top5_error"]))
-        for r in rows
+        (int(r["position"]) if r["position"] else None, base, r["method_name"])
+        for r, base in zip(rows, baseline, strict=True)
     ]
-    assert got == expected_rows(edition)
+    assert got == [
+        (None if is_baseline else position, is_baseline, name)
+        for position, is_baseline, name, _ in expected_rows(edition)
+    ]
+    assert [float(r["top5_error"]) for r in rows] == [row[3] for row in expected_rows(edition)]
+    teams = [int(r["position"]) for r, base in zip(rows, baseline, strict=True) if not base]
+    assert teams == list(range(1, 61))  # the teams alone are numbered
 
 
 def test_csv_through_the_accept_header(api, edition):

@@ -87,7 +87,10 @@ def test_the_api_and_the_csv_carry_the_same_ranking(client, board):
 
     rows = list(csv.DictReader(io.StringIO(client.get(url, {"format": "csv"}).content.decode())))
     assert [r["balanced_error"] for r in rows] == ["0.12", "0.25", "0.35", ""]
-    assert [r["position"] for r in rows] == [str(r["position"]) for r in body["results"]]
+    assert [r["position"] for r in rows] == [
+        "" if r["is_baseline"] else str(r["position"]) for r in body["results"]
+    ]  # a baseline has no position in the CSV, its "baseline" cell says which it is
+    assert [r["baseline"] for r in rows] == [str(r["is_baseline"]) for r in body["results"]]
     assert rows[0]["top1_error"] == "0.31"  # the others beside it
 
 

@@ -25,9 +25,10 @@ class Leaderboard(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
     metadata_class = None  # no OPTIONS answer (it would have to be rendered as CSV too)
     # Every registered metric, a track's (the robust error) after the entry's other columns.
+    # A baseline has no position (positions number the teams); its "baseline" cell says True.
     csv_columns = [
         "position",
-        "is_baseline",
+        "baseline",
         "team",
         "method_name",
         "method_year",
@@ -72,7 +73,7 @@ class Leaderboard(APIView):
         board = selectors.edition_leaderboard(edition=found, now=now, phase=phase)
         context = {"request": request}
         if request.accepted_renderer.format == CSVRenderer.format:
-            rows = LeaderboardRowSerializer(board.rows, many=True, context=context).data
+            rows = _csv_rows(LeaderboardRowSerializer(board.rows, many=True, context=context).data)
             name = f"{found.challenge.slug}-{found.slug}-leaderboard.csv"
             return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}"'})
         paginator = PageNumberPagination()
@@ -90,3 +91,16 @@ class Leaderboard(APIView):
                 "results": LeaderboardRowSerializer(page, many=True, context=context).data,
             }
         )
+
+
+def _csv_rows(rows: list[dict]) -> list[dict]:
+    """The JSON rows as the CSV writes them: a baseline's position blank, ``is_baseline`` as
+    the "baseline" column (a team's "1" never sits beside a baseline's "1")."""
+    return [
+        {
+            **row,
+            "position": None if row["is_baseline"] else row["position"],
+            "baseline": row["is_baseline"],
+        }
+        for row in rows
+    ]
