@@ -179,6 +179,10 @@ def test_csv_exports_for_grading(client, challenge):
     final = make_scored(
         edition=edition, team=owls, top1=0.3, top5=0.3, private=(0.2, 0.2), is_final=True
     )
+    # A baseline better than every team: the standings neither list it nor count it.
+    make_scored(
+        edition=edition, team=None, top1=0.01, top5=0.01, private=(0.01, 0.01), baseline=True
+    )
     Submission.objects.create(
         edition=edition,
         team=owls,
