@@ -47,7 +47,7 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
             x_title=f"Day ({edition.time_zone})", y_title=f"Public {label.lower()} (%)", height=360
         )
     )
-    fig.update_yaxes(ticksuffix="%")
+    fig.update_yaxes(ticksuffix="%", autorangeoptions={"minallowed": 0})  # never below 0%
     _day_axis(fig, days)
     return chart(
         element_id="chart-progress",
@@ -85,6 +85,9 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
         **layout(x_title=f"Day ({edition.time_zone})", y_title="Submissions", height=320),
         barmode="stack",
     )
+    # Whole submissions only: a tick a submission on a quiet board, plotly's round steps above.
+    peak = max((d.submissions for d in days), default=0)
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", **({"dtick": 1} if peak <= 10 else {}))
     _day_axis(fig, days)
     return chart(
         element_id="chart-activity",
@@ -150,11 +153,15 @@ def efficiency_chart(
             "x": [getattr(p, x_field) for p in group],
             "y": [percent(p.accuracy) for p in group],
             "customdata": [[p.team or "baseline", p.method, p.submission_id] for p in group],
+            # Each baseline named beside its diamond (teams' points would be too many).
+            **({"text": [p.method for p in group]} if is_baseline else {}),
         }
         traces.append(
             go.Scatter(
                 name=trace_name,
-                mode="markers",
+                mode="markers+text" if is_baseline else "markers",
+                textposition="top center",
+                textfont={"size": 11, "color": color},
                 marker={
                     "size": 8 if is_baseline else 7,
                     "color": color,
@@ -195,7 +202,7 @@ def efficiency_chart(
             f"One point per team, its most accurate entry (top-1, {phase} part), and one per "
             "baseline; the Pareto front is drawn over these points."
             + (
-                f" {left_off} left off: no {lacking} (a model's own claim is not plotted)."
+                f" {left_off} left off, without {lacking} (a model's own claim is not plotted)."
                 if left_off
                 else ""
             )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from leaderboard import charts, selectors, services
 from leaderboard.charts import pareto_front
 from leaderboard.models import Submission
+from leaderboard.selectors.charts import DayStat
 from leaderboard.staticfinders import PLOTLY_STATIC_PATH
 
 from .factories import make_edition, make_scored, make_team
@@ -164,6 +165,31 @@ def test_charts_page_keeps_its_query_count(client, challenge, django_assert_num_
     assert params["Pareto front"]["x"]  # drawn
     assert "One point per team" in body  # the subtitle says what is left out
     assert PLOTLY_STATIC_PATH in body and "cdn" not in body.lower()
+
+
+def test_charts_keep_errors_at_or_above_zero_count_whole_submissions_and_name_baselines(
+    client, challenge
+):
+    seed(challenge, teams=2, per_team=1)
+    edition = challenge.editions.get(year=2025)
+    url = reverse("edition_charts", args=[challenge.slug, edition.slug])
+    body = client.get(url).content.decode()
+
+    error_axis = figure(body, "chart-progress")["layout"]["yaxis"]
+    assert error_axis["autorangeoptions"] == {"minallowed": 0}  # never below 0%
+    counts = figure(body, "chart-activity")["layout"]["yaxis"]
+    assert (counts["dtick"], counts["tickformat"], counts["rangemode"]) == (1, ",d", "tozero")
+    for element_id in ("chart-params", "chart-throughput"):
+        shown = traces(figure(body, element_id))
+        diamonds = shown["Baselines (trained by us)"]
+        assert diamonds["mode"] == "markers+text"
+        assert shown["Teams (best entry)"]["mode"] == "markers"  # too many to label
+    diamonds = traces(figure(body, "chart-params"))["Baselines (trained by us)"]
+    assert sorted(diamonds["text"]) == ["AlexNet", "ResNet-18"]  # each named beside it
+
+    busy = [DayStat(day=dt.date(2025, 3, 1), submissions=40, scored=30, best=0.1, best_so_far=0.1)]
+    counts = charts.activity_chart(edition=edition, days=busy).figure["layout"]["yaxis"]
+    assert "dtick" not in counts and counts["tickformat"] == ",d"  # plotly's round steps
 
 
 def test_leaderboard_and_charts_pages_with_no_entries_say_so(client, challenge):
