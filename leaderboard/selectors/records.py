@@ -34,22 +34,44 @@ RECORD_KEYS = (
     "record_version",
 )
 SOURCE_KEYS = frozenset({"params_source", "throughput_source"})
+UNITS = {
+    "throughput_img_s": "images/s",
+    "reported_throughput_img_s": "images/s",
+    "inference_seconds": "s",
+    "wall_seconds": "s",
+}
 
 
 @dataclass(frozen=True)
 class RecordRow:
     key: str
-    value: object
+    value: str  # as the page prints it: "14,136 images/s", "20.2 s", "61,000,000"
     source: str = ""  # who measured the figure, where it matters
 
 
 def record_rows(*, record: dict) -> list[RecordRow]:
-    """The record's rows in display order, figures labelled with their source."""
+    """The record's rows in display order, figures formatted and labelled with their source;
+    a key the run has no value for (``arch`` of a format without one) is left out."""
     return [
-        RecordRow(key=key, value=record[key], source=_source(key, record))
+        RecordRow(key=key, value=_shown(key, record[key]), source=_source(key, record))
         for key in RECORD_KEYS
-        if key in record and key not in SOURCE_KEYS
+        if record.get(key) not in (None, "") and key not in SOURCE_KEYS
     ]
+
+
+def _shown(key: str, value: object) -> str:
+    """Whole numbers with thousands separators, others to three significant digits (whole
+    from 100 up), with the figure's unit."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        text = str(value)
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    elif abs(value) >= 100:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.3g}" if value == 0 or abs(value) >= 0.001 else "< 0.001"
+    unit = UNITS.get(key)
+    return f"{text} {unit}" if unit else text
 
 
 def _source(key: str, record: dict) -> str:

@@ -122,6 +122,37 @@ def test_record_rows_say_who_measured_each_figure() -> None:
     assert old["device"].source == "" and old["cgroup"].source == ""
 
 
+def test_record_rows_are_formatted_and_leave_out_what_does_not_apply() -> None:
+    record = {
+        **HONEST,
+        "arch": None,  # a format without an architecture name
+        "batch_size": None,
+        "throughput_img_s": 14136.439702491989,
+        "wall_seconds": 20.212533025000084,
+        "inference_seconds": 0.0213,
+        "params": 61_100_840,
+        "device": "cpu",
+    }
+    rows = {row.key: row.value for row in record_rows(record=record)}
+    assert "arch" not in rows and "batch_size" not in rows
+    assert rows["throughput_img_s"] == "14,136 images/s"
+    assert rows["reported_throughput_img_s"] == "2,000 images/s"
+    assert rows["wall_seconds"] == "20.2 s" and rows["inference_seconds"] == "0.0213 s"
+    assert rows["params"] == "61,100,840" and rows["device"] == "cpu"
+
+
+def test_submission_page_shows_the_formatted_record(client, user, edition) -> None:
+    team = make_team(edition=edition, name="alice", users=[user])
+    record = {**HONEST, "arch": None, "throughput_img_s": 14136.4397, "wall_seconds": 20.2125}
+    submission = make_scored(edition=edition, team=team, top1=0.1, top5=0.05, record=record)
+    client.force_login(user)
+    html = client.get(submission.get_absolute_url()).content.decode()
+    record_table = html[html.index("Reproducibility record") :]
+    assert "<th>arch</th>" not in record_table and "None" not in record_table
+    assert "<code>14,136 images/s</code>" in record_table
+    assert "<code>20.2 s</code>" in record_table and "20.2125" not in record_table
+
+
 def test_submission_page_labels_a_model_reported_figure(client, user, edition) -> None:
     team = make_team(edition=edition, name="alice", users=[user])
     submission = make_scored(edition=edition, team=team, top1=0.1, top5=0.05, record=SPOOFED)
