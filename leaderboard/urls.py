@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include(("leaderboard.api.urls", "api"))),
     path("", include("leaderboard.urls_hosting")),
     path("", include("leaderboard.urls_classroom")),
+    path("", include("leaderboard.urls_kit")),
     path("", include("leaderboard.urls_robustness")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

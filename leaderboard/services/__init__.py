@@ -24,6 +24,7 @@ from .editions import edition_create, edition_join, edition_join_code_renew, edi
 from .enqueue import submission_enqueue
 from .finals import team_finals_select
 from .hosting import challenge_create_hosted, dataset_upload, import_enqueue
+from .kit import KitExample, kit_example_prepare
 from .moderation import submission_moderate
 from .references import (
     ReferenceCSVError,
@@ -49,6 +50,7 @@ from .teams import (
 )
 
 __all__ = [
+    "KitExample",
     "ReferenceCSVError",
     "ScoringJob",
     "SweepReport",
@@ -68,6 +70,7 @@ __all__ = [
     "edition_update",
     "import_enqueue",
     "invitation_answer",
+    "kit_example_prepare",
     "model_check_create",
     "model_check_enqueue",
     "model_check_fail",

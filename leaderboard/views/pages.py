@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from leaderboard import selectors
 from leaderboard.metrics import METRICS, metrics_shown
 from leaderboard.selectors.insights import submission_insights
+from leaderboard.selectors.kit import challenge_kit
 from leaderboard.selectors.records import record_rows
 from leaderboard.views import boards, robustness
 
@@ -26,7 +27,10 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = selectors.challenge_get(slug=slug)
-    context = {"challenge": challenge, **boards.history_context(challenge=challenge)}
+    kit = challenge_kit(
+        challenge=challenge, user=request.user, server=request.build_absolute_uri("/")
+    )
+    context = {"challenge": challenge, "kit": kit, **boards.history_context(challenge=challenge)}
     return render(request, "leaderboard/challenge_detail.html", context)
 
 

@@ -93,6 +93,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"robustness track on: {len(setup.names)} transformed copies of the test set"
             )
+        # The starting kit's example model: the LeNet-5 baseline once seed_baselines has
+        # entered it (make run starts that after this command), exported once if safetensors.
+        self.stdout.write(services.kit_example_prepare(challenge=challenge).message)
         reported = services.reference_results_import_ilsvrc(challenge=challenge)
         self.stdout.write(
             f"reported ILSVRC results: {reported.created} added, {reported.updated} kept"
