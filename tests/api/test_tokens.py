@@ -60,6 +60,9 @@ def test_a_new_token_is_shown_once_and_works(browser, user, api):
     assert response["Cache-Control"] == "no-store"
     later = browser.get(reverse("api_tokens")).content.decode()
     assert key not in later and f"starting <code>{key[:8]}</code>" in later  # never again
+    # The site's buttons, the destructive one marked as such (not a bare browser button).
+    assert '<button type="submit" class="button">Replace it with a new token</button>' in later
+    assert '<button type="submit" class="button danger">Revoke it</button>' in later
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/me/").json()["username"] == "alice"
 
