@@ -31,6 +31,7 @@ from evaluator.datasets import CompiledDataset, open_dataset
 from evaluator.datasets.store import parse_images_meta
 from evaluator.formats.base import ModelFormat
 from evaluator.formats.detect import detect_format
+from evaluator.formats.onnx_io import model_input_layout
 from evaluator.formats.params import stored_values
 from evaluator.metrics import classification_report
 from evaluator.sandbox.cgroup import DEFAULT_PIDS_MAX
@@ -247,6 +248,9 @@ def report_and_record(run: Run, ran: Ran, *, n_images: int) -> dict:
         sandbox=ran.sandbox,
         cgroup=ran.cgroup,
         device_name=ran.device_name,
+        input_layout=model_input_layout(
+            run.model_path, fmt=run.fmt, spec=dataset.spec, num_classes=dataset.num_classes
+        ),
     )
     return {**report, **record}
 
@@ -265,6 +269,7 @@ def run_record(
     sandbox: str,
     cgroup: str,
     device_name: str | None = None,
+    input_layout: str | None = None,
 ) -> dict:
     """The reproducibility record stored beside the metrics.
 
@@ -275,6 +280,8 @@ def run_record(
     parent's clock, start to exit of the child, loading included). The device is named by
     the parent too (``device_name`` where another machine ran it, as for shards), and
     ``cgroup`` says whether the run's whole-run caps held ("v1", "v2", "none: why").
+    ``input_layout`` is how the images were fed ("nchw", "nhwc", "flat"), decided by the
+    parent from the file's header (``formats.onnx_io``), as the child was made to run it.
     """
     params, params_source = stored_values(path=model_path, fmt=fmt), "file"
     if params is None:
@@ -288,6 +295,7 @@ def run_record(
         "dataset_fingerprint": dataset_fingerprint,
         "format": fmt.value,
         "arch": arch,
+        "input_layout": input_layout,
         "device": device_name or hardware.device_name(device),
         "device_kind": device,
         "precision": str(info.get("precision") or precision),

@@ -25,6 +25,9 @@ class LoadedModel:
     ``kind`` is "torch" (``module`` is a callable taking a float NCHW tensor on ``device``) or
     "onnx" (``session`` is an onnxruntime InferenceSession fed float32 NCHW numpy arrays).
     ``fixed_batch`` is set when the model only accepts one batch size (a static ONNX input).
+    An ONNX model reads its input in ``input_layout`` ("nchw", "nhwc" or "flat": the batch is
+    transposed or flattened after normalisation) and is read at ``output_name``
+    (``formats.onnx_io``); None reads its first output.
     ``params`` is None where the weights are not readable.
     """
 
@@ -34,5 +37,7 @@ class LoadedModel:
     session: Any = None
     input_name: str | None = None
     fixed_batch: int | None = None
+    input_layout: str = "nchw"
+    output_name: str | None = None
     params: int | None = None
     device: str = "cpu"

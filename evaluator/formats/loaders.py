@@ -11,7 +11,7 @@ import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evaluator import architectures
 from evaluator.errors import ModelLoadError, first_line
@@ -20,6 +20,8 @@ from evaluator.spec import InputSpec
 
 if TYPE_CHECKING:
     import torch
+
+    from evaluator.formats.onnx_io import OnnxIo
 
 _SHOWN_KEYS = 5
 
@@ -37,7 +39,7 @@ def load_model(
     path = Path(path)
     fmt = ModelFormat(fmt)
     if fmt is ModelFormat.ONNX:
-        return load_onnx(path=path, device=device)
+        return load_onnx(path=path, spec=spec, num_classes=num_classes, device=device)
     if fmt is ModelFormat.SAFETENSORS:
         return load_safetensors(
             path=path, arch=arch, spec=spec, num_classes=num_classes, device=device
@@ -55,14 +57,17 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def load_onnx(*, path: Path, device: str) -> LoadedModel:
-    """The full check first (UnsupportedFormat: no usable graph, external data), then the
+def load_onnx(*, path: Path, spec: InputSpec, num_classes: int, device: str) -> LoadedModel:
+    """The full check first (UnsupportedFormat: no usable graph, external data), then the input
+    layout and output from the header (``onnx_io``, as the parent decides them), then the
     session: the protobuf is parsed here, under the child's memory cap, never in the parent."""
     import onnxruntime as ort
 
     from evaluator.formats.onnx_check import check_onnx
+    from evaluator.formats.onnx_io import plan_onnx_io
 
     params = sum(_numel(t.dims) for t in check_onnx(path).graph.initializer)
+    plan = plan_onnx_io(path, spec=spec, num_classes=num_classes)
     providers = ["CPUExecutionProvider"]
     if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         index = int(device.partition(":")[2] or 0)
@@ -76,23 +81,36 @@ def load_onnx(*, path: Path, device: str) -> LoadedModel:
         raise ModelLoadError(
             f"onnxruntime cannot load the ONNX model: {first_line(exc, empty='')}"
         ) from exc
-    inputs = session.get_inputs()
-    if len(inputs) != 1:
-        raise ModelLoadError(
-            f"the ONNX model has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
-            "exactly one image input (N, C, H, W) is accepted"
-        )
-    shape = inputs[0].shape
-    batch = shape[0] if shape else None
+    _check_session(session, plan)
     return LoadedModel(
         kind="onnx",
         format=ModelFormat.ONNX,
         session=session,
-        input_name=inputs[0].name,
-        fixed_batch=batch if isinstance(batch, int) and batch > 0 else None,
+        input_name=plan.input_name,
+        fixed_batch=plan.fixed_batch,
+        input_layout=plan.input_layout,
+        output_name=plan.output_name,
         params=params,
         device=device if session.get_providers()[0] == "CUDAExecutionProvider" else "cpu",
     )
+
+
+def _check_session(session: Any, plan: OnnxIo) -> None:
+    """onnxruntime reads the same input and output as the header did (a crafted file could be
+    read one way by the wire reader and another by the full parser: refused, not guessed)."""
+    inputs, outputs = session.get_inputs(), [o.name for o in session.get_outputs()]
+    same_input = len(inputs) == 1 and inputs[0].name == plan.input_name
+    if same_input and plan.input_dims is not None:
+        shape = list(inputs[0].shape or [])
+        same_input = len(shape) == len(plan.input_dims) and all(
+            not isinstance(d, int) or not isinstance(s, int) or d == s
+            for d, s in zip(plan.input_dims, shape, strict=True)
+        )
+    if not same_input or plan.output_name not in outputs:
+        raise ModelLoadError(
+            "onnxruntime reads the model's inputs or outputs differently from its header "
+            f"({plan.describe()}); re-export the model with a standard exporter"
+        )
 
 
 def load_safetensors(

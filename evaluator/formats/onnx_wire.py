@@ -182,3 +182,157 @@ def _tensor_values(buf: Buffer, spans: list[tuple[int, int]], *, budget: Budget)
     if any(d >= _MAX_DIM for d in dims):  # a negative int64 is a ten-byte varint
         raise WireError("a tensor with a negative or absurd dimension")
     return math.prod(dims)
+
+
+# GraphProto's inputs and outputs (ValueInfoProto) and the types they declare (TypeProto).
+_GRAPH_INPUT, _GRAPH_OUTPUT = 11, 12
+_TENSOR_NAME = 8  # TensorProto.name
+_VALUE_NAME, _VALUE_TYPE = 1, 2  # ValueInfoProto
+_TENSOR_TYPE, _SEQUENCE_TYPE, _MAP_TYPE, _SPARSE_TYPE, _OPTIONAL_TYPE = 1, 4, 5, 8, 9
+_KINDS = {
+    _TENSOR_TYPE: "tensor",
+    _SEQUENCE_TYPE: "sequence",
+    _MAP_TYPE: "map",
+    _SPARSE_TYPE: "sparse tensor",
+    _OPTIONAL_TYPE: "optional",
+}
+_ELEM_TYPE, _SHAPE = 1, 2  # TypeProto.Tensor; a Sequence's element type is field 1 too
+_DIM = 1  # TensorShapeProto
+_DIM_VALUE, _DIM_PARAM = 1, 2  # TensorShapeProto.Dimension
+_MAX_NAME_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    """A graph input or output as declared: ``kind`` "tensor", "sequence of maps", "sequence",
+    "map", "sparse tensor", "optional" or "undeclared"; ``elem_type`` a TensorProto.DataType
+    (0 when not declared); ``dims`` None when no shape is declared, else each dimension's
+    size, its symbolic name, or None when it has neither."""
+
+    name: str
+    kind: str
+    elem_type: int = 0
+    dims: tuple[int | str | None, ...] | None = None
+
+
+@dataclass(frozen=True)
+class GraphIo:
+    inputs: tuple[ValueInfo, ...]
+    outputs: tuple[ValueInfo, ...]
+    initializers: frozenset[str]  # names of stored tensors (old exporters list them as inputs)
+
+
+def graph_io(buf: Buffer, size: int, *, max_fields: int) -> GraphIo:
+    """The graph's declared inputs and outputs, from at most ``max_fields`` fields (WireError,
+    OverBudget past that). Initializer names are read only when there are several inputs.
+
+    Repeated occurrences of a message merge as protobuf merges them: repeated fields
+    concatenate, a scalar's last value wins, and a oneof member replaces another.
+    """
+    budget = Budget(max_fields)
+    graphs = [
+        (a, b) for n, w, a, b in fields(buf, 0, size, budget=budget) if n == _GRAPH and w == LENGTH
+    ]
+    inputs: list[ValueInfo] = []
+    outputs: list[ValueInfo] = []
+    stored: list[tuple[int, int, int]] = []
+    for start, end in graphs:
+        for number, wire, a, b in fields(buf, start, end, budget=budget):
+            if wire != LENGTH:
+                continue
+            if number == _GRAPH_INPUT:
+                inputs.append(_value_info(buf, a, b, budget=budget))
+            elif number == _GRAPH_OUTPUT:
+                outputs.append(_value_info(buf, a, b, budget=budget))
+            elif number in (_INITIALIZER, _SPARSE_INITIALIZER):
+                stored.append((number, a, b))
+    names: set[str] = set()
+    if len(inputs) > 1:
+        for number, a, b in stored:
+            names.add(_stored_name(buf, number, a, b, budget=budget))
+    return GraphIo(inputs=tuple(inputs), outputs=tuple(outputs), initializers=frozenset(names))
+
+
+def _stored_name(buf: Buffer, number: int, start: int, end: int, *, budget: Budget) -> str:
+    """An initializer's name; a sparse one's is its ``values`` tensor's."""
+    if number == _SPARSE_INITIALIZER:
+        spans = _spans(buf, start, end, _SPARSE_VALUES, budget=budget)
+        return _last_string(buf, spans, _TENSOR_NAME, budget=budget)
+    return _last_string(buf, [(start, end)], _TENSOR_NAME, budget=budget)
+
+
+def _value_info(buf: Buffer, start: int, end: int, *, budget: Budget) -> ValueInfo:
+    name = _last_string(buf, [(start, end)], _VALUE_NAME, budget=budget)
+    kind, spans = _type(buf, _spans(buf, start, end, _VALUE_TYPE, budget=budget), budget=budget)
+    if kind == "sequence":
+        element, _ = _type(buf, _sub_spans(buf, spans, _ELEM_TYPE, budget=budget), budget=budget)
+        return ValueInfo(name=name, kind="sequence of maps" if element == "map" else kind)
+    if kind != "tensor":
+        return ValueInfo(name=name, kind=kind)
+    elem_type = 0
+    shapes: list[tuple[int, int]] = []
+    for start_, end_ in spans:
+        for number, wire, a, b in fields(buf, start_, end_, budget=budget):
+            if number == _ELEM_TYPE and wire == VARINT:
+                elem_type = a
+            elif number == _SHAPE and wire == LENGTH:
+                shapes.append((a, b))
+    dims = None
+    if shapes:
+        dims = tuple(
+            _dim(buf, a, b, budget=budget) for a, b in _sub_spans(buf, shapes, _DIM, budget=budget)
+        )
+    return ValueInfo(name=name, kind=kind, elem_type=elem_type, dims=dims)
+
+
+def _type(
+    buf: Buffer, spans: list[tuple[int, int]], *, budget: Budget
+) -> tuple[str, list[tuple[int, int]]]:
+    """The TypeProto's kind (its last oneof member) and that member's occurrences."""
+    member, found = 0, []
+    for start, end in spans:
+        for number, wire, a, b in fields(buf, start, end, budget=budget):
+            if number not in _KINDS or wire != LENGTH:
+                continue
+            if number != member:
+                member, found = number, []
+            found.append((a, b))
+    return _KINDS.get(member, "undeclared"), found
+
+
+def _dim(buf: Buffer, start: int, end: int, *, budget: Budget) -> int | str | None:
+    value: int | str | None = None
+    for number, wire, a, b in fields(buf, start, end, budget=budget):
+        if number == _DIM_VALUE and wire == VARINT:
+            value = a if a < _MAX_DIM else None  # a negative int64: no size
+        elif number == _DIM_PARAM and wire == LENGTH:
+            value = _text(buf, a, b)
+    return value
+
+
+def _spans(
+    buf: Buffer, start: int, end: int, wanted: int, *, budget: Budget
+) -> list[tuple[int, int]]:
+    return [
+        (a, b)
+        for number, wire, a, b in fields(buf, start, end, budget=budget)
+        if number == wanted and wire == LENGTH
+    ]
+
+
+def _sub_spans(
+    buf: Buffer, spans: list[tuple[int, int]], wanted: int, *, budget: Budget
+) -> list[tuple[int, int]]:
+    return [span for a, b in spans for span in _spans(buf, a, b, wanted, budget=budget)]
+
+
+def _last_string(buf: Buffer, spans: list[tuple[int, int]], wanted: int, *, budget: Budget) -> str:
+    found = _sub_spans(buf, spans, wanted, budget=budget)
+    return _text(buf, *found[-1]) if found else ""
+
+
+def _text(buf: Buffer, start: int, end: int) -> str:
+    """A name as stored (UTF-8); longer than any real one is a WireError."""
+    if end - start > _MAX_NAME_BYTES:
+        raise WireError(f"a name of {end - start} bytes")
+    return bytes(buf[start:end]).decode("utf-8", errors="replace")  # type: ignore[index]

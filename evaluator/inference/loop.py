@@ -20,6 +20,7 @@ import torch
 
 from evaluator.errors import ModelCheckError, ModelMemoryError, first_line
 from evaluator.formats.base import LoadedModel
+from evaluator.formats.onnx_io import fed_shape, to_layout
 from evaluator.inference.staging import Stager
 from evaluator.spec import InputSpec
 
@@ -75,6 +76,7 @@ class _Forward:
         # onnxruntime takes host arrays; torch models take tensors on the scoring device.
         self.input_device = self.device if model.kind == "torch" else torch.device("cpu")
         self.scale_np, self.bias_np = self.scale.cpu().numpy(), self.bias.cpu().numpy()
+        self.outputs = [model.output_name] if model.output_name else None
         self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         self.scale_dt, self.bias_dt = self.scale.to(self.dtype), self.bias.to(self.dtype)
         if self.cuda:
@@ -108,11 +110,12 @@ class _Forward:
         x = batch_u8.numpy().astype(np.float32)
         x *= self.scale_np
         x += self.bias_np
+        x = to_layout(x, self.model.input_layout)  # channels last or flat, as its header reads
         fixed = self.model.fixed_batch
         n = x.shape[0]
         if fixed is not None and n < fixed:  # a static batch axis: pad, then drop the padding
             x = np.concatenate([x, np.zeros((fixed - n, *x.shape[1:]), np.float32)])
-        (out,) = self.model.session.run(None, {self.model.input_name: x})[:1]
+        (out,) = self.model.session.run(self.outputs, {self.model.input_name: x})[:1]
         return torch.from_numpy(np.asarray(out)[:n])
 
 
@@ -162,9 +165,9 @@ def _probe(
                 raise ModelMemoryError(
                     f"the model ran out of memory even at batch size {b}: {detail}"
                 ) from exc
-            c, h, w = images.shape[1:]
+            shape = fed_shape(forward.model.input_layout, b, *images.shape[1:])
             raise ModelCheckError(
-                f"the model failed on an input of shape [{b}, {c}, {h}, {w}] "
+                f"the model failed on an input of shape {shape} "
                 f"(float32, normalised): {type(exc).__name__}: {detail}"
             ) from exc
 

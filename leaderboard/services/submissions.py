@@ -17,8 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from leaderboard.errors import SubmissionRefused
-from leaderboard.evaluation.formats import ModelFormat, UnsupportedFormat, detect_format
-from leaderboard.models import Edition, Submission, Team
+from leaderboard.evaluation.formats import (
+    ModelFormat,
+    UnsupportedFormat,
+    detect_format,
+    model_io_check,
+)
+from leaderboard.models import Challenge, Edition, Submission, Team
 from leaderboard.selectors.classroom import edition_admits
 from leaderboard.selectors.quota import quota_usage
 
@@ -45,7 +50,7 @@ def submission_create(
     _check_open(edition=edition, now=now)
     _check_admitted(edition=edition, user=user)
     _check_size(edition=edition, size=upload.size)
-    model_format = _detect(upload=upload)
+    model_format = _detect(upload=upload, challenge=edition.challenge)
     _check_arch(model_format=model_format, arch=arch)
     team = team_get_or_create_solo(edition=edition, user=user)
     with _file_removed_on_rollback() as stored, transaction.atomic():
@@ -80,7 +85,7 @@ def baseline_submission_create(
     """Queue a host-provided reference model: no team, no limits, shown marked on the board."""
     with open(model_path, "rb") as fh:
         upload = File(fh, name=Path(model_path).name)
-        model_format = _detect(upload=upload)
+        model_format = _detect(upload=upload, challenge=edition.challenge)
         with _file_removed_on_rollback() as stored, transaction.atomic():
             submission = Submission(
                 edition=edition,
@@ -181,15 +186,24 @@ def _check_arch(*, model_format: str, arch: str) -> None:
         )
 
 
-def _detect(*, upload: File) -> str:
-    """Detect the model format from the file's content with the evaluator's own rules."""
+def _detect(*, upload: File, challenge: Challenge) -> str:
+    """Detect the model format from the file's content with the evaluator's own rules; for an
+    ONNX file, also the input and output the scorer would use for this challenge, so that a
+    file that can never load is refused here, before it counts (``model_io_check``)."""
     with _local_path(upload) as path:
         try:
-            return str(detect_format(path))
+            model_format = detect_format(path)
+            model_io_check(
+                path,
+                fmt=model_format,
+                input_spec=challenge.input_spec,
+                num_classes=challenge.num_classes,
+            )
         except UnsupportedFormat as exc:  # PickleRefused included
             # The evaluator names the file it read: our temporary copy, not the participant's.
             message = exc.message.replace(path.name, Path(upload.name or "model").name)
             raise SubmissionRefused(message, code=exc.code) from exc
+    return str(model_format)
 
 
 @contextmanager
