@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from leaderboard.fleet.api import Fleet
 
 from .views import account, boards, catalog, submissions
+from .views.architectures import ArchitectureList
 
 EDITION = "challenges/<slug:slug>/editions/<slug:edition>/"
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("challenges/", catalog.ChallengeList.as_view(), name="challenge_list"),
     path("challenges/<slug:slug>/", catalog.ChallengeDetail.as_view(), name="challenge_detail"),
     path("challenges/<slug:slug>/history/", catalog.ChallengeHistory.as_view(), name="history"),
+    path("architectures/", ArchitectureList.as_view(), name="architectures"),
     path(EDITION, catalog.EditionDetail.as_view(), name="edition_detail"),
     path(f"{EDITION}leaderboard/", boards.Leaderboard.as_view(), name="leaderboard"),
     path(f"{EDITION}submissions/", submissions.SubmissionCreate.as_view(), name="submit"),

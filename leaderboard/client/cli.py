@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from . import commands, config
+from .architectures import list_architectures
 from .console import Console
 from .errors import CliError
 
@@ -67,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("challenges", "list the challenges and their editions")
     p.set_defaults(run=commands.challenges)
+
+    p = command("architectures", "list the architecture names a safetensors file can give")
+    p.add_argument("--family", help="only this family: torchvision, timm or baselines")
+    p.set_defaults(run=list_architectures)
 
     p = command("submit", "upload a model file to an edition")
     p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
