@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("leaderboard.urls_classroom")),
     path("", include("leaderboard.urls_kit")),
     path("", include("leaderboard.urls_robustness")),
+    path("", include("leaderboard.urls_checks")),
     path("", include("leaderboard.urls_docs")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from leaderboard.fleet.api import Fleet
 
-from .views import account, boards, catalog, submissions
+from .views import account, boards, catalog, checks, submissions
 from .views.architectures import ArchitectureList
 
 EDITION = "challenges/<slug:slug>/editions/<slug:edition>/"
@@ -28,6 +28,8 @@ urlpatterns = [
     path(
         "submissions/<uuid:pk>/", submissions.SubmissionDetail.as_view(), name="submission_detail"
     ),
+    path(f"{EDITION}checks/", checks.ModelCheckCreate.as_view(), name="check_create"),
+    path("checks/<uuid:pk>/", checks.ModelCheckDetail.as_view(), name="check_detail"),
     path("fleet/", Fleet.as_view(), name="fleet"),
     re_path(r"^.*$", account.EndpointNotFound.as_view(), name="not_found"),
 ]

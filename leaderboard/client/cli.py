@@ -1,7 +1,7 @@
 """Argument parsing and the one place errors are printed: ``error: <message> [<code>]``.
 
-Exit status: 0 done; 1 the command failed (the message says why); 2 bad arguments; 3 the
-followed submission failed scoring; 130 interrupted.
+Exit status: 0 done; 1 the command failed (the message says why), or the checked model would
+not be scored; 2 bad arguments; 3 the followed submission failed scoring; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ $LEADERBOARD_TOKEN overrides the stored token.
 
 examples:
   leaderboard-cli login --server https://arena.example.org
+  leaderboard-cli check resnet18.onnx --edition fmnist/2025
   leaderboard-cli submit resnet18.onnx --edition fmnist/2025 --method "ResNet-18" --wait
   leaderboard-cli status 0b6f...e1 --wait
   leaderboard-cli leaderboard fmnist/2025 --csv > board.csv
@@ -84,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="follow it until scored or failed")
     p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
     p.set_defaults(run=commands.submit)
+
+    p = command("check", "check a model on the public samples, free: exit 0 if it would score")
+    p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
+    p.add_argument(
+        "--edition", required=True, metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025"
+    )
+    p.add_argument("--arch", help="architecture name, needed for safetensors (e.g. resnet18)")
+    p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
+    p.set_defaults(run=commands.check)
 
     p = command("status", "show a submission's status and result")
     p.add_argument("id", help="the submission's id (printed by submit)")

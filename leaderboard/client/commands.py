@@ -1,5 +1,6 @@
 """The commands: each takes the parsed arguments, the target server and the console, and
-returns the exit status (0 done, 3 the followed submission failed); failures raise CliError."""
+returns the exit status (0 done, 3 the followed submission failed, 1 a checked model that would
+not be scored); failures raise CliError."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from urllib.parse import quote
 from tqdm import tqdm
 
 from . import config
+from .checks import describe_check, follow_check
 from .config import Target
 from .console import Console
 from .errors import CliError
@@ -58,10 +60,65 @@ def challenges(args: argparse.Namespace, *, target: Target, console: Console) ->
 def submit(args: argparse.Namespace, *, target: Target, console: Console) -> int:
     """Upload with a progress bar; with --wait, follow the submission until it is finished."""
     api = _logged_in(target)
-    path = Path(args.file)
+    path = _model_file(args.file)
+    edition = resolve_edition(api, args.edition)
+    fields = {
+        "method_name": args.method or path.stem,
+        "arch": args.arch or "",
+        "description": args.description or "",
+    }
+    created = _upload(
+        api,
+        path=path,
+        edition=edition,
+        to="submissions/",
+        fields=fields,
+        args=args,
+        console=console,
+    )
+    console.say(f"submitted {created['id']} to {edition['name']}: {status_line(created)}")
+    console.say(f"  {created['url']}")
+    if not args.wait:
+        console.show(f"follow it with: leaderboard-cli status {created['id']} --wait", created)
+        return 0
+    final = follow(api=api, submission_id=created["id"], console=console, timeout_s=args.timeout)
+    console.show(_describe(final), final)
+    return 0 if final["status"] == "scored" else SUBMISSION_FAILED
+
+
+def check(args: argparse.Namespace, *, target: Target, console: Console) -> int:
+    """Check a model on the edition's public sample images, free: 0 if it would be scored."""
+    api = _logged_in(target)
+    path = _model_file(args.file)
+    edition = resolve_edition(api, args.edition)
+    fields = {"arch": args.arch or ""}
+    created = _upload(
+        api, path=path, edition=edition, to="checks/", fields=fields, args=args, console=console
+    )
+    console.say(f"checking {created['original_name']} on {edition['name']}: {created['url']}")
+    final = follow_check(api=api, check_id=created["id"], console=console, timeout_s=args.timeout)
+    console.show(describe_check(final), final)
+    return 0 if final["ok"] else 1
+
+
+def _model_file(file: str) -> Path:
+    path = Path(file)
     if not path.is_file():
         raise CliError(f"{path}: no such file", code="file_not_found")
-    edition = resolve_edition(api, args.edition)
+    return path
+
+
+def _upload(
+    api: Api,
+    *,
+    path: Path,
+    edition: dict,
+    to: str,
+    fields: dict[str, str],
+    args: argparse.Namespace,
+    console: Console,
+) -> dict:
+    """POST the file under the edition's ``to`` with a progress bar, within its size cap."""
     size, cap_mb = path.stat().st_size, edition["max_upload_mb"]
     if size > cap_mb * 2**20:
         raise CliError(
@@ -69,11 +126,6 @@ def submit(args: argparse.Namespace, *, target: Target, console: Console) -> int
             f"{cap_mb} MB",
             code="file_too_large",
         )
-    fields = {
-        "method_name": args.method or path.stem,
-        "arch": args.arch or "",
-        "description": args.description or "",
-    }
     with tqdm(
         total=size,
         unit="B",
@@ -90,17 +142,7 @@ def submit(args: argparse.Namespace, *, target: Target, console: Console) -> int
                 bar.total = total
             bar.update(sent - bar.n)
 
-        created = api.upload(
-            _edition_path(edition) + "submissions/", fields=fields, file=path, progress=progress
-        )
-    console.say(f"submitted {created['id']} to {edition['name']}: {status_line(created)}")
-    console.say(f"  {created['url']}")
-    if not args.wait:
-        console.show(f"follow it with: leaderboard-cli status {created['id']} --wait", created)
-        return 0
-    final = follow(api=api, submission_id=created["id"], console=console, timeout_s=args.timeout)
-    console.show(_describe(final), final)
-    return 0 if final["status"] == "scored" else SUBMISSION_FAILED
+        return api.upload(_edition_path(edition) + to, fields=fields, file=path, progress=progress)
 
 
 def status(args: argparse.Namespace, *, target: Target, console: Console) -> int:

@@ -17,6 +17,7 @@ from leaderboard import selectors, services
 from leaderboard.errors import SubmissionRefused
 from leaderboard.forms import SubmissionForm
 from leaderboard.models import Edition
+from leaderboard.selectors.checks import model_check_possible
 from leaderboard.uploads import CappedUploadHandler
 
 
@@ -83,4 +84,5 @@ def _render(
 ) -> HttpResponse:
     usage = selectors.submission_usage(edition=edition, user=request.user)
     context = {"edition": edition, "form": form, "usage": usage}
+    context["can_check"] = model_check_possible(edition=edition)  # "Check my model (free)"
     return render(request, "leaderboard/submit.html", context, status=status)

@@ -20,7 +20,7 @@ from torch import nn
 from leaderboard import services
 from leaderboard.celery import app as celery_app
 from leaderboard.models import Edition
-from tests.evaluator.models import export_onnx
+from tests.evaluator.models import export_onnx, export_torchscript
 
 from .factories import make_challenge, make_edition
 
@@ -57,11 +57,19 @@ def ten_class_edition(folder: Path, **kwargs) -> Edition:
     return make_edition(challenge=ten_class_challenge(folder, **kwargs))
 
 
-def linear_onnx(path: Path, *, classes: int = 10) -> Path:
-    """A tiny torch network (flatten, linear) exported to ONNX for 1 x 8 x 8 inputs."""
+def linear_net(classes: int = 10) -> nn.Module:
+    """A tiny torch network (flatten, linear) for 1 x 8 x 8 inputs."""
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Flatten(), nn.Linear(64, classes)).eval()
-    return export_onnx(net, path, example=torch.zeros(2, 1, 8, 8))
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, classes)).eval()
+
+
+def linear_onnx(path: Path, *, classes: int = 10) -> Path:
+    return export_onnx(linear_net(classes), path, example=torch.zeros(2, 1, 8, 8))
+
+
+def linear_torchscript(path: Path, *, classes: int = 10) -> Path:
+    """TorchScript declares no output shape: a wrong one shows only when the model runs."""
+    return export_torchscript(linear_net(classes), path)
 
 
 @pytest.fixture

@@ -16,7 +16,13 @@ from leaderboard.models import ModelCheck, SampleImage, Score, Submission
 from leaderboard.selectors import quota_usage
 
 from . import checks_helpers
-from .checks_helpers import NAMES, linear_onnx, queued_checks, ten_class_edition
+from .checks_helpers import (
+    NAMES,
+    linear_onnx,
+    linear_torchscript,
+    queued_checks,
+    ten_class_edition,
+)
 from .factories import make_team, make_user, pickle_upload, unknown_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -66,29 +72,51 @@ def test_a_good_model_is_done_with_five_guesses_per_sample(
     assert workflows.check_model(check_id=str(check.pk)) == "skipped"
 
 
+def scored_error(edition, user, model: Path) -> tuple[str, str]:
+    """What a real submission of ``model`` gets: its refusal, or the scored run's failure."""
+    try:
+        submission = services.submission_create(
+            edition=edition, user=user, upload=upload_of(model), method_name="the same file"
+        )
+    except SubmissionRefused as exc:
+        return exc.code, exc.message
+    workflows.score_submission(submission_id=str(submission.pk), worker="test")
+    submission.refresh_from_db()
+    assert submission.status == "failed"
+    return submission.error_code, submission.error_message
+
+
 def test_a_wrong_output_shape_gets_a_real_submissions_code_and_message(
     edition, user, tmp_path, check_queue, gpu_queue
 ):
-    model = linear_onnx(tmp_path / "three.onnx", classes=3)
+    model = linear_torchscript(tmp_path / "three.pt", classes=3)
     check = create(edition, user, model)
     assert workflows.check_model(check_id=str(check.pk)) == "done"
     check.refresh_from_db()
 
-    submission = services.submission_create(
-        edition=edition, user=user, upload=upload_of(model), method_name="three classes"
-    )
-    workflows.score_submission(submission_id=str(submission.pk), worker="test")
-    submission.refresh_from_db()
-
     report = check.report
     assert check.status == "done" and report["ok"] is False and report["loads"] is True
-    assert submission.status == "failed" and submission.error_code == "model_check_failed"
-    assert (report["error_code"], report["error_message"]) == (
-        submission.error_code,
-        submission.error_message,
-    )
+    assert report["format"] == "torchscript" and report["error_code"] == "model_check_failed"
+    assert (report["error_code"], report["error_message"]) == scored_error(edition, user, model)
     assert "[10, 3]" in report["error_message"] and report["expected_shape"] == [10, 10]
     assert report["samples"] == [] and report["output_shape"] is None
+
+
+def test_an_onnx_file_of_the_wrong_shape_is_told_what_a_submission_is_told(
+    edition, user, tmp_path, check_queue, gpu_queue
+):
+    """Refused at upload where the submit form reads the shape from the header, else run."""
+    model = linear_onnx(tmp_path / "three.onnx", classes=3)
+    try:
+        check = create(edition, user, model)
+    except SubmissionRefused as exc:
+        told = (exc.code, exc.message)
+    else:
+        assert workflows.check_model(check_id=str(check.pk)) == "done"
+        check.refresh_from_db()
+        told = (check.report["error_code"], check.report["error_message"])
+    assert told == scored_error(edition, user, model)
+    assert "3" in told[1] and "10" in told[1]
 
 
 def test_a_check_never_uses_a_submission(edition, user, tmp_path, check_queue, gpu_queue):
