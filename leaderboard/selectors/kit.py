@@ -112,7 +112,8 @@ def challenge_kit(*, challenge: Challenge, user: AbstractBaseUser, server: str) 
     spec = InputSpec.from_dict(challenge.input_spec)
     names = list(challenge.class_names)
     shape = f"[N, {spec.channels}, {spec.height}, {spec.width}]"
-    example = kit_example(challenge=challenge)
+    source = kit_example_source(challenge=challenge)
+    example = _example_of(challenge, source)
     edition = _latest_open_edition(challenge)
     edition_path = f"{challenge.slug}/{edition.slug}" if edition is not None else ""
     return Kit(
@@ -127,7 +128,7 @@ def challenge_kit(*, challenge: Challenge, user: AbstractBaseUser, server: str) 
         chance_error=1 - 1 / len(names),
         training=kit_training_file(challenge=challenge),
         example=example,
-        example_note="" if example is not None else _example_note(challenge),
+        example_note="" if example is not None else _example_note(source),
         example_name=_example_name(challenge),
         spec=spec,
         num_classes=len(names),
@@ -206,7 +207,10 @@ def kit_example_source(*, challenge: Challenge) -> Submission | None:
 
 def kit_example(*, challenge: Challenge) -> ExampleModel | None:
     """The example model offered now, or None (no baseline yet, or its export not made yet)."""
-    source = kit_example_source(challenge=challenge)
+    return _example_of(challenge, kit_example_source(challenge=challenge))
+
+
+def _example_of(challenge: Challenge, source: Submission | None) -> ExampleModel | None:
     if source is None:
         return None
     name = _example_name(challenge)
@@ -233,9 +237,8 @@ def _example_name(challenge: Challenge) -> str:
     return f"{challenge.slug}-example.onnx"
 
 
-def _example_note(challenge: Challenge) -> str:
-    source = kit_example_source(challenge=challenge)
-    if source is None:
+def _example_note(source: Submission | None) -> str:
+    if source is None or source.format == "onnx":  # none, or its stored file is missing
         return "No example model yet: the platform's baseline networks are not in this challenge."
     return (
         f"The example model ({source.method_name}) is not exported to ONNX yet; "

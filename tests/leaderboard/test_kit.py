@@ -85,7 +85,9 @@ def test_the_panel_gives_the_formula_with_the_challenges_numbers_and_the_classes
     assert "c = 0 (red)" in panel and "c = 2 (blue)" in panel
     assert "short side is resized to 36 px" in panel and "centre 32 x 32 is cropped" in panel
     classes = re.search(
-        r'<details id="kit-classes"( open)?>.*?<ol start="0">(.*?)</ol>', panel, re.S
+        r'<details id="kit-classes"( open)?>.*?<ol class="kit-class-list" start="0">(.*?)</ol>',
+        panel,
+        re.S,
     )
     assert classes.group(1) is None  # 25 names: collapsed
     assert re.findall(r"<li>(.*?)</li>", classes.group(2)) == names
