@@ -61,7 +61,7 @@ def model_check_create(
     now = now or timezone.now()
     _check_admitted(edition=edition, user=user)
     _check_size(edition=edition, size=upload.size)
-    _check_arch(model_format=_detect(upload=upload), arch=arch)
+    _check_arch(model_format=_detect(upload=upload, challenge=edition.challenge), arch=arch)
     if not edition.challenge.samples.exists():
         raise SubmissionRefused(NO_SAMPLES, code="no_samples")
     with _file_removed_on_rollback() as stored, transaction.atomic():
