@@ -15,6 +15,7 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 
@@ -26,6 +27,12 @@ from baselines.train import train
 
 META_FILE = "meta.json"
 CHECK_IMAGES = 256  # validation images on which the ONNX file must agree with the network
+
+
+class LineQueue(Protocol):
+    """Where a worker process puts its log lines (a multiprocessing manager's queue)."""
+
+    def put(self, line: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,7 @@ def train_or_reuse(
         progress=progress,
         threads=threads,
         position=position,
+        log=log,
     )
     if not result.finished:
         log(f"{baseline.arch}: stopped after epoch {len(result.history)}; run again to resume")
@@ -146,11 +154,11 @@ def train_or_reuse(
     return TrainedBaseline(baseline, recipe, key, directory, meta)
 
 
-def train_or_reuse_collecting_log(**kwargs) -> tuple[TrainedBaseline | None, list[str]]:
-    """``train_or_reuse`` with its log lines returned rather than printed: for a worker
-    process whose parent writes them where its own output goes (a command's stdout)."""
-    lines: list[str] = []
-    return train_or_reuse(**kwargs, log=lines.append), lines
+def train_or_reuse_logging_to(queue: LineQueue, **kwargs) -> TrainedBaseline | None:
+    """``train_or_reuse`` in a worker process, each log line (the epochs' too) put on ``queue``
+    as it is logged: its parent writes them where its own output goes (a command's stdout)
+    while the network trains, in order: "training on ..." before the epochs, not after."""
+    return train_or_reuse(**kwargs, log=queue.put)
 
 
 def device_description(device: str, *, threads: int | None = None) -> str:

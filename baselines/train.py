@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +52,7 @@ def train(
     progress: bool = True,
     threads: int | None = None,
     position: int | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train ``arch`` (a registry name) on ``data``; resume from ``checkpoint_path`` if it is ours.
 
@@ -60,6 +61,8 @@ def train(
     the CPU threads for this run (tiny networks are faster on one: their layers are too small
     to split, and on a shared machine extra threads mostly wait for each other). ``position``
     gives the progress bar its own terminal line when several runs train side by side.
+    Without a terminal, each epoch is one line to ``log`` (stderr if none), the stream its
+    caller logs "training on ..." to, so the lines keep their order.
     """
     dev = torch.device(device)
     run_id = f"{arch}:{recipe.key()}:{data.fingerprint}"
@@ -97,12 +100,10 @@ def train(
             state.seconds += time.perf_counter() - started
             state.epoch += 1
             if progress and not bars:
-                print(
+                (log or _to_stderr)(
                     f"{arch}: epoch {state.epoch}/{recipe.epochs} loss {row['train_loss']:.3f} "
                     f"acc {row['train_acc']:.3f} val_acc {row['val_acc']:.4f} "
-                    f"({state.seconds:.0f} s)",
-                    file=sys.stderr,
-                    flush=True,
+                    f"({state.seconds:.0f} s)"
                 )
             state.history.append({**row, "epoch": state.epoch, "seconds": state.seconds})
             epochs_this_call += 1
@@ -116,6 +117,10 @@ def train(
         seconds=state.seconds,
         finished=state.epoch >= recipe.epochs,
     )
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _epoch(

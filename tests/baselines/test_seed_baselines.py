@@ -52,6 +52,22 @@ def test_seeding_twice_does_not_duplicate(
     assert ": training on" not in second_output
 
 
+def test_each_networks_lines_come_in_the_order_they_happened(
+    digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
+    """Trained side by side, each network's "training on" comes before its epochs and its
+    entry after them (the workers' lines were once written only when they had finished)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        output = _seed(tmp_path, "--epochs=2", "--verbosity=1", "--jobs=2")
+    lines = output.splitlines()
+    for arch in {line.split(":")[0] for line in lines if ": training on cpu (2 epochs)" in line}:
+        mine = [line for line in lines if line.startswith(f"{arch}: ")]
+        steps = [line.split(": ", 1)[1].split(" (")[0].split(" loss")[0] for line in mine]
+        assert steps[0] == "training on cpu" and steps[1:3] == ["epoch 1/2", "epoch 2/2"]
+        assert steps[-1].startswith("queued submission")
+    assert output.count(": training on cpu (2 epochs)") == 2
+
+
 def test_a_new_edition_reuses_the_cached_weights(
     digits_challenge, enqueued: list[str], tmp_path: Path, django_capture_on_commit_callbacks
 ) -> None:

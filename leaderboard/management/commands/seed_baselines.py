@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import torch
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from baselines import catalogue
-from baselines.pipeline import train_or_reuse_collecting_log
+from baselines.pipeline import train_or_reuse_logging_to
 from baselines.recipes import Recipe
 from leaderboard.models import Challenge, Edition
 from leaderboard.services import baselines as service
@@ -136,10 +136,17 @@ class Command(BaseCommand):
         # One line per bar on a terminal; through a pipe (make run) cursor moves are noise.
         terminal = sys.stdout.isatty()
         context = multiprocessing.get_context("spawn")  # no copy of this process's DB socket
-        with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context) as pool:
+        with (
+            context.Manager() as manager,
+            ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=context) as pool,
+        ):
+            # The workers' log lines, epochs included, written here as they come and in order:
+            # "training on ..." before the epochs, not after them.
+            log = manager.Queue()
             futures = {
                 pool.submit(
-                    train_or_reuse_collecting_log,
+                    train_or_reuse_logging_to,
+                    log,
                     baseline=baseline,
                     recipe=recipe,
                     data=data,
@@ -151,25 +158,33 @@ class Command(BaseCommand):
                 ): baseline
                 for index, (baseline, recipe, data) in enumerate(pending)
             }
-            for future in as_completed(futures):
-                baseline = futures[future]
-                try:
-                    trained, lines = future.result()
-                except Exception as exc:  # the process died or training raised: name it
-                    failed.append(f"{baseline.arch}: {type(exc).__name__}: {exc}")
-                    self.stdout.write(f"{baseline.arch}: training failed: {exc}")
-                    continue
-                for line in lines:
-                    self.stdout.write(line)
-                if trained is None:
-                    continue
-                submission, created = service.baseline_entry_get_or_create(
-                    edition=edition, trained=trained, submit_format=options["submit_format"]
-                )
-                verb = "queued" if created else "kept"
-                self.stdout.write(f"{baseline.arch}: {verb} submission {submission.pk}")
+            running = set(futures)
+            while running:
+                done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                while not log.empty():
+                    self.stdout.write(log.get())
+                for future in done:
+                    self._enter(edition, futures[future], future, failed, options)
         if failed:
             raise CommandError("training failed for " + "; ".join(failed))
+
+    def _enter(
+        self, edition: Edition, baseline, future: Future, failed: list[str], options: dict
+    ) -> None:
+        """Submit a finished network to ``edition``; name one whose training failed."""
+        try:
+            trained = future.result()
+        except Exception as exc:  # the process died or training raised: name it
+            failed.append(f"{baseline.arch}: {type(exc).__name__}: {exc}")
+            self.stdout.write(f"{baseline.arch}: training failed: {exc}")
+            return
+        if trained is None:
+            return
+        submission, created = service.baseline_entry_get_or_create(
+            edition=edition, trained=trained, submit_format=options["submit_format"]
+        )
+        verb = "queued" if created else "kept"
+        self.stdout.write(f"{baseline.arch}: {verb} submission {submission.pk}")
 
     def _edition(self, challenge: Challenge, slug: str | None) -> Edition | None:
         editions = challenge.editions.order_by("-year", "-opens_at")
