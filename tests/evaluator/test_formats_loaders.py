@@ -80,7 +80,9 @@ def test_static_batch_is_reported(tmp_path: Path) -> None:
         module, tmp_path / "m.onnx", example=example, dynamic_batch=False
     )
     pt2_path = models.export_pt2(module, tmp_path / "m.pt2", example=example, dynamic_batch=False)
-    assert _load(onnx_path, ModelFormat.ONNX).fixed_batch == 3
+    # The file's own 32x32 input: the loader checks an ONNX input against the spec it is fed.
+    spec32 = InputSpec(channels=1, height=32, width=32)
+    assert _load(onnx_path, ModelFormat.ONNX, spec=spec32).fixed_batch == 3
     assert _load(pt2_path, ModelFormat.TORCH_EXPORT).fixed_batch == 3
 
 
