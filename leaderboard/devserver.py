@@ -10,13 +10,14 @@ it is SQLite and Celery's filesystem queue under ``./var``; ``DATABASE_URL`` and
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
 from leaderboard import processes
@@ -27,6 +28,9 @@ DEFAULT_PASSWORD = "demo-password"
 # Run after the demo import when some app provides it; it queues the baseline networks.
 BASELINES_COMMAND = "seed_baselines"
 WEB_START_TIMEOUT_S = 60.0
+# The worker's last start-up line ("devserver@host ready."): the banner comes after Celery's.
+WORKER_READY = " ready."
+WORKER_READY_TIMEOUT_S = 180.0
 WEB_GRACE_S = 5.0
 # Warm shutdown lets a running scoring task finish; past this it is killed, and the sweeper
 # gives the submission back to the queue once its deadline passes.
@@ -40,18 +44,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     django.setup()
     _prepare(username=args.username, password=args.password)
-    stopping = threading.Event()
+    stopping, worker_ready = threading.Event(), threading.Event()
     _on_signals(stopping)
     children: list[Child] = []
+    banner = functools.partial(
+        _banner, host=args.host, port=args.port, username=args.username, password=args.password
+    )
+
+    def finished(name: str, status: int) -> None:
+        if name == "baselines" and status == 0:  # again, as their lines pushed it away
+            banner(note="The baselines are in: scored in a minute, then on the leaderboard.")
+
     try:
         children.append(_start_web(host=args.host, port=args.port))
-        children.append(_start_worker())
+        children.append(_start_worker(ready=worker_ready))
         if not args.no_baselines and _has_command(BASELINES_COMMAND):
             children.append(_start_command(BASELINES_COMMAND, label="baselines"))
         if not _wait_for_port(host=args.host, port=args.port, web=children[0], stop=stopping):
             return 0 if stopping.is_set() else 1
-        _banner(host=args.host, port=args.port, username=args.username, password=args.password)
-        return _supervise(children=children, stopping=stopping)
+        if not _wait_for_worker(ready=worker_ready, worker=children[1], stop=stopping):
+            return 0 if stopping.is_set() else 1
+        banner()  # last, below Celery's start-up banner
+        return _supervise(children=children, stopping=stopping, finished=finished)
     finally:
         _stop_all(children)
 
@@ -126,7 +140,7 @@ def _start_web(*, host: str, port: int) -> Child:
     return processes.spawn(name="web", argv=argv, env=_child_env(), echo=_echo("web"))
 
 
-def _start_worker() -> Child:
+def _start_worker(*, ready: threading.Event) -> Child:
     from django.conf import settings
 
     argv = processes.celery_worker_argv(
@@ -134,7 +148,14 @@ def _start_worker() -> Child:
         name="devserver@%h",
         beat=True,
     )
-    return processes.spawn(name="worker", argv=argv, env=_child_env(), echo=_echo("worker"))
+    echo = _echo("worker")
+
+    def echo_and_watch(line: str) -> None:
+        echo(line)
+        if WORKER_READY in line:
+            ready.set()
+
+    return processes.spawn(name="worker", argv=argv, env=_child_env(), echo=echo_and_watch)
 
 
 def _start_command(command: str, *, label: str) -> Child:
@@ -167,7 +188,22 @@ def _wait_for_port(*, host: str, port: int, web: Child, stop: threading.Event) -
     return False
 
 
-def _banner(*, host: str, port: int, username: str, password: str) -> None:
+def _wait_for_worker(*, ready: threading.Event, worker: Child, stop: threading.Event) -> bool:
+    """True once the worker said it is ready (or after a while: the site works without it);
+    False if it died or we are stopping."""
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
+    while not ready.is_set() and not stop.is_set():
+        if worker.exited():
+            emit("devserver: the worker exited while starting")
+            return False
+        if time.monotonic() > deadline:
+            emit("devserver: the worker has not said it is ready yet; the site is up")
+            return True
+        ready.wait(0.2)
+    return not stop.is_set()
+
+
+def _banner(*, host: str, port: int, username: str, password: str, note: str = "") -> None:
     from django.utils import timezone
 
     from leaderboard.management.commands.create_demo import SLUG
@@ -175,7 +211,11 @@ def _banner(*, host: str, port: int, username: str, password: str) -> None:
 
     base = f"http://{host}:{port}"
     edition = Edition.objects.filter(challenge__slug=SLUG, year=timezone.now().year).first()
-    lines = ["", "The platform is running.", f"  site:        {base}/"]
+    lines = [
+        "",
+        " ".join(filter(None, ["The platform is running.", note])),
+        f"  site:        {base}/",
+    ]
     if edition is not None:
         lines.append(f"  leaderboard: {base}{edition.get_absolute_url()}")
     lines += [
@@ -187,8 +227,14 @@ def _banner(*, host: str, port: int, username: str, password: str) -> None:
         emit(line)
 
 
-def _supervise(*, children: list[Child], stopping: threading.Event) -> int:
-    """Wait for a stop signal; a long-running child that exits on its own stops everything."""
+def _supervise(
+    *,
+    children: list[Child],
+    stopping: threading.Event,
+    finished: Callable[[str, int], None] = lambda name, status: None,
+) -> int:
+    """Wait for a stop signal; a long-running child that exits on its own stops everything.
+    ``finished(name, status)`` is called when a one-shot child (the baselines) is done."""
     one_shot = {child.name for child in children if child.name not in ("web", "worker")}
     reported: set[str] = set()
     while not stopping.wait(0.5):
@@ -199,6 +245,7 @@ def _supervise(*, children: list[Child], stopping: threading.Event) -> int:
             reported.add(child.name)
             if child.name in one_shot:
                 emit(f"devserver: {child.name} finished (exit status {status})")
+                finished(child.name, status)
                 continue
             emit(f"devserver: {child.name} exited (status {status}); stopping the rest")
             return 1

@@ -61,8 +61,8 @@ def check_model(check_id: str) -> str:
 def sweep_shards() -> dict[str, list[str]]:
     """Periodic (Celery beat): re-send lost shards, start missed merges, prune shard files."""
     report = sharding.shard_sweep()
-    if report.resent or report.merged or report.failed or report.unsent:
-        logger.info("shard sweep: %s", report.as_dict())
+    if changed := report.summary():
+        logger.info("shard sweep: %s", changed)
     return report.as_dict()
 
 
@@ -70,6 +70,6 @@ def sweep_shards() -> dict[str, list[str]]:
 def sweep_submissions() -> dict[str, list[str]]:
     """Periodic (Celery beat): re-enqueue lost submissions, fail those out of attempts."""
     report = services.submission_sweep()
-    if report.requeued or report.enqueued or report.failed:
-        logger.info("sweep: %s", report.as_dict())
+    if changed := report.summary():
+        logger.info("sweep: %s", changed)
     return report.as_dict()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from leaderboard.logs import ids_in_words
 from leaderboard.models import Submission
 
 from .enqueue import submission_enqueue
@@ -34,6 +35,16 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, list[str]]:
         return asdict(self)
+
+    def summary(self) -> str:
+        """What the sweep changed (or could not send), in words; "" when nothing."""
+        parts = [
+            ids_in_words(self.requeued, "submission", "back in the queue, past its deadline"),
+            ids_in_words(self.enqueued, "queued submission", "sent to the workers again"),
+            ids_in_words(self.failed, "submission", "failed, out of attempts"),
+            ids_in_words(self.unsent, "submission", "not sent, the broker is unreachable"),
+        ]
+        return "; ".join(part for part in parts if part)
 
 
 def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:

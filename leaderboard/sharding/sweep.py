@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
+from leaderboard.logs import ids_in_words
 from leaderboard.models import ScoringShard, Submission
 
 from .dispatch import merge_send, shard_send
@@ -39,6 +40,17 @@ class ShardSweepReport:
 
     def as_dict(self) -> dict[str, list[str]]:
         return asdict(self)
+
+    def summary(self) -> str:
+        """What the sweep changed (or could not send), in words; "" when nothing."""
+        parts = [
+            ids_in_words(self.resent, "shard", "sent again, its worker lost"),
+            ids_in_words(self.merged, "merge", "started, every shard done"),
+            ids_in_words(self.failed, "submission", "failed, a shard out of attempts"),
+            ids_in_words(self.unsent, "shard", "not sent, the broker is unreachable"),
+            ids_in_words(self.pruned, "shard folder", "removed"),
+        ]
+        return "; ".join(part for part in parts if part)
 
 
 def shard_sweep(*, now: dt.datetime | None = None) -> ShardSweepReport:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard import devserver
+from leaderboard import devserver, processes
 
 from .processes import kill_all, processes_with_env
 
@@ -73,6 +73,7 @@ def test_devserver_serves_the_demo_and_stops_every_child_on_sigterm(tmp_path):
     # No DATABASE_URL, no broker URL: the embedded default, as `make run` on a fresh clone.
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
     env[VAR_KEY] = str(var)
+    env["SWEEP_INTERVAL_S"] = "1"  # the sweepers every second: their routine runs say nothing
     proc = subprocess.Popen(
         [sys.executable, "-m", "leaderboard.devserver", "--port", str(port), "--no-baselines"],
         cwd=ROOT,
@@ -84,14 +85,20 @@ def test_devserver_serves_the_demo_and_stops_every_child_on_sigterm(tmp_path):
     )
     output = Output(proc.stdout)
     try:
-        url = output.wait_for(r"site:\s+(http://\S+/)", timeout_s=120).group(1)
+        output.wait_for(r"devserver@\S+ ready\.", timeout_s=180)
+        # The banner last, below Celery's start-up lines, where it stays on the screen.
+        url = output.wait_for(r"site:\s+(http://\S+/)", timeout_s=30).group(1)
         assert url == f"http://127.0.0.1:{port}/"
         login = output.wait_for(r"log in as:\s+(\S+) / (\S+)", timeout_s=5)
         assert login.groups() == ("demo", "demo-password")
-        output.wait_for(r"devserver@\S+ ready\.", timeout_s=60)
+        output.wait_for(r"Ctrl-C stops", timeout_s=5)
+        banner_at = len(output.lines)
 
         status, home = get(url)
         assert status == 200 and "/c/demo/" in home
+        time.sleep(3)  # three runs of each sweeper, which changed nothing: not a line
+        after = "\n".join(output.lines[banner_at:])
+        assert "Sending due task" not in after and "succeeded in" not in after, after
         status, page = get(f"{url}c/demo/")
         assert status == 200 and ("Fashion-MNIST" in page or "Digits" in page)
         children = processes_with_env(key=VAR_KEY, value=str(var))
@@ -124,3 +131,38 @@ def test_the_processes_it_starts_are_told_which_settings_to_use(monkeypatch):
 
     monkeypatch.delenv(SETTINGS_KEY, raising=False)
     assert devserver._child_env()[SETTINGS_KEY] == settings.SETTINGS_MODULE
+
+
+def test_the_banner_comes_again_once_the_baselines_are_in(capsys):
+    stopping, shown = threading.Event(), []
+
+    def finished(name: str, status: int) -> None:
+        shown.append((name, status))
+        stopping.set()
+
+    children = [
+        processes.spawn(name="baselines", argv=[sys.executable, "-c", "print('trained')"]),
+        processes.spawn(name="worker", argv=[sys.executable, "-c", "import time; time.sleep(30)"]),
+    ]
+    try:
+        assert devserver._supervise(children=children, stopping=stopping, finished=finished) == 0
+    finally:
+        for child in children:
+            processes.stop(child, grace_s=1)
+    assert shown == [("baselines", 0)]
+    assert "baselines finished (exit status 0)" in capsys.readouterr().out
+
+
+def test_the_banner_waits_for_the_worker_to_say_it_is_ready():
+    worker = processes.spawn(
+        name="worker", argv=[sys.executable, "-c", "import time; time.sleep(30)"]
+    )
+    ready, stop = threading.Event(), threading.Event()
+    try:
+        threading.Timer(0.3, ready.set).start()
+        started = time.monotonic()
+        assert devserver._wait_for_worker(ready=ready, worker=worker, stop=stop)
+        assert time.monotonic() - started >= 0.25
+    finally:
+        processes.stop(worker, grace_s=1)
+    assert not devserver._wait_for_worker(ready=threading.Event(), worker=worker, stop=stop)
