@@ -200,6 +200,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "description",
             "arch",
             "format",
+            "model_io",
             "original_name",
             "size_bytes",
             "is_baseline",

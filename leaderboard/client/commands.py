@@ -78,6 +78,8 @@ def submit(args: argparse.Namespace, *, target: Target, console: Console) -> int
     )
     console.say(f"submitted {created['id']} to {edition['name']}: {status_line(created)}")
     console.say(f"  {created['url']}")
+    if created.get("model_io"):  # ONNX: how the scorer will feed and read it, from the header
+        console.say(f"  will be run as: {created['model_io']}")
     if not args.wait:
         console.show(f"follow it with: leaderboard-cli status {created['id']} --wait", created)
         return 0

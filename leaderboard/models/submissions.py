@@ -50,6 +50,8 @@ class Submission(models.Model):
     file = models.FileField(upload_to=_submission_upload_to, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)
     size_bytes = models.BigIntegerField(default=0)
+    # How the scorer will feed and read this file, from its header at upload (ONNX only).
+    model_io = models.CharField(max_length=300, blank=True)
     format = models.CharField(max_length=20, blank=True)
     arch = models.CharField(max_length=100, blank=True)
     method_name = models.CharField(max_length=200)

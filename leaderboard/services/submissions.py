@@ -50,7 +50,7 @@ def submission_create(
     _check_open(edition=edition, now=now)
     _check_admitted(edition=edition, user=user)
     _check_size(edition=edition, size=upload.size)
-    model_format = _detect(upload=upload, challenge=edition.challenge)
+    model_format, model_io = _detect_with_io(upload=upload, challenge=edition.challenge)
     _check_arch(model_format=model_format, arch=arch)
     team = team_get_or_create_solo(edition=edition, user=user)
     with _file_removed_on_rollback() as stored, transaction.atomic():
@@ -61,6 +61,7 @@ def submission_create(
             team=team,
             submitted_by=user,
             format=model_format,
+            model_io=(model_io or "")[:300],
             arch=arch.strip(),
             method_name=method_name.strip(),
             description=description.strip(),
@@ -187,13 +188,19 @@ def _check_arch(*, model_format: str, arch: str) -> None:
 
 
 def _detect(*, upload: File, challenge: Challenge) -> str:
+    """The model format of ``upload`` (see ``_detect_with_io``)."""
+    return _detect_with_io(upload=upload, challenge=challenge)[0]
+
+
+def _detect_with_io(*, upload: File, challenge: Challenge) -> tuple[str, str | None]:
     """Detect the model format from the file's content with the evaluator's own rules; for an
-    ONNX file, also the input and output the scorer would use for this challenge, so that a
-    file that can never load is refused here, before it counts (``model_io_check``)."""
+    ONNX file, also the input and output the scorer will use for this challenge (returned, to be
+    shown before the score), so that a file that can never load is refused here, before it
+    counts (``model_io_check``)."""
     with _local_path(upload) as path:
         try:
             model_format = detect_format(path)
-            model_io_check(
+            model_io = model_io_check(
                 path,
                 fmt=model_format,
                 input_spec=challenge.input_spec,
@@ -203,7 +210,7 @@ def _detect(*, upload: File, challenge: Challenge) -> str:
             # The evaluator names the file it read: our temporary copy, not the participant's.
             message = exc.message.replace(path.name, Path(upload.name or "model").name)
             raise SubmissionRefused(message, code=exc.code) from exc
-    return str(model_format)
+    return str(model_format), model_io
 
 
 @contextmanager

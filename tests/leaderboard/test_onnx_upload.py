@@ -114,9 +114,16 @@ def test_channels_last_and_flat_uploads_are_accepted(rgb_edition, user, tmp_path
     rgb_edition.save()
     for layout in ("nhwc", "flat", "nchw"):
         _create(
-            rgb_edition, user, _upload(linear_model(tmp_path / f"{layout}.onnx", layout=layout))
+            rgb_edition,
+            user,
+            _upload(linear_model(tmp_path / f"{layout}.onnx", layout=layout), f"{layout}.onnx"),
         )
     assert Submission.objects.count() == 3
+    # Said before the score: on the submission row, its page and the API, from the header.
+    said = {s.original_name: s.model_io for s in Submission.objects.all()}
+    assert all(said.values()), said
+    assert said["nhwc.onnx"] != said["flat.onnx"] != said["nchw.onnx"]
+    assert "flat" in said["flat.onnx"]
 
 
 def test_a_challenge_without_its_set_yet_checks_the_format_only(user, tmp_path: Path) -> None:
