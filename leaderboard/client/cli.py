@@ -23,14 +23,19 @@ Tokens are created on the site's page /me/tokens/ and stored by `login` in
 $XDG_CONFIG_HOME/leaderboard/config.json (~/.config/... by default), readable by you only;
 $LEADERBOARD_TOKEN overrides the stored token.
 
-examples:
-  leaderboard-cli login --server https://arena.example.org
-  leaderboard-cli check resnet18.onnx --edition fmnist/2025
-  leaderboard-cli submit resnet18.onnx --edition fmnist/2025 --method "ResNet-18" --wait
-  leaderboard-cli status 0b6f...e1 --wait
-  leaderboard-cli leaderboard fmnist/2025 --csv > board.csv
-  leaderboard-cli history fmnist
+examples, against `make run` (its site http://127.0.0.1:8000, its challenge "demo"; the
+challenge page's starting kit has example.onnx, once the baselines are in):
+  leaderboard-cli login --server http://127.0.0.1:8000
+  curl -o example.onnx http://127.0.0.1:8000/c/demo/kit/example.onnx
+  leaderboard-cli check example.onnx --edition demo
+  leaderboard-cli submit example.onnx --edition demo --method "LeNet-5" --wait
+  leaderboard-cli status <id printed by submit> --wait
+  leaderboard-cli leaderboard demo --csv > board.csv
+  leaderboard-cli history demo
 """
+
+
+EDITION_HELP = "CHALLENGE/EDITION (e.g. demo/2026), or CHALLENGE alone for its open edition"
 
 
 def _add_common(parser: argparse.ArgumentParser, *, below: bool) -> None:
@@ -76,9 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("submit", "upload a model file to an edition")
     p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
-    p.add_argument(
-        "--edition", required=True, metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025"
-    )
+    p.add_argument("--edition", required=True, metavar="SLUG", help=EDITION_HELP)
     p.add_argument("--arch", help="architecture name, needed for safetensors (e.g. resnet18)")
     p.add_argument("--method", help="method name shown on the leaderboard (default: file name)")
     p.add_argument("--description", help="a longer description of the method")
@@ -88,9 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("check", "check a model on the public samples, free: exit 0 if it would score")
     p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
-    p.add_argument(
-        "--edition", required=True, metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025"
-    )
+    p.add_argument("--edition", required=True, metavar="SLUG", help=EDITION_HELP)
     p.add_argument("--arch", help="architecture name, needed for safetensors (e.g. resnet18)")
     p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
     p.set_defaults(run=commands.check)
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=commands.submissions)
 
     p = command("leaderboard", "show an edition's leaderboard")
-    p.add_argument("edition", metavar="SLUG", help="CHALLENGE/EDITION, e.g. fmnist/2025")
+    p.add_argument("edition", metavar="SLUG", help=EDITION_HELP)
     p.add_argument("--csv", action="store_true", help="the whole board as CSV")
     p.add_argument(
         "--public",
@@ -116,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=commands.leaderboard)
 
     p = command("history", "a challenge's year-by-year winners and best baselines")
-    p.add_argument("challenge", metavar="CHALLENGE", help="the challenge's slug, e.g. fmnist")
+    p.add_argument("challenge", metavar="CHALLENGE", help="the challenge's slug, e.g. demo")
     p.set_defaults(run=commands.history)
     return parser
 

@@ -268,7 +268,8 @@ def history(args: argparse.Namespace, *, target: Target, console: Console) -> in
 
 
 def resolve_edition(api: Api, ref: str) -> dict:
-    """``CHALLENGE/EDITION``, or an edition slug that only one challenge uses."""
+    """``CHALLENGE/EDITION``, an edition slug that only one challenge uses, or a challenge's
+    slug alone: its open edition (the newest if several are, else the newest of all)."""
     if "/" in ref:
         challenge, _, slug = ref.partition("/")
         try:
@@ -286,6 +287,9 @@ def resolve_edition(api: Api, ref: str) -> dict:
     matches = [e for e in editions if e["slug"] == ref]
     if len(matches) == 1:
         return matches[0]
+    own = [e for c in found if c["slug"] == ref for e in c["editions"]]
+    if not matches and own:
+        return max(own, key=lambda e: (e["state"] == "open", e["year"], e["opens_at"]))
     names = ", ".join(f"{e['challenge']}/{e['slug']}" for e in (matches or editions)) or "none"
     if not matches:
         raise CliError(f"no edition {ref!r} on {api.server}; editions: {names}", code="not_found")

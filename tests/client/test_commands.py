@@ -131,6 +131,16 @@ def test_submit_to_an_ambiguous_or_unknown_edition(cli, logged_in, edition, mode
     assert_failed(cli("submit", model, "--edition", "fmnist/1999"), "not_found", "fmnist/1999")
 
 
+def test_a_challenge_slug_alone_names_its_open_edition(cli, server, challenge):
+    """As the --help and README examples write it against make run: `--edition demo`."""
+    make_edition(challenge=challenge, year=2026, open_now=False)
+    make_edition(challenge=challenge, year=2025)
+    run = cli("--json", "leaderboard", "fmnist", "--server", server)
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["edition"] == "2025"  # the open one, not the newer closed one
+    assert_failed(cli("leaderboard", "nope", "--server", server), "not_found", "fmnist/2025")
+
+
 def test_submit_checks_the_size_cap_before_uploading(cli, logged_in, challenge, tmp_path):
     make_edition(challenge=challenge, max_upload_mb=1)
     big = tmp_path / "big.onnx"
