@@ -245,3 +245,25 @@ def test_the_example_is_lenet_first_and_never_one_scored_at_chance(client):
     assert response["Content-Disposition"] == 'attachment; filename="fmnist-example.onnx"'
     assert _body(response) == better.file.open("rb").read()
     assert better.get_absolute_url() in _panel(_page(client, challenge))
+
+
+def test_the_panel_says_how_to_normalise_raw_pixels_in_one_line(client):
+    """The line runs: it turns raw 0..1 pixels into what the scorer feeds."""
+    import numpy as np
+
+    spec = {
+        "channels": 3,
+        "height": 4,
+        "width": 4,
+        "mean": [0.5, 0.25, 0.1],
+        "std": [0.2, 0.4, 0.8],
+    }
+    challenge = make_challenge(slug="raw", input_spec=spec, class_names=["a", "b"])
+    make_edition(challenge=challenge, year=2025)
+    panel = html.unescape(_panel(_page(client, challenge)))
+    line = re.search(r'id="kit-raw">.*?<code>(.*?)</code>', panel).group(1)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 4, 4, 3))
+    scope = {"np": np, "X_raw": pixels / 255}
+    exec(line, scope)  # the page's own line
+    expected = (pixels / 255 - np.array(spec["mean"])) / np.array(spec["std"])
+    assert np.allclose(scope["X"], expected)
