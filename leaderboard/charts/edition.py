@@ -4,6 +4,8 @@ model size and against throughput with the Pareto front."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 
 import plotly.graph_objects as go
 
@@ -153,15 +155,26 @@ def efficiency_chart(
             "x": [getattr(p, x_field) for p in group],
             "y": [percent(p.accuracy) for p in group],
             "customdata": [[p.team or "baseline", p.method, p.submission_id] for p in group],
-            # Each baseline named beside its diamond (teams' points would be too many).
-            **({"text": [p.method for p in group]} if is_baseline else {}),
+            # Each baseline named beside its diamond (teams' points would be too many), the
+            # labels leaning inwards at the axis ends; the full name is in the hover.
+            **(
+                {
+                    "text": [_short_name(p.method) for p in group],
+                    "textposition": _label_sides(
+                        [getattr(p, x_field) for p in group],
+                        every=[getattr(p, x_field) for p in usable],
+                    ),
+                }
+                if is_baseline
+                else {}
+            ),
         }
         traces.append(
             go.Scatter(
                 name=trace_name,
                 mode="markers+text" if is_baseline else "markers",
-                textposition="top center",
                 textfont={"size": 11, "color": color},
+                cliponaxis=False,
                 marker={
                     "size": 8 if is_baseline else 7,
                     "color": color,
@@ -212,3 +225,20 @@ def efficiency_chart(
         empty=not usable,
         arrays=arrays,
     )
+
+
+def _short_name(method: str) -> str:
+    """A baseline's name up to its details: "AlexNet (1/8 width, batch norm)" -> "AlexNet"."""
+    return re.split(r" \(|, ", method, maxsplit=1)[0]
+
+
+def _label_sides(xs: list[float], *, every: list[float]) -> list[str]:
+    """Where each label goes on a log x axis spanning ``every``: leaning right in its first
+    quarter, left in its last, centred between (so the chart's edges cut none off)."""
+    logs = [math.log10(x) for x in every if x > 0]
+    low, span = (min(logs), (max(logs) - min(logs)) or 1.0) if logs else (0.0, 1.0)
+    sides = []
+    for x in xs:
+        at = (math.log10(x) - low) / span if x > 0 else 0.5
+        sides.append("top right" if at < 0.25 else "top left" if at > 0.75 else "top center")
+    return sides

@@ -16,7 +16,7 @@ from django.utils import timezone
 from leaderboard import charts, selectors, services
 from leaderboard.charts import pareto_front
 from leaderboard.models import Submission
-from leaderboard.selectors.charts import DayStat
+from leaderboard.selectors.charts import DayStat, EfficiencyPoint
 from leaderboard.staticfinders import PLOTLY_STATIC_PATH
 
 from .factories import make_edition, make_scored, make_team
@@ -187,6 +187,26 @@ def test_charts_keep_errors_at_or_above_zero_count_whole_submissions_and_name_ba
         assert shown["Teams (best entry)"]["mode"] == "markers"  # too many to label
     diamonds = traces(figure(body, "chart-params"))["Baselines (trained by us)"]
     assert sorted(diamonds["text"]) == ["AlexNet", "ResNet-18"]  # each named beside it
+    assert diamonds["cliponaxis"] is False and len(diamonds["textposition"]) == 2
+
+    named = [
+        ("MLP 784-30-10, sigmoid (Nielsen)", 24_000),
+        ("LeNet-5", 61_000),
+        ("AlexNet (1/8 width, batch norm)", 480_000),
+    ]
+    points = [
+        EfficiencyPoint(
+            submission_id=str(i), team=None, method=method, is_baseline=True, accuracy=0.9,
+            params=params, throughput=None,
+        )
+        for i, (method, params) in enumerate(named)
+    ]  # fmt: skip
+    chart = charts.efficiency_chart(
+        edition=edition, points=points, x_field="params", phase="public"
+    )
+    diamonds = chart.traces["Baselines (trained by us)"]
+    assert diamonds["text"] == ["MLP 784-30-10", "LeNet-5", "AlexNet"]  # full names in the hover
+    assert diamonds["textposition"] == ["top right", "top center", "top left"]  # never cut off
 
     busy = [DayStat(day=dt.date(2025, 3, 1), submissions=40, scored=30, best=0.1, best_so_far=0.1)]
     counts = charts.activity_chart(edition=edition, days=busy).figure["layout"]["yaxis"]
