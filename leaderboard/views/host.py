@@ -1,7 +1,8 @@
 """The instructor's side: create an edition, run it (code, roster, moderation), export CSV.
 
 Every view here checks ``selectors.edition_can_host`` (staff, or the edition's host user) and
-answers 404 otherwise, so the pages do not reveal which editions exist.
+answers 404 otherwise, so the pages do not reveal which editions exist. Creating an edition
+reveals nothing, so a user who may not create one is told why and whom to ask (403).
 """
 
 from __future__ import annotations
@@ -33,13 +34,22 @@ from leaderboard.selectors.exports import (
 from leaderboard.services.editions import EDITABLE
 
 ENTRIES_PER_PAGE = 50
+CANNOT_CREATE_EDITION = (
+    "Your account may not create editions yet. Ask a site administrator to give it the "
+    "“Can add edition” permission (Django admin → Users → your account)."
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def edition_create(request: HttpRequest) -> HttpResponse:
     if not selectors.edition_can_create(user=request.user):
-        raise Http404("No such page.")
+        return render(
+            request,
+            "leaderboard/host_forbidden.html",
+            {"message": CANNOT_CREATE_EDITION},
+            status=403,
+        )
     initial = {"year": timezone.now().year, "time_zone": timezone.get_current_timezone_name()}
     if slug := request.GET.get("challenge"):
         initial["challenge"] = Challenge.objects.filter(slug=slug).first()

@@ -44,7 +44,9 @@ def edition_form(challenge, **overrides) -> dict:
 def test_an_instructor_with_the_permission_creates_an_edition_in_their_time_zone(client, challenge):
     teacher = make_user("teacher")
     client.force_login(teacher)
-    assert client.get(reverse("edition_create")).status_code == 404  # no permission yet
+    refused = client.get(reverse("edition_create"))  # no permission yet: why, and whom to ask
+    assert refused.status_code == 403
+    assert "“Can add edition” permission" in refused.content.decode()
     teacher.user_permissions.add(Permission.objects.get(codename="add_edition"))
 
     response = client.post(reverse("edition_create"), edition_form(challenge))
