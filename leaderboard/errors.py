@@ -35,3 +35,14 @@ PLATFORM_ERROR = "platform_error"
 #   dataset_invalid      the compiled hidden set is missing or damaged on the worker
 # The model's own failures (format, loading, checks, timeout, memory, crash) count.
 PLATFORM_ERROR_CODES = frozenset({PLATFORM_ERROR, "sandbox_unavailable", "dataset_invalid"})
+
+
+# The evaluator and the services name the CLI's and the API's flag; a web form names its field.
+_FLAGS_AS_FIELDS = {"(--arch)": '(the "Architecture" field)', "--arch": 'the "Architecture" field'}
+
+
+def message_for_web_form(message: str) -> str:
+    """``message`` as the submit page shows it: "(--arch)" becomes the "Architecture" field."""
+    for flag, field in _FLAGS_AS_FIELDS.items():
+        message = message.replace(flag, field)
+    return message

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard import selectors, services
-from leaderboard.errors import SubmissionRefused
+from leaderboard.errors import SubmissionRefused, message_for_web_form
 from leaderboard.models import Edition
 from leaderboard.selectors.checks import (
     model_check_get_visible,
@@ -71,7 +71,12 @@ def _model_check_create(
     except SubmissionRefused as exc:
         field = FIELD_OF_ERROR.get(exc.code, "file")
         status = 429 if exc.code == "check_limit" else 400
-        return _refused(request, edition=edition, errors={field: [exc.message]}, status=status)
+        return _refused(
+            request,
+            edition=edition,
+            errors={field: [message_for_web_form(exc.message)]},
+            status=status,
+        )
     page = reverse("model_check", args=[check.pk])
     if _wants_json(request):
         return JsonResponse({"id": str(check.pk), "redirect": page}, status=201)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from leaderboard import selectors, services
-from leaderboard.errors import SubmissionRefused
+from leaderboard.errors import SubmissionRefused, message_for_web_form
 from leaderboard.forms import SubmissionForm
 from leaderboard.models import Edition
 from leaderboard.selectors.checks import model_check_possible
@@ -58,7 +58,7 @@ def _submission_create(
             description=form.cleaned_data["description"],
         )
     except SubmissionRefused as exc:
-        form.add_error(FIELD_OF_ERROR.get(exc.code), exc.message)
+        form.add_error(FIELD_OF_ERROR.get(exc.code), message_for_web_form(exc.message))
         return _refused(request, edition=edition, form=form, status=400, as_json=wants_json)
     if wants_json:
         return JsonResponse({"id": str(submission.pk), "redirect": reverse("my_submissions")})
