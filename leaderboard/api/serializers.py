@@ -47,6 +47,10 @@ class ErrorSerializer(serializers.Serializer):
 class EditionSerializer(serializers.ModelSerializer):
     challenge = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     name = serializers.SerializerMethodField(help_text='e.g. "Fashion-MNIST 2025".')
+    display_name = serializers.CharField(
+        read_only=True,
+        help_text='As the site names the edition: its title, else its name ("Fashion-MNIST 2025").',
+    )
     state = serializers.SerializerMethodField(help_text="upcoming, open or closed.")
     url = serializers.SerializerMethodField(help_text="The leaderboard page on the site.")
     leaderboard = serializers.SerializerMethodField(help_text="The leaderboard in the API.")
@@ -58,6 +62,8 @@ class EditionSerializer(serializers.ModelSerializer):
             "slug",
             "year",
             "name",
+            "title",
+            "display_name",
             "state",
             "opens_at",
             "closes_at",

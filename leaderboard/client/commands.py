@@ -49,7 +49,7 @@ def logout(args: argparse.Namespace, *, target: Target, console: Console) -> int
 def challenges(args: argparse.Namespace, *, target: Target, console: Console) -> int:
     _, found = Api(server=target.server, token=target.token).get_all("/api/challenges/")
     rows = [
-        (f"{e['challenge']}/{e['slug']}", e["name"], e["state"], when(e["closes_at"]))
+        (f"{e['challenge']}/{e['slug']}", _named(e), e["state"], when(e["closes_at"]))
         for c in found
         for e in c["editions"]
     ]
@@ -76,7 +76,7 @@ def submit(args: argparse.Namespace, *, target: Target, console: Console) -> int
         args=args,
         console=console,
     )
-    console.say(f"submitted {created['id']} to {edition['name']}: {status_line(created)}")
+    console.say(f"submitted {created['id']} to {_named(edition)}: {status_line(created)}")
     console.say(f"  {created['url']}")
     if created.get("model_io"):  # ONNX: how the scorer will feed and read it, from the header
         console.say(f"  will be run as: {created['model_io']}")
@@ -97,7 +97,7 @@ def check(args: argparse.Namespace, *, target: Target, console: Console) -> int:
     created = _upload(
         api, path=path, edition=edition, to="checks/", fields=fields, args=args, console=console
     )
-    console.say(f"checking {created['original_name']} on {edition['name']}: {created['url']}")
+    console.say(f"checking {created['original_name']} on {_named(edition)}: {created['url']}")
     final = follow_check(api=api, check_id=created["id"], console=console, timeout_s=args.timeout)
     console.show(describe_check(final), final)
     return 0 if final["ok"] else 1
@@ -124,7 +124,7 @@ def _upload(
     size, cap_mb = path.stat().st_size, edition["max_upload_mb"]
     if size > cap_mb * 2**20:
         raise CliError(
-            f"{path.name} is {size / 2**20:.1f} MB; {edition['name']} accepts files of at most "
+            f"{path.name} is {size / 2**20:.1f} MB; {_named(edition)} accepts files of at most "
             f"{cap_mb} MB",
             code="file_too_large",
         )
@@ -209,7 +209,7 @@ def leaderboard(args: argparse.Namespace, *, target: Target, console: Console) -
         for r in rows
     ]
     title = (
-        f"{edition['name']}: best entry per team by {_metric(metric)} error, on the "
+        f"{_named(edition)}: best entry per team by {_metric(metric)} error, on the "
         f"{board['phase']} part of the hidden test set"
     )
     headers = ["#", "team", "method", f"{_metric(metric)} err", f"{_metric(other)} err"]
@@ -318,6 +318,12 @@ def _describe(s: dict) -> str:
     rows.append(("page", s["url"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _named(edition: dict) -> str:
+    """As the site names the edition: its title, else "Fashion-MNIST 2026" (older servers send
+    only ``name``)."""
+    return edition.get("display_name") or edition["name"]
 
 
 def _edition_path(edition: dict) -> str:

@@ -193,7 +193,13 @@ class Edition(models.Model):
 
     @property
     def display_name(self) -> str:
+        """Named alone (headings, the API): the edition's title, else "Fashion-MNIST 2026"."""
         return self.title or str(self)
+
+    @property
+    def short_name(self) -> str:
+        """Beside the challenge's name (pills, breadcrumbs): the edition's title, else its year."""
+        return self.title or str(self.year)
 
 
 class ReferenceResult(models.Model):

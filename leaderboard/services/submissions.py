@@ -131,11 +131,13 @@ def _file_removed_on_rollback() -> Iterator[list[Submission]]:
 def _check_open(*, edition: Edition, now: dt.datetime) -> None:
     if now < edition.opens_at:
         opens = timezone.localtime(edition.opens_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
-        raise SubmissionRefused(f"{edition} opens on {opens}.", code="edition_not_open")
+        raise SubmissionRefused(
+            f"{edition.display_name} opens on {opens}.", code="edition_not_open"
+        )
     if now >= edition.closes_at:
         closed = timezone.localtime(edition.closes_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
         raise SubmissionRefused(
-            f"{edition} closed on {closed}; submissions are no longer accepted.",
+            f"{edition.display_name} closed on {closed}; submissions are no longer accepted.",
             code="edition_closed",
         )
 
@@ -156,7 +158,7 @@ def _check_limits(*, edition: Edition, team: Team, now: dt.datetime) -> None:
     usage = quota_usage(edition=edition, team_id=team.pk, now=now)
     if usage.total >= edition.total_limit:
         raise SubmissionRefused(
-            f"Your team has used all {edition.total_limit} submissions of {edition}.",
+            f"Your team has used all {edition.total_limit} submissions of {edition.display_name}.",
             code="total_limit",
         )
     if usage.today >= edition.daily_limit:

@@ -59,6 +59,15 @@ def test_challenge_and_edition_detail(api, edition):
     assert body["name"] == "Fashion 2025"
     assert body["state"] == "open"
     assert (body["daily_limit"], body["total_limit"], body["max_upload_mb"]) == (5, 100, 5)
+    assert (body["title"], body["display_name"]) == ("", "Fashion 2025")
+
+
+def test_a_classroom_edition_is_named_by_its_title(api, edition):
+    edition.title = "Deep learning, spring term"
+    edition.save(update_fields=["title"])
+    body = api.get("/api/challenges/fmnist/").json()["editions"][0]
+    assert body["name"] == "Fashion 2025"  # unchanged, for scripts that parse it
+    assert body["title"] == body["display_name"] == "Deep learning, spring term"
 
 
 def test_upcoming_edition_state(api, challenge):

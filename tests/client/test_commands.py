@@ -318,6 +318,9 @@ def test_challenges_and_my_submissions(cli, logged_in, user, edition):
     make_scored(edition=edition, team=team, top1=0.25, top5=0.125, method="mine")
     run = cli("challenges")
     assert "fmnist/2025" in run.out and "Fashion 2025" in run.out and "open" in run.out
+    edition.title = "Deep learning, spring"
+    edition.save(update_fields=["title"])
+    assert "Deep learning, spring" in cli("challenges").out  # a classroom edition: its title
     run = cli("submissions")
     assert run.code == 0 and "mine" in run.out and "0.1250" in run.out
     assert len(json.loads(cli("submissions", "--all", "--json").out)) == 1

@@ -70,6 +70,26 @@ def test_edition_form_errors_are_shown(admin_client, challenge):
     assert "already" in body
 
 
+def test_a_classroom_edition_is_named_by_its_title_beside_the_demo_of_the_same_year(
+    client, challenge
+):
+    make_edition(challenge=challenge, year=2026)
+    course = make_edition(challenge=challenge, year=2025)
+    Edition.objects.filter(pk=course.pk).update(
+        year=2026, slug="spring", title="Deep learning, spring"
+    )
+    course.refresh_from_db()
+    client.force_login(make_user("student"))
+
+    home = client.get(reverse("challenge_list")).content.decode()
+    assert '">2026</a>' in home and '">Deep learning, spring</a>' in home  # the two pills
+    submit = client.get(host_url(course, "submit")).content.decode()
+    assert "<h1>Submit to Deep learning, spring</h1>" in submit
+    board = client.get(course.get_absolute_url()).content.decode()
+    assert "<h1>Deep learning, spring leaderboard</h1>" in board
+    assert "</a> / Deep learning, spring</p>" in board  # the breadcrumbs
+
+
 def test_host_pages_are_hidden_from_everyone_else(client, challenge):
     edition = make_edition(challenge=challenge)
     client.force_login(make_user("student"))
