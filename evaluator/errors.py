@@ -87,3 +87,18 @@ def first_line(
     text = str(exc).strip()
     line = text.splitlines()[0] if text else empty
     return (f"{type(exc).__name__}: {line}" if typed else line)[:limit]
+
+
+def whole_message(exc: BaseException, *, limit: int = 2000, typed: bool = True) -> str:
+    """The exception's whole text on one line, for a message that must keep its last lines.
+
+    A runtime's error often says what went wrong on its first line and with what on the next
+    ones (onnxruntime: "Got invalid dimensions for input: x for the following indices", then
+    "index: 1 Got: 3 Expected: 1"), so the lines are joined, not dropped; only beyond ``limit``
+    characters is the text cut, and then it says so.
+    """
+    text = " ".join(" ".join(line.split()) for line in str(exc).splitlines() if line.strip())
+    text = text or "(no message)"
+    if typed:
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

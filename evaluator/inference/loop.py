@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from evaluator.errors import ModelCheckError, ModelMemoryError, first_line
+from evaluator.errors import ModelCheckError, ModelMemoryError, whole_message
 from evaluator.formats.base import LoadedModel
 from evaluator.formats.onnx_io import fed_shape, to_layout
 from evaluator.inference.staging import Stager
@@ -160,16 +160,28 @@ def _probe(
             if b > 1 and fixed is None:
                 b = max(1, b // 2)
                 continue
-            detail = first_line(exc, limit=300, typed=False)
+            detail = whole_message(exc)
             if _is_oom(exc):
                 raise ModelMemoryError(
                     f"the model ran out of memory even at batch size {b}: {detail}"
                 ) from exc
             shape = fed_shape(forward.model.input_layout, b, *images.shape[1:])
             raise ModelCheckError(
-                f"the model failed on an input of shape {shape} "
-                f"(float32, normalised): {type(exc).__name__}: {detail}"
+                f"the model failed on an input of shape {shape} (float32, normalised"
+                f"{_declared_input(forward.model)}), from which it should return logits shaped "
+                f"[{b}, {num_classes}]: {detail}"
             ) from exc
+
+
+def _declared_input(model: LoadedModel) -> str:
+    """What its header declares ("; its header declares [N, 1, 28, 28]"), for an ONNX model."""
+    if model.kind != "onnx":
+        return ""
+    inputs = [i for i in model.session.get_inputs() if i.name == model.input_name]
+    if not inputs:
+        return ""
+    dims = ", ".join(str(d) if d not in (None, "") else "?" for d in inputs[0].shape)
+    return f"; its header declares [{dims}]"
 
 
 def _host_tensor(array: np.ndarray) -> torch.Tensor:
@@ -260,8 +272,7 @@ def run_inference(
         if _is_oom(exc):
             raise ModelMemoryError(f"the model ran out of memory while scoring: {exc}") from exc
         raise ModelCheckError(
-            f"the model failed while scoring (batch size {b}): "
-            f"{type(exc).__name__}: {first_line(exc, limit=300, typed=False)}"
+            f"the model failed while scoring (batch size {b}): {whole_message(exc)}"
         ) from exc
     finally:
         if stager is not None:

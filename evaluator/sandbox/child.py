@@ -38,6 +38,7 @@ from evaluator.errors import (
     ModelLoadError,
     ModelMemoryError,
     first_line,
+    whole_message,
 )
 from evaluator.formats.base import LoadedModel, ModelFormat
 from evaluator.sandbox import protocol
@@ -148,7 +149,7 @@ def infer(
     except (EvaluatorError, MemoryError):
         raise
     except Exception as exc:
-        raise ModelCheckError(f"the model failed {what}: {first_line(exc)}") from exc
+        raise ModelCheckError(f"the model failed {what}: {whole_message(exc)}") from exc
 
 
 def load(args: argparse.Namespace, *, spec: InputSpec, num_classes: int) -> LoadedModel:
