@@ -24,7 +24,12 @@ from .submissions import (
     submission_statuses,
     submission_usage,
 )
-from .visibility import Shown, submission_get_visible, submission_shown
+from .visibility import (
+    Shown,
+    submission_get_visible,
+    submission_shown,
+    submissions_visible,
+)
 
 __all__ = [
     "History",
@@ -57,6 +62,7 @@ __all__ = [
     "submission_shown",
     "submission_statuses",
     "submission_usage",
+    "submissions_visible",
     "team_of_user",
     "team_page",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -104,11 +105,27 @@ def submission_get_visible(*, pk: uuid.UUID, user: AbstractBaseUser) -> Submissi
     )
     if submission is None:
         raise Http404("No such submission.")
-    if submission.is_baseline or user.is_staff:
-        return submission
-    if (
-        user.is_authenticated
-        and Membership.objects.filter(team_id=submission.team_id, user=user).exists()
-    ):
+    mine: set[int] = set()
+    if user.is_authenticated and not (submission.is_baseline or user.is_staff):
+        rows = Membership.objects.filter(team_id=submission.team_id, user=user)
+        mine = set(rows.values_list("team_id", flat=True))
+    if submission_visible(submission=submission, user=user, team_ids=mine):
         return submission
     raise Http404("No such submission.")
+
+
+def submission_visible(
+    *, submission: Submission, user: AbstractBaseUser, team_ids: Collection[int]
+) -> bool:
+    """Who may see a submission: everyone a baseline, staff all, members (of ``team_ids``, the
+    viewer's teams) their team's."""
+    return submission.is_baseline or user.is_staff or submission.team_id in team_ids
+
+
+def submissions_visible(
+    *, submissions: Iterable[Submission], user: AbstractBaseUser, team_ids: Collection[int]
+) -> set[uuid.UUID]:
+    """The ids among ``submissions`` (a board's rows) whose pages ``user`` may open."""
+    return {
+        s.pk for s in submissions if submission_visible(submission=s, user=user, team_ids=team_ids)
+    }

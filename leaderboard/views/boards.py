@@ -43,6 +43,10 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
         "countdown_to": edition.opens_at if now < edition.opens_at else edition.closes_at,
         "team": team,
         "usage": selectors.quota_usage(edition=edition, team_id=team.pk) if team else None,
+        # The rows whose pages the viewer may open: baselines, its own team's entries.
+        "linked": selectors.submissions_visible(
+            submissions=board.rows, user=user, team_ids={team.pk} if team else set()
+        ),
         "admitted": selectors.edition_admits(edition=edition, user=user),
         "can_host": selectors.edition_can_host(edition=edition, user=user),
     }
