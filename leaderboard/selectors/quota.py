@@ -49,6 +49,12 @@ def quota_day_start(*, edition: Edition, now: dt.datetime) -> dt.datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def quota_resets_at(*, edition: Edition, now: dt.datetime | None = None) -> dt.datetime:
+    """The next midnight in the edition's time zone: when the daily limit starts again."""
+    today = timezone.localtime(now or timezone.now(), edition.tzinfo).date()
+    return dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=edition.tzinfo)
+
+
 def quota_usage(
     *,
     edition: Edition,

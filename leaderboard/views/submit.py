@@ -18,6 +18,7 @@ from leaderboard.errors import SubmissionRefused, message_for_web_form
 from leaderboard.forms import SubmissionForm
 from leaderboard.models import Edition
 from leaderboard.selectors.checks import model_check_possible
+from leaderboard.selectors.quota import quota_resets_at
 from leaderboard.uploads import CappedUploadHandler
 
 
@@ -84,5 +85,7 @@ def _render(
 ) -> HttpResponse:
     usage = selectors.submission_usage(edition=edition, user=request.user)
     context = {"edition": edition, "form": form, "usage": usage}
+    # At 0 left, said before the upload: when the daily limit resets (none for the total).
+    context["resets_at"] = quota_resets_at(edition=edition)
     context["can_check"] = model_check_possible(edition=edition)  # "Check my model (free)"
     return render(request, "leaderboard/submit.html", context, status=status)

@@ -8,6 +8,7 @@
   var text = document.getElementById("upload-text");
   var errors = document.getElementById("upload-errors");
   var button = form.querySelector("button[type=submit]");
+  var locked = button.disabled; // no submissions left: only the free check may post the form
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
 
   function showErrors(messages) {
@@ -52,7 +53,7 @@
         window.location.assign(body.redirect);
         return;
       }
-      button.disabled = false;
+      button.disabled = locked;
       box.hidden = true;
       var messages = [];
       if (body && body.errors) {
@@ -63,7 +64,7 @@
       showErrors(messages);
     };
     xhr.onerror = function () {
-      button.disabled = false;
+      button.disabled = locked;
       box.hidden = true;
       showErrors(["The connection was lost during the upload. Please try again."]);
     };
