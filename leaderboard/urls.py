@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/submissions/", pages.my_submissions, name="my_submissions"),
     path("me/submissions/status/", pages.submission_statuses, name="submission_statuses"),
     path("submissions/<uuid:pk>/", pages.submission_detail, name="submission_detail"),
+    path("submissions/<uuid:pk>/status/", pages.submission_status, name="submission_status"),
     path("me/tokens/", tokens.api_tokens, name="api_tokens"),
     path("me/tokens/new/", tokens.api_token_create, name="api_token_create"),
     path("me/tokens/revoke/", tokens.api_token_revoke, name="api_token_revoke"),

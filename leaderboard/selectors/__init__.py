@@ -21,6 +21,7 @@ from .ranking import board_phase, edition_phase
 from .submissions import (
     SubmissionUsage,
     submission_list_for_user,
+    submission_status,
     submission_statuses,
     submission_usage,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "submission_get_visible",
     "submission_list_for_user",
     "submission_shown",
+    "submission_status",
     "submission_statuses",
     "submission_usage",
     "submissions_visible",

@@ -14,9 +14,13 @@ from leaderboard.models import Edition, Submission
 from .quota import SubmissionUsage, quota_usage
 from .visibility import submission_get_visible, submission_shown
 
+# A submission in one of these is done: its page stops polling.
+FINAL_STATUSES = frozenset({Submission.Status.SCORED, Submission.Status.FAILED})
+
 __all__ = [
     "submission_get_visible",  # the visibility rule's, re-exported
     "submission_list_for_user",
+    "submission_status",
     "submission_statuses",
     "submission_usage",
 ]
@@ -51,17 +55,26 @@ def submission_statuses(*, user: AbstractBaseUser, ids: list[str]) -> list[dict[
         .order_by("-created_at")
     )
     now = timezone.now()
-    return [
-        {
-            "id": str(s.pk),
-            "status": s.status,
-            "status_display": s.get_status_display(),
-            "error_code": s.error_code,
-            "error_message": s.error_message,
-            **submission_shown(submission=s, now=now).errors,
-        }
-        for s in rows
-    ]
+    return [_status_row(submission=s, now=now) for s in rows]
+
+
+def submission_status(*, pk: uuid.UUID, user: AbstractBaseUser) -> dict[str, object]:
+    """One submission's status row (``submission_statuses``'), for whoever may see its page
+    (the visibility rule: a baseline's for everyone). 404 for anyone else."""
+    submission = submission_get_visible(pk=pk, user=user)
+    return _status_row(submission=submission, now=timezone.now())
+
+
+def _status_row(*, submission: Submission, now: dt.datetime) -> dict[str, object]:
+    return {
+        "id": str(submission.pk),
+        "status": submission.status,
+        "status_display": submission.get_status_display(),
+        "final": submission.status in FINAL_STATUSES,
+        "error_code": submission.error_code,
+        "error_message": submission.error_message,
+        **submission_shown(submission=submission, now=now).errors,
+    }
 
 
 def submission_usage(

@@ -78,6 +78,12 @@ def submission_statuses(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+def submission_status(request: HttpRequest, pk: uuid.UUID) -> JsonResponse:
+    """Polled by submission_status.js on a submission's page, under the page's visibility."""
+    return JsonResponse(selectors.submission_status(pk=pk, user=request.user))
+
+
+@require_GET
 def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The full result, under the visibility rule the API applies too (``selectors.visibility``):
     private-part numbers only once the edition has closed."""
