@@ -35,6 +35,14 @@ def fixed(value: float, digits: int) -> str:
     return str(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
 
 
+def percent(value: float, digits: int) -> str:
+    """A fraction as a percentage with ``digits`` decimals (0.09565 -> "9.57%"), rounded as
+    ``fixed`` rounds: shifted by two places in decimal, so 0.0956 prints 9.56%, not 9.559...%."""
+    exponent = Decimal(1).scaleb(-int(digits))
+    shifted = Decimal(repr(float(value))).scaleb(2)
+    return f"{shifted.quantize(exponent, rounding=ROUND_HALF_UP)}%"
+
+
 def report_paths(key: str) -> dict[str, tuple[str, ...]]:
     """Where ``evaluator.metrics.classification_report`` puts a per-part figure ``key``: at the
     top level for the whole set, under "public" and "private" for the parts."""
@@ -50,7 +58,7 @@ class RankedMetric:
     field: str  # Score's column for the whole set; the parts' are "public_<field>", ...
     report: dict[str, tuple[str, ...]]  # part -> path of keys to its value in the evaluator report
     lower_is_better: bool = True
-    decimals: int = 4  # boards print the fraction with this many decimals (0.1642)
+    decimals: int = 2  # pages print the value as a percentage with this many decimals (16.42%)
     required: bool = False  # every score has it: its whole-set column is NOT NULL
     unscored: str = OMIT  # what a board does with an entry lacking it: OMIT or LAST
     rankable: bool = True  # a challenge may choose it to rank its boards
@@ -81,8 +89,9 @@ class RankedMetric:
         return None if value is None else float(value)  # type: ignore[arg-type]
 
     def format(self, value: float | None) -> str:
-        """The value as the boards print it (``0.1642``), a dash where the score has none."""
-        return DASH if value is None or value == "" else fixed(value, self.decimals)
+        """The value as the pages print it (``16.42%``), a dash where the score has none. The
+        CSV files and the API keep the fraction (0.1642), in columns named ``*_error``."""
+        return DASH if value is None or value == "" else percent(value, self.decimals)
 
     def sort_key(self, value: float | None) -> tuple[int, float]:
         """Orders values best first, a missing one last (as the ranking query does)."""

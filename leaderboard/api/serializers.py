@@ -14,18 +14,21 @@ from leaderboard.models import Challenge, Edition, ReferenceResult, Submission
 
 from . import results
 
+FRACTION = "A fraction from 0 to 1 (0.0956 is 9.56%), as in the CSV files."
+
 
 def metric_fields(
     source: Callable[[RankedMetric], str], name: Callable[[RankedMetric], str] | None = None
 ) -> dict[str, serializers.Field]:
     """One nullable number per registered metric (``leaderboard.metrics``), named after its
-    Score column (``top5_error``, ``balanced_error``...) and read from ``source(metric)``."""
+    Score column (``top5_error``, ``balanced_error``...) and read from ``source(metric)``: a
+    fraction, as stored (the pages print it as a percentage)."""
     fields = {}
     for m in METRICS:
         field_name = name(m) if name else m.field
         given = {} if source(m) == field_name else {"source": source(m)}  # DRF refuses the same
         fields[field_name] = serializers.FloatField(
-            allow_null=True, read_only=True, help_text=m.description, **given
+            allow_null=True, read_only=True, help_text=f"{m.description} {FRACTION}", **given
         )
     return fields
 

@@ -15,11 +15,12 @@ register = template.Library()
 
 
 @register.filter
-def pct(value: float | None, digits: int = 2) -> str:
-    """An error stored as a fraction, shown as a percentage ("16.42%"); a dash when absent."""
+def pct(value: float | None, digits: int = metrics.TOP1.decimals) -> str:
+    """An error stored as a fraction, shown as a percentage ("16.42%") as the metric registry
+    prints one (``RankedMetric.format``); a dash when absent."""
     if value is None or value == "":
-        return "\u2013"  # an en dash
-    return f"{100.0 * float(value):.{int(digits)}f}%"
+        return metrics.DASH
+    return metrics.percent(value, int(digits))
 
 
 @register.filter

@@ -14,11 +14,3 @@ def signed_percent(value: float | None, digits: int = 0) -> str:
     if value is None:
         return NONE
     return f"{100 * float(value):+.{int(digits)}f}%"
-
-
-@register.filter
-def percent(value: float | None, digits: int = 2) -> str:
-    """An error fraction as a percentage (0.1234 -> "12.34%"); a dash when there is none."""
-    if value is None:
-        return NONE
-    return f"{100 * float(value):.{int(digits)}f}%"

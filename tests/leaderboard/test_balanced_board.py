@@ -66,7 +66,7 @@ def test_the_page_ranks_by_balanced_error_and_shows_it_first(client, board):
     assert "Mean per-class error" in html and "rank after the others" in html
     order = re.findall(r'data-submission="([0-9a-f-]+)"', html)
     assert order == [str(best.pk), str(baseline.pk), str(majority.pk), str(old.pk)]
-    assert '<td class="num strong balanced">0.1200</td>' in html
+    assert '<td class="num strong balanced">12.00%</td>' in html
     assert '<td class="num strong balanced">\u2013</td>' in html  # the old entry: a dash, last
     board_rows = selectors.edition_leaderboard(edition=edition).rows
     assert [r.position for r in board_rows if not r.is_baseline] == [1, 2, 3]

@@ -88,7 +88,7 @@ def test_upload_with_progress_then_status_updates_without_reload(
     services.score_record(submission_id=submission.pk, attempt=job.attempt, result=RESULT)
 
     page.wait_for_selector("tr[data-status=scored]")  # polled, no reload
-    assert page.locator("tr[data-status=scored] .top1").inner_text() == "0.1250"
+    assert page.locator("tr[data-status=scored] .top1").inner_text() == "12.50%"
 
 
 def test_too_large_file_is_refused_in_the_browser_before_uploading(

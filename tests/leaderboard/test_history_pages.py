@@ -294,16 +294,16 @@ def test_after_closing_the_private_board_is_shown_and_the_public_one_on_request(
     team = make_team(edition=edition, name="owls")
     make_scored(edition=edition, team=team, top1=0.1, top5=0.1, private=(0.7, 0.6))
     closed = client.get(edition.get_absolute_url()).content.decode()
-    assert 'data-phase="private"' in closed and "0.6000" in closed and "Final standings" in closed
+    assert 'data-phase="private"' in closed and "60.00%" in closed and "Final standings" in closed
     public = client.get(edition.get_absolute_url() + "?board=public").content.decode()
-    assert 'data-phase="public"' in public and "0.1000" in public
+    assert 'data-phase="public"' in public and "10.00%" in public
 
 
 def test_while_running_asking_for_the_private_board_shows_the_public_one(client, edition):
     team = make_team(edition=edition, name="owls")
     make_scored(edition=edition, team=team, top1=0.1, top5=0.1, private=(0.7, 0.6))
     body = client.get(edition.get_absolute_url() + "?board=private").content.decode()
-    assert 'data-phase="public"' in body and "0.6000" not in body
+    assert 'data-phase="public"' in body and "60.00%" not in body
 
 
 def brute_force_front(points, *, lower_x_is_better):

@@ -12,10 +12,12 @@ from django.db import connection
 
 from evaluator.metrics import classification_report
 from leaderboard import services
-from leaderboard.metrics import ALL, METRICS, PARTS, PRIVATE, PUBLIC, Metric, metric_get
+from leaderboard.api.serializers import metric_fields
+from leaderboard.metrics import ALL, DASH, METRICS, PARTS, PRIVATE, PUBLIC, Metric, metric_get
 from leaderboard.models import Challenge, Score, Submission
+from leaderboard.templatetags.arena import pct
 
-from .factories import onnx_upload
+from .factories import make_scored, make_team, onnx_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,26 @@ def test_every_metric_has_its_columns_and_its_ranking_indexes(metric):
     for part in (PUBLIC, PRIVATE):
         assert (metric.index_name(part) in indexes) == metric.indexed
     assert (metric.key in Metric.values) == metric.rankable
+
+
+@pytest.mark.parametrize("metric", METRICS, ids=lambda m: m.key)
+def test_pages_print_each_error_as_a_percentage_and_the_api_keeps_the_fraction(metric):
+    assert metric.format(0.0956) == pct(0.0956) == "9.56%"
+    assert metric.format(0.09565) == "9.57%" and metric.format(0.1) == "10.00%"  # half up
+    assert metric.format(None) == pct(None) == DASH
+    assert "A fraction from 0 to 1" in metric_fields(lambda m: m.field)[metric.field].help_text
+
+
+def test_the_board_the_history_and_the_api_agree_on_one_entry(client, edition):
+    team = make_team(edition=edition, name="owls")
+    make_scored(edition=edition, team=team, top1=0.0956, top5=0.0123)
+    board = client.get(edition.get_absolute_url()).content.decode()
+    history = client.get(edition.challenge.get_absolute_url()).content.decode()
+    for page in (board, history):
+        assert "9.56%" in page and "0.0956" not in page
+    assert "1.23%" in board
+    api = client.get(f"/api/challenges/fmnist/editions/{edition.slug}/leaderboard/").json()
+    assert api["results"][0]["top1_error"] == pytest.approx(0.0956)
 
 
 def test_a_result_is_recorded_where_each_declaration_says(edition, user, gpu_queue):

@@ -242,4 +242,4 @@ def test_the_leaderboard_page_shows_a_robust_column_when_the_track_is_on(
         html = client.get(url).content.decode()
     assert "Robust error" in html and board_url in html
     assert html.count('class="num robust"') == n + 1
-    assert '<td class="num robust">0.5000</td>' in html  # the baseline's public robust error
+    assert '<td class="num robust">50.00%</td>' in html  # the baseline's public robust error

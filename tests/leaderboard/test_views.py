@@ -207,14 +207,14 @@ def test_submission_page_hides_private_results_until_the_edition_closes(client, 
 
     client.force_login(user)
     body = client.get(url).content.decode()
-    assert "0.1250" in body and "0.0625" in body and "f" * 64 in body and "2.14.1" in body
-    assert "0.910" in body and "0.110" not in body and "0.7500" not in body
+    assert "12.50%" in body and "6.25%" in body and "f" * 64 in body and "2.14.1" in body
+    assert "0.910" in body and "0.110" not in body and "75.00%" not in body
     assert ">7<" in body
 
     edition.closes_at = timezone.now() - dt.timedelta(seconds=1)
     edition.save()
     body = client.get(url).content.decode()
-    assert "0.7500" in body and "0.110" in body and ">1<" in body
+    assert "75.00%" in body and "0.110" in body and ">1<" in body
 
 
 def test_failed_submission_page_shows_the_message(client, user, edition, gpu_queue):

@@ -11,7 +11,7 @@ from tests.leaderboard.factories import make_edition, make_scored, make_team, ma
 
 pytestmark = pytest.mark.django_db
 
-# Four-decimal values print the same on the page (0.1112) and in the JSON.
+# Four-decimal fractions: the JSON holds them (0.1112), the page prints percentages (11.12%).
 PUBLIC = {"top1_error": 0.1112, "top5_error": 0.0223, "balanced_error": 0.1557}
 PRIVATE = {"top1_error": 0.3331, "top5_error": 0.0445, "balanced_error": 0.1669}
 ALL = {"top1_error": 0.2221, "top5_error": 0.0334, "balanced_error": 0.1613}
@@ -31,6 +31,10 @@ def scored_with(edition, team, *, baseline: bool = False):
         **ALL,
     )
     return submission
+
+
+def shown(value: float, surface: str) -> str:
+    return f"{100 * value:.2f}%" if surface == "page" else str(value)
 
 
 def fetch(client, surface: str, submission) -> tuple[int, str]:
@@ -62,13 +66,13 @@ def test_one_rule_for_the_page_and_the_api(client, challenge, surface, viewer, c
         status, body = fetch(client, surface, submission)
         if submission is own and viewer in ("other team", "anonymous"):
             assert status == 404  # as if it did not exist
-            assert "0.1112" not in body
+            assert "0.1112" not in body and "11.12%" not in body
             continue
         assert status == 200
         # The public part always; the private part and the whole set once closed, for anyone.
-        assert all(str(v) in body for v in PUBLIC.values())
+        assert all(shown(v, surface) in body for v in PUBLIC.values())
         for value in (*PRIVATE.values(), *ALL.values()):
-            assert (str(value) in body) == closed, value
+            assert (shown(value, surface) in body) == closed, value
         # Per-class figures: the public part's while running, the whole set's after.
         assert ("0.8125" in body or "0.813" in body) == (not closed)
         assert ("0.6875" in body or "0.688" in body) == closed

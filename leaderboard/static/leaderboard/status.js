@@ -12,10 +12,11 @@
     });
   }
 
-  // A metric the score lacks shows a dash; nothing before the score exists.
+  // A metric the score lacks shows a dash; nothing before the score exists. The JSON holds
+  // fractions; the page prints percentages with two decimals, as the metric registry does.
   function fmt(v, scored) {
     if (!scored) return "";
-    return v === null || v === undefined ? "\u2013" : Number(v).toFixed(4);
+    return v === null || v === undefined ? "\u2013" : (100 * Number(v)).toFixed(2) + "%";
   }
 
   function update(row, s) {
