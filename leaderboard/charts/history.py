@@ -1,8 +1,9 @@
 """The error-rate history of a challenge: years on x, error (%) on y.
 
 Every scored submission is a point, spread across its year's band by when it was submitted;
-the best entry of each year (edition winners and baselines alike) is a step line; our baselines
-are labelled markers at the year of their paper; results reported in papers are a separate,
+the record (the best entry so far, edition winners and baselines alike) is a step line that
+never gets worse, and each year's best is a point on or above it; our baselines are labelled
+markers at the year of their paper; results reported in papers are a separate,
 dashed series that the legend toggles. Buttons switch between the registry's metrics (the
 challenge's ranking one first; one that only some scores have, such as the robust error of the
 robustness track, once anything has it: whether the deeper networks also became more robust)
@@ -23,7 +24,8 @@ BAND = 0.38
 
 
 def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
-    """The figure; its traces are named "Submissions", "Best per year", "Baselines", "Reported"."""
+    """The figure; its traces are named "Submissions", "Best so far", "Best of each year",
+    "Baselines", "Reported"."""
     metrics = _metrics(history, points)
     ys: dict[str, list[list]] = {metric: [] for metric, _ in metrics}
     traces = []
@@ -58,16 +60,27 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     step_years = sorted({year for by_year in steps.values() for year in by_year})
     step_x = [year - 0.5 for year in step_years] + ([step_years[-1] + 0.5] if step_years else [])
     for metric, _ in metrics:
-        values = [percent(steps[metric].get(year)) for year in step_years]
+        record = _record(metric, [steps[metric].get(year) for year in step_years])
+        values = [percent(value) for value in record]
         ys[metric].append(values + values[-1:])
     traces.append(
         go.Scatter(
-            name="Best per year",
+            name="Best so far",
             x=step_x,
             mode="lines",
             line={"shape": "hv", "color": BLUE, "width": 2.5},
-            connectgaps=True,
-            hovertemplate="best of the year: %{y:.2f}%<extra></extra>",
+            hovertemplate="record: %{y:.2f}%<extra></extra>",
+        )
+    )
+    for metric, _ in metrics:
+        ys[metric].append([percent(steps[metric].get(year)) for year in step_years])
+    traces.append(
+        go.Scatter(
+            name="Best of each year",
+            x=step_years,
+            mode="markers",
+            marker={"size": 9, "color": "#fff", "line": {"width": 2, "color": BLUE}},
+            hovertemplate="best of %{x}: %{y:.2f}%<extra></extra>",
         )
     )
 
@@ -193,15 +206,26 @@ def _year_axis(fig: go.Figure, years: list[int]) -> None:
 
 
 def _best_per_year(history: History, metric: str) -> dict[int, float]:
-    """The lowest error we computed in each year: edition winners' rows and baselines."""
+    """The best value we computed in each year: edition winners' rows and baselines."""
+    declared = metric_get(metric)
     best: dict[int, float] = {}
     for row in history.years:
         values = [getattr(e, f"best_{metric}") for e in row.editions]
         values += [getattr(b, metric) for b in row.baselines]
-        values = [v for v in values if v is not None]
-        if values:
-            best[row.year] = min(values)
+        if (value := declared.best(values)) is not None:
+            best[row.year] = value
     return best
+
+
+def _record(metric: str, values: list[float | None]) -> list[float | None]:
+    """The best value so far at each position (None until the first), better by the metric's
+    direction: the record never gets worse, whatever a later year's best."""
+    declared = metric_get(metric)
+    best, out = None, []
+    for value in values:
+        best = declared.best([best, value])
+        out.append(best)
+    return out
 
 
 def _buttons(items: list[tuple[str, str, list]], *, x: float) -> dict:

@@ -116,6 +116,31 @@ def test_history_chart_switch_carries_top1_values_for_every_trace(challenge):
     assert top1[0] != top5[0]
 
 
+def test_the_history_draws_the_record_as_a_line_and_each_years_best_as_points(challenge):
+    """A later year's best may be worse than an earlier one (a simpler network): the record, the
+    best so far, never rises; the year's best stays, as a point above it."""
+    for year, error in ((2013, 0.096), (2014, 0.079), (2015, 0.12)):
+        edition = make_edition(challenge=challenge, year=year, open_now=False)
+        make_scored(
+            edition=edition,
+            team=make_team(edition=edition, name=f"t{year}"),
+            top1=error,
+            top5=error,
+        )
+    chart = charts.history_chart(
+        history=selectors.challenge_history(challenge=challenge),
+        points=selectors.challenge_history_points(challenge=challenge),
+    )
+    record, bests = chart.traces["Best so far"], chart.traces["Best of each year"]
+    assert bests["mode"] == "markers" and bests["x"] == [2013, 2014, 2015]
+    assert bests["y"] == pytest.approx([9.6, 7.9, 12.0])
+    assert record["line"]["shape"] == "hv" and record["x"] == [2012.5, 2013.5, 2014.5, 2015.5]
+    assert record["y"] == pytest.approx([9.6, 7.9, 7.9, 7.9])  # the last step held to the end
+    for button in chart.figure["layout"]["updatemenus"][0]["buttons"]:  # each metric's record
+        line = [value for value in button["args"][0]["y"][1] if value is not None]
+        assert line and all(a >= b for a, b in itertools.pairwise(line)), button["label"]
+
+
 @pytest.mark.parametrize("per_team", [1, 12])
 def test_challenge_page_queries_do_not_grow_with_submissions(
     client, challenge, django_assert_num_queries, per_team

@@ -74,10 +74,9 @@ def test_the_chart_offers_the_robust_error_once_anything_has_one(challenge):
     assert [b["label"] for b in switch] == ["Top-5 error", "Top-1 error", "Robust error"]
     robust_ys = switch[2]["args"][0]["y"]
     assert sorted(robust_ys[0]) == [30.0, 35.0, 40.0, 45.0]  # every submission's point
-    assert robust_ys[2] == [70.0, None, 35.0]  # baselines 1998, 2012 (none), 2015
+    assert robust_ys[3] == [70.0, None, 35.0]  # baselines 1998, 2012 (none), 2015
     assert switch[2]["args"][1] == {"yaxis.title.text": "Robust error (%)"}
-    step_years = [x + 0.5 for x in chart.traces["Best per year"]["x"][:-1]]
-    best = dict(zip(step_years, robust_ys[1], strict=False))
+    best = dict(zip(chart.traces["Best of each year"]["x"], robust_ys[2], strict=True))
     assert best[2024] == 35.0 and best[2025] == 30.0 and best[1998] == 70.0
 
 
