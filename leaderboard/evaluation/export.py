@@ -9,14 +9,12 @@ web request: it imports torch and runs the exporter.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from evaluator.spec import InputSpec
 
-ONNX_OPSET = 17
 CHECK_BATCH = 8  # random inputs on which the ONNX file must agree with the network
 
 
@@ -25,9 +23,9 @@ def onnx_from_safetensors(
 ) -> float:
     """Write ``target`` (atomically) and return the largest |logit difference| from the
     network on a seeded random batch; ValueError if any top-1 decision differs."""
-    import torch
     from safetensors.torch import load_file
 
+    from baselines.export import export_onnx
     from evaluator import architectures
 
     model = architectures.build(arch, in_channels=spec.channels, num_classes=num_classes)
@@ -36,19 +34,7 @@ def onnx_from_safetensors(
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
-    example = torch.zeros(2, spec.channels, spec.height, spec.width)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
-        torch.onnx.export(
-            model,
-            (example,),
-            str(temporary),
-            dynamo=False,
-            input_names=["input"],
-            output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-            opset_version=ONNX_OPSET,
-        )
+    export_onnx(model, temporary, spec=spec)  # the exporter the baselines' files come from
     try:
         difference = _max_difference(model, temporary, spec=spec)
     except Exception:
