@@ -25,11 +25,11 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from leaderboard.celery import app
 from leaderboard.errors import SubmissionRefused
 from leaderboard.models import Edition, ModelCheck
 
 # The submit form's own checks: a check is refused exactly where a submission would be.
+from .enqueue import default_queue_send
 from .submissions import _check_admitted, _check_arch, _check_size, _detect
 
 logger = logging.getLogger(__name__)
@@ -128,15 +128,7 @@ def model_check_enqueue(*, check_id: uuid.UUID | str) -> bool:
     """Send the check to the ``default`` queue; False (and the check failed) when the broker
     is down."""
     try:
-        with app.connection_for_write() as connection:
-            app.send_task(
-                CHECK_TASK,
-                args=[str(check_id)],
-                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                connection=connection,
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
-            )
+        default_queue_send(task=CHECK_TASK, arg=str(check_id))
     except OperationalError:
         logger.exception("could not queue the model check %s", check_id)
         if model_check_fail(check_id=check_id, message=NOT_QUEUED, status=Status.QUEUED):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -45,3 +46,19 @@ def submission_enqueue(*, submission_id: uuid.UUID | str) -> bool:
         enqueued_at=timezone.now()
     )
     return True
+
+
+def default_queue_send(*, task: str, arg: str) -> None:
+    """Send ``task(arg)`` to the ``default`` queue (imports, model checks: never a GPU's).
+
+    Raises kombu's OperationalError when the broker is down; the caller decides what then.
+    """
+    with app.connection_for_write() as connection:
+        app.send_task(
+            task,
+            args=[arg],
+            queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            connection=connection,
+            retry=True,
+            retry_policy=_RETRY_POLICY,
+        )

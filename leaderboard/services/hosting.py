@@ -21,12 +21,12 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from leaderboard.celery import app
 from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.metrics import DEFAULT_METRIC
 from leaderboard.models import Challenge, DatasetImport
 
 from .editions import edition_create
+from .enqueue import default_queue_send
 
 logger = logging.getLogger(__name__)
 IMPORT_TASK = "leaderboard.tasks.import_dataset"
@@ -140,15 +140,7 @@ def _store(upload: UploadedFile, target: Path) -> None:
 def import_enqueue(*, import_id: uuid.UUID | str) -> bool:
     """Send the import task to the ``default`` queue; False when the broker is down."""
     try:
-        with app.connection_for_write() as connection:
-            app.send_task(
-                IMPORT_TASK,
-                args=[str(import_id)],
-                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                connection=connection,
-                retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
-            )
+        default_queue_send(task=IMPORT_TASK, arg=str(import_id))
     except OperationalError:
         logger.exception("could not queue the import %s", import_id)
         DatasetImport.objects.filter(pk=import_id, status=DatasetImport.Status.QUEUED).update(

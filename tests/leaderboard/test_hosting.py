@@ -272,3 +272,20 @@ def test_metric_for_classes_switches_to_top5_at_20():
     assert [metric_for_classes(n) for n in (2, 10, 19, 20, 1000)] == [
         "top1", "top1", "top1", "top5", "top5",
     ]  # fmt: skip
+
+
+def test_an_import_that_cannot_be_queued_fails_with_a_message(
+    client, host, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The broker refuses the connection: the host is told to upload again, nothing hangs."""
+    from leaderboard.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    client.login(username="teacher", password="pw")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("challenge_create"),
+            {**form_data(), "test_set": upload("t.zip", zipped(class_folders(tmp_path / "s")))},
+        )
+    row = DatasetImport.objects.get()
+    assert row.status == "failed" and "upload the file again" in row.error_message
