@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evaluator import robustness
 from leaderboard import services
+from leaderboard.metrics import percent
 from leaderboard.models import Submission
 from leaderboard.services.robustness import challenge_robustness_enable
 from leaderboard.tasks import score_submission
@@ -76,7 +77,7 @@ def test_chart_strip_boards_and_history_toggle(page, live_server, fashion_editio
     page.locator("#robustness").screenshot(path=str(out / "robustness.png"))
 
     page.goto(f"{live_server.url}{edition.get_absolute_url()}")
-    assert page.locator("td.robust").first.inner_text() == f"{score.public_robust_error:.4f}"
+    assert page.locator("td.robust").first.inner_text() == percent(score.public_robust_error, 2)
     page.locator("#robustness-link").click()
     page.locator("table.robustness-board").wait_for()
     assert page.locator("table.robustness-board tbody tr").count() == 1

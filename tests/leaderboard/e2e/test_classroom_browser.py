@@ -21,6 +21,7 @@ from django.db import connections
 from django.utils import timezone
 
 from leaderboard import services
+from leaderboard.metrics import percent
 from leaderboard.models import Edition, Submission, Team
 
 from ..factories import make_challenge, make_user, onnx_bytes, write_file
@@ -157,13 +158,13 @@ def test_instructor_creates_student_joins_uploads_and_sees_it_scored_ranked_and_
     submission = Submission.objects.get(edition=edition)
     assert submission.status == "scored" and submission.worker == "gpu1@e2e"
     public_top5 = submission.score.public_top5_error
-    assert sam.inner_text("tr[data-status=scored] .top5") == f"{public_top5:.4f}"
+    assert sam.inner_text("tr[data-status=scored] .top5") == percent(public_top5, 2)
     shots.take(sam, "student-scored")
 
     # The leaderboard row appears, with the submissions left.
     sam.goto(f"{live_server.url}/c/digits/intro/")
     row = sam.locator(f'tr[data-submission="{submission.pk}"]')
-    assert "Owls" in row.inner_text() and f"{public_top5:.4f}" in row.inner_text()
+    assert "Owls" in row.inner_text() and percent(public_top5, 2) in row.inner_text()
     assert sam.get_attribute("table.leaderboard", "data-phase") == "public"
     assert "submissions left today" in sam.inner_text("#team-line")
     shots.take(sam, "leaderboard-public")
@@ -196,9 +197,8 @@ def test_instructor_creates_student_joins_uploads_and_sees_it_scored_ranked_and_
     sam.goto(f"{live_server.url}/c/digits/intro/")
     assert sam.get_attribute("table.leaderboard", "data-phase") == "private"
     private_top5 = submission.score.private_top5_error
-    assert (
-        f"{private_top5:.4f}" in sam.locator(f'tr[data-submission="{submission.pk}"]').inner_text()
-    )
+    row_text = sam.locator(f'tr[data-submission="{submission.pk}"]').inner_text()
+    assert percent(private_top5, 2) in row_text
     assert "Final standings" in sam.inner_text("nav.tabs")
     shots.take(sam, "leaderboard-private")
 

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from leaderboard import selectors
+from leaderboard.metrics import percent
 from leaderboard.models import Submission
 
 from ..factories import make_user
@@ -75,6 +76,6 @@ def test_an_uploaded_resnet_is_scored_by_a_worker_and_ranked_as_computed_indepen
     assert row.pk == submission.pk and row.position == 1 and row.team_name == "dana"
     assert (row.metric_value, row.other_value) == (expected["public"][5], expected["public"][1])
     page = Client().get(digits_edition.get_absolute_url()).content.decode()
-    assert f"{expected['public'][5]:.4f}" in page
-    assert f"{expected['public'][1]:.4f}" in page
+    assert percent(expected["public"][5], 2) in page  # pages show errors as percentages
+    assert percent(expected["public"][1], 2) in page
     assert "r18" in page
