@@ -18,15 +18,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leaderboard import selectors, services
+from leaderboard import services
 from leaderboard.api.errors import ApiError
 from leaderboard.api.throttling import UserThrottle
 from leaderboard.errors import SubmissionRefused
 from leaderboard.models import ModelCheck
 from leaderboard.selectors.checks import model_check_get_visible
-from leaderboard.uploads import CappedUploadHandler
 
 from .schema import errors
+from .submissions import EditionUpload
 
 
 class ModelCheckCreateSerializer(serializers.Serializer):
@@ -83,20 +83,10 @@ class ModelCheckSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class ModelCheckCreate(APIView):
+class ModelCheckCreate(EditionUpload):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
     throttle_classes = [UserThrottle]
-
-    def initial(self, request: Request, *args: object, **kwargs: str) -> None:
-        self.edition = selectors.edition_get(
-            challenge_slug=kwargs["slug"], edition_slug=kwargs["edition"]
-        )
-        self.upload_handler = CappedUploadHandler(
-            request._request, max_bytes=self.edition.max_upload_bytes
-        )
-        request._request.upload_handlers = [self.upload_handler]
-        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         request={"multipart/form-data": ModelCheckCreateSerializer},

@@ -33,11 +33,11 @@ from leaderboard.uploads import CappedUploadHandler
 from .schema import errors
 
 
-class SubmissionCreate(APIView):
-    permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser]
-    throttle_classes = [UserThrottle, ScopedThrottle]
-    throttle_scope = "submit"
+class EditionUpload(APIView):
+    """A model upload to one edition, streamed through the edition's size cap.
+
+    The handler is installed before DRF parses the body, so the cap applies while it streams.
+    """
 
     def initial(self, request: Request, *args: object, **kwargs: str) -> None:
         self.edition = selectors.edition_get(
@@ -48,6 +48,13 @@ class SubmissionCreate(APIView):
         )
         request._request.upload_handlers = [self.upload_handler]
         super().initial(request, *args, **kwargs)
+
+
+class SubmissionCreate(EditionUpload):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+    throttle_classes = [UserThrottle, ScopedThrottle]
+    throttle_scope = "submit"
 
     @extend_schema(
         request={"multipart/form-data": SubmissionCreateSerializer},
