@@ -18,13 +18,20 @@ from .challenges import _sample_upload_to as _sample_upload_to  # named by migra
 from .fleet import ScoringShard, WorkerHeartbeat
 from .hosting import DatasetImport, ModelCheck
 from .hosting import _check_upload_to as _check_upload_to  # named by its migration
-from .submissions import RANKED_MODERATION, Score, Submission
+from .submissions import (
+    RANKED_MODERATION,
+    SCORE_SHARED_COLUMNS,
+    Score,
+    Submission,
+    SupersededScore,
+)
 from .submissions import _submission_upload_to as _submission_upload_to  # named by 0001
 from .teams import Membership, Participant, Team, TeamInvitation
 from .tokens import ApiToken
 
 __all__ = [
     "RANKED_MODERATION",
+    "SCORE_SHARED_COLUMNS",
     "ApiToken",
     "Challenge",
     "DatasetImport",
@@ -39,6 +46,7 @@ __all__ = [
     "Score",
     "ScoringShard",
     "Submission",
+    "SupersededScore",
     "Team",
     "TeamInvitation",
     "WorkerHeartbeat",

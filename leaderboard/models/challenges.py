@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from pathlib import Path
 
@@ -151,6 +152,10 @@ class Edition(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Entries a team may select for the private leaderboard.",
     )
+    # Host control (``services.host_control``): uploads refused while paused (the closing
+    # time stays); the public board shows the standings as at the freeze until the close.
+    submissions_paused_at = models.DateTimeField(null=True, blank=True)
+    board_frozen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["challenge", "-year"]
@@ -186,6 +191,19 @@ class Edition(models.Model):
 
     def is_closed(self, *, now=None) -> bool:
         return (now or timezone.now()) >= self.closes_at
+
+    @property
+    def submissions_paused(self) -> bool:
+        return self.submissions_paused_at is not None
+
+    def board_frozen_as_of(self, *, now=None) -> dt.datetime | None:
+        """The freeze time while the public board is frozen at ``now``; None otherwise (no
+        freeze, a freeze still to come, or the edition closed: then everything is shown)."""
+        now = now or timezone.now()
+        frozen = self.board_frozen_at
+        if frozen is None or now < frozen or self.is_closed(now=now):
+            return None
+        return frozen
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

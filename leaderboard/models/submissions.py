@@ -58,11 +58,19 @@ class Submission(models.Model):
     description = models.TextField(blank=True)
     is_baseline = models.BooleanField(default=False)
     method_year = models.PositiveIntegerField(null=True, blank=True)
+    # A baseline the edition's host switched off: it leaves this edition's boards, charts and
+    # exports until switched on again (``services.edition_baselines``).
+    hidden_by_host = models.BooleanField(default=False)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error_code = models.CharField(max_length=50, blank=True)
     error_message = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Attempts made before the current run: a host's re-run starts a fresh count of attempts
+    # (the attempt numbers keep growing, so a new run never meets an old run's shards).
+    attempts_before_run = models.PositiveIntegerField(default=0)
+    # Scoring runs a host asked for after the first (``services.host_control``).
+    reruns = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -111,6 +119,10 @@ class Submission(models.Model):
         return self.status in (self.Status.SCORED, self.Status.FAILED)
 
     @property
+    def attempts_this_run(self) -> int:
+        return self.attempts - self.attempts_before_run
+
+    @property
     def is_ranked(self) -> bool:
         """Hidden and disqualified entries leave the leaderboards and the charts."""
         return self.moderation in RANKED_MODERATION
@@ -130,6 +142,9 @@ ScoreMetrics = type(
 
 class Score(ScoreMetrics):
     """Errors of a scored submission, plus the evaluator's full record for reproducibility.
+
+    This is the submission's current score, the one every board reads; a host's re-run moves it
+    to ``SupersededScore`` and writes the new one here (``created_at`` then is the re-run's).
 
     Its metric columns come from the registry (``leaderboard.metrics``): ``<field>`` for the
     whole set, ``public_<field>`` and ``private_<field>`` for the parts; a value is null when
@@ -174,3 +189,54 @@ class Score(ScoreMetrics):
         self.team_id = submission.team_id
         self.is_baseline = submission.is_baseline
         self.submitted_at = submission.created_at
+
+
+class SupersededScore(ScoreMetrics):
+    """A score that a host's re-run replaced: the submission's history, never ranked now.
+
+    The same metric and copied columns as ``Score``, so that a board frozen at a time can rank
+    the score each submission held then (``selectors.ranking``): a row was current from
+    ``scored_at`` until ``superseded_at``.
+    """
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="superseded_scores"
+    )
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="+", db_index=False)
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    is_baseline = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField()
+    n_images = models.PositiveIntegerField()
+    public_n_images = models.PositiveIntegerField(default=0)
+    private_n_images = models.PositiveIntegerField(default=0)
+    record = models.JSONField(default=dict)
+    dataset_fingerprint = models.CharField(max_length=128, blank=True)
+    scored_at = models.DateTimeField()
+    superseded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-scored_at"]
+        indexes = [
+            models.Index(
+                fields=["edition", "scored_at", "superseded_at"], name="superseded_edition_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} scored {self.scored_at:%Y-%m-%d %H:%M} (superseded)"
+
+
+# The columns a Score and a SupersededScore share (what a ranking reads of either).
+SCORE_SHARED_COLUMNS = (
+    "submission_id",
+    "edition_id",
+    "team_id",
+    "is_baseline",
+    "submitted_at",
+    "n_images",
+    "public_n_images",
+    "private_n_images",
+    *score_columns(),
+)
