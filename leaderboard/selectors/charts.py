@@ -43,7 +43,7 @@ class EfficiencyPoint:
     throughput: float | None  # images per second, timed by the worker (loading included)
 
 
-def edition_daily(*, edition: Edition) -> list[DayStat]:
+def edition_daily(*, edition: Edition, now: dt.datetime | None = None) -> list[DayStat]:
     """Per day (edition time zone): participant submissions made, and the best public value
     of the challenge's ranking metric.
 
@@ -55,6 +55,9 @@ def edition_daily(*, edition: Edition) -> list[DayStat]:
     column = f"own_score__{metric.column(PUBLIC)}"
     best = Min if metric.lower_is_better else Max
     ranked = Q(status=Submission.Status.SCORED, moderation__in=RANKED_MODERATION)
+    if (frozen := edition.board_frozen_as_of(now=now)) is not None:
+        # A frozen board's charts show no score recorded after the freeze (selectors.ranking).
+        ranked &= Q(own_score__created_at__lte=frozen)
     rows = (
         Submission.objects.filter(edition=edition, is_baseline=False)
         .annotate(
@@ -98,7 +101,7 @@ def edition_efficiency(
     every submission of the edition). Hidden and disqualified entries are left out.
     """
     phase = edition_phase(edition=edition, now=now)
-    ranking = Ranking.of(edition=edition, phase=phase, metric=TOP1, finals=False)
+    ranking = Ranking.of(edition=edition, phase=phase, metric=TOP1, finals=False, now=now)
     picked = {row.pk: row for row in ranked_rows(ranking=ranking)}
     records = (
         Score.objects.filter(submission_id__in=list(picked))

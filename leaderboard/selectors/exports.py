@@ -127,7 +127,9 @@ def export_submissions(*, edition: Edition) -> Iterator[dict]:
             "status": s.status,
             "error_code": s.error_code,
             "counts_against_limits": not (
-                s.status == Submission.Status.FAILED and s.error_code in PLATFORM_ERROR_CODES
+                s.status == Submission.Status.FAILED
+                and s.error_code in PLATFORM_ERROR_CODES
+                and not s.reruns  # a host's re-run never refunds (selectors.quota)
             ),
             "is_final": s.is_final,
             "moderation": s.moderation,

@@ -29,7 +29,7 @@ from leaderboard.models import (
     Submission,
 )
 
-from .ranking import Ranking, edition_phase, ranked_rows
+from .ranking import Ranking, board_freezes, edition_phase, ranked_rows
 
 _KEYS = frozenset(m.key for m in METRICS)
 
@@ -132,7 +132,8 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
             n_submissions=e.n_submissions,
         )
         _year(years, e.year).editions.append(summaries[e.pk])
-    ranking = Ranking(metric=metric, parts=parts)
+    frozen = board_freezes(editions=editions, parts=parts, now=now)
+    ranking = Ranking(metric=metric, parts=parts, frozen=frozen)
     baselines = []
     for row in ranked_rows(ranking=ranking, places=2, bests=True):
         edition = summaries[row.edition_id].edition
@@ -209,6 +210,7 @@ def challenge_history_points(
             "closes_at",
             *values,
         )
+        .exclude(_after_freezes(challenge=challenge, parts=parts))
         .order_by("submitted_at", "submission_id")
     )
     points = []
@@ -264,3 +266,15 @@ def _year(years: dict[int, YearRow], year: int) -> YearRow:
     if year not in years:
         years[year] = YearRow(year=year)
     return years[year]
+
+
+def _after_freezes(*, challenge: Challenge, parts: Mapping[int, str]) -> Q:
+    """Scores recorded after the freeze of an edition whose public board is frozen now: the
+    points leave them out as the boards do (``ranking.board_freezes``)."""
+    editions = Edition.objects.filter(
+        challenge=challenge, pk__in=list(parts), board_frozen_at__isnull=False
+    ).only("board_frozen_at", "closes_at")
+    after = Q(pk__in=[])
+    for pk, at in board_freezes(editions=editions, parts=parts).items():
+        after |= Q(edition_id=pk, created_at__gt=at)
+    return after

@@ -39,6 +39,7 @@ class Leaderboard:
     page: int = 1
     pages: int = 1
     metrics: tuple[RankedMetric, ...] = field(default=())  # the columns: the ranked one first
+    frozen_at: dt.datetime | None = None  # the host's freeze this board shows the standings at
 
     @property
     def ranked(self) -> RankedMetric:
@@ -80,7 +81,7 @@ def edition_leaderboard(
     phase = phase or edition_phase(edition=edition, now=now)
     challenge = edition.challenge
     metric = metric_get(challenge.primary_metric)
-    ranking = Ranking.of(edition=edition, phase=phase, metric=metric)
+    ranking = Ranking.of(edition=edition, phase=phase, metric=metric, now=now)
     found = ranked_page(ranking=ranking, page=page, page_size=PAGE_SIZE)
     return Leaderboard(
         edition=edition,
@@ -91,4 +92,5 @@ def edition_leaderboard(
         page=found.page,
         pages=found.pages,
         metrics=tuple(metrics_shown(challenge=challenge, first=metric)),
+        frozen_at=ranking.frozen.get(edition.pk),
     )

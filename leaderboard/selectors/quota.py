@@ -2,7 +2,8 @@
 
 Every submission counts from the moment it is created, except one that failed through the
 platform's fault (``PLATFORM_ERROR_CODES``): that one is refunded as soon as it is recorded.
-A worker crash or a sweeper retry re-runs the same row, so a retried submission counts once.
+A worker crash or a sweeper retry re-runs the same row, so a retried submission counts once;
+so does a host's re-run (``services.host_control``): it neither costs nor refunds a submission.
 The day starts at midnight in the edition's own time zone.
 """
 
@@ -39,7 +40,7 @@ class SubmissionUsage:
 def quota_counted(*, edition: Edition) -> QuerySet[Submission]:
     """The edition's submissions that count against limits (filter further by team)."""
     return Submission.objects.filter(edition=edition).exclude(
-        status=Submission.Status.FAILED, error_code__in=PLATFORM_ERROR_CODES
+        status=Submission.Status.FAILED, error_code__in=PLATFORM_ERROR_CODES, reruns=0
     )
 
 

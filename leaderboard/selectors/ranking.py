@@ -3,11 +3,12 @@
 Rules: per team one entry. While an edition runs, the team's best entry on the public part of
 the hidden set; once it has closed, the best on the private part of the entries the team chose as
 finals (``Submission.is_final``), or, if it chose none, its best public entry. Every baseline is
-a row of its own. Entries a host hid or disqualified are left out; flagged ones stay. A tie goes
-to the earlier submission, then the smaller id. An entry with no value for the metric is not on
-the board, unless the metric is declared ``unscored=LAST`` (added after scores were recorded):
-then it is ranked after every entry that has one. Which part ranks an edition at a given time is
-decided by ``edition_phase`` alone; which metric, by the registry (``leaderboard.metrics``).
+a row of its own, unless the edition's host switched it off. Entries a host hid or
+disqualified are left out; flagged ones stay. A tie goes to the earlier submission, then the
+smaller id. An entry with no value for the metric is not on the board, unless the metric is
+declared ``unscored=LAST`` (added after scores were recorded): then it is ranked after every
+entry that has one. Which part ranks an edition at a given time is decided by
+``edition_phase`` alone; which metric, by the registry (``leaderboard.metrics``).
 
 The cost grows with teams, not submissions: per team a correlated subquery walks the score
 table's partial index on (team, value, time, id) and stops at the first entry still SCORED and
@@ -16,6 +17,12 @@ PostgreSQL executes each as an index probe per team). Positions and the total ar
 functions over the whole board; a page of it is cut afterwards, and only its rows count their
 team's entries. Several editions can be ranked at once, each on its own part (the history):
 their values then come through a CASE on the edition.
+
+A re-run by the host (``services.host_control``) keeps the entry on the board with its last
+score while it is queued and running again; its new score replaces that one once recorded (the
+old one moves to ``SupersededScore``). A public board the host froze (``Edition.board_frozen_at``,
+``board_freezes``) ranks, instead of the score table, the score each submission held at the
+freeze: a current score recorded by then, or the superseded one that was current then.
 
 The only things put into the SQL text are identifiers declared in the code (tables, the
 registry's columns, moderation states) and integers (edition ids); everything else is a
@@ -26,14 +33,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.utils import timezone
 
 from leaderboard.metrics import LAST, METRICS, PRIVATE, PUBLIC, RankedMetric, metric_get
-from leaderboard.models import RANKED_MODERATION, Edition, Score, Submission, Team
+from leaderboard.models import (
+    RANKED_MODERATION,
+    SCORE_SHARED_COLUMNS,
+    Edition,
+    Score,
+    Submission,
+    SupersededScore,
+    Team,
+)
 
 assert all(value.isalpha() or value == "" for value in RANKED_MODERATION)
 _RANKED = ", ".join(f"'{value}'" for value in RANKED_MODERATION)
@@ -56,23 +71,56 @@ def board_phase(
     return PUBLIC if asked == PUBLIC and phase == PRIVATE else phase
 
 
+def board_freezes(
+    *, editions: Iterable[Edition], parts: Mapping[int, str], now: dt.datetime | None = None
+) -> dict[int, dt.datetime]:
+    """Edition id -> freeze time, for the editions whose public board is frozen at ``now`` and
+    ranked on their public part (the host's freeze lasts until the close; see
+    ``Edition.board_frozen_as_of``)."""
+    now = now or timezone.now()
+    frozen = {}
+    for edition in editions:
+        at = edition.board_frozen_as_of(now=now)
+        if at is not None and parts.get(edition.pk) == PUBLIC:
+            frozen[edition.pk] = at
+    return frozen
+
+
 @dataclass(frozen=True)
 class Ranking:
     """What to rank: a metric, on one part per edition (edition id -> PUBLIC or PRIVATE).
 
     ``finals=False`` ranks each team's best entry on a private part whatever it chose (the
-    charts' "most accurate entry"), instead of its finals.
+    charts' "most accurate entry"), instead of its finals. ``frozen`` (edition id -> time)
+    ranks those editions' scores as they stood at that time (``board_freezes``).
     """
 
     metric: RankedMetric
     parts: Mapping[int, str]
     finals: bool = True
+    frozen: Mapping[int, dt.datetime] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, *, edition: Edition, phase: str, metric: str | RankedMetric, finals: bool = True):
+    def of(
+        cls,
+        *,
+        edition: Edition,
+        phase: str,
+        metric: str | RankedMetric,
+        finals: bool = True,
+        now: dt.datetime | None = None,
+    ):
+        """One edition on ``phase``; a public board frozen by its host at ``now`` is ranked as at
+        the freeze (the one rule, so that the page, CSV, API and charts agree)."""
         if phase not in (PUBLIC, PRIVATE):
             raise ValueError(f"phase must be {PUBLIC!r} or {PRIVATE!r}, not {phase!r}")
-        return cls(metric=metric_get(metric), parts={edition.pk: phase}, finals=finals)
+        parts = {edition.pk: phase}
+        return cls(
+            metric=metric_get(metric),
+            parts=parts,
+            finals=finals,
+            frozen=board_freezes(editions=[edition], parts=parts, now=now),
+        )
 
 
 @dataclass(frozen=True)
@@ -105,7 +153,12 @@ def ranked_rows(
     if not ranking.parts:
         return []
     sql = _board_sql(ranking, bests=bests)
-    params = {"scored": Submission.Status.SCORED, "yes": True, "no": False}
+    params = {
+        **_RANKABLE_PARAMS,
+        "yes": True,
+        "no": False,
+        **{f"frozen_{int(pk)}": at for pk, at in ranking.frozen.items()},
+    }
     if places is not None:
         where = "(board.is_baseline = %(yes)s OR board.position <= %(places)s)"
         params["places"] = places
@@ -113,7 +166,7 @@ def ranked_rows(
         where = "board.row_index > %(first)s AND board.row_index <= %(last)s"
         params["first"] = max(0, offset)
         params["last"] = _ALL_ROWS if limit is None else params["first"] + max(0, limit)
-    sql = _ROWS.format(board=sql, where=where, counted=_present(ranking, "c"), **_tables())
+    sql = _ROWS.format(board=sql, where=where, counted=_present(ranking, "c"), **_tables(ranking))
     return list(Submission.objects.raw(sql, params))
 
 
@@ -130,14 +183,56 @@ def ranked_page(*, ranking: Ranking, page: int | None, page_size: int) -> Page:
     return Page(rows=rows, total=total, page=page or 1, pages=pages)
 
 
-def _tables() -> dict[str, str]:
+# A submission with a score ranks while scored, and while a host's re-run scores it again.
+_RANKABLE = "v.status IN (%(scored)s, %(queued)s, %(running)s)"
+_RANKABLE_PARAMS = {
+    "scored": Submission.Status.SCORED,
+    "queued": Submission.Status.QUEUED,
+    "running": Submission.Status.RUNNING,
+}
+
+
+def _tables(ranking: Ranking) -> dict[str, str]:
     quote = connection.ops.quote_name
     return {
-        "score": quote(Score._meta.db_table),
+        "score": _frozen_scores(ranking) if ranking.frozen else quote(Score._meta.db_table),
         "submission": quote(Submission._meta.db_table),
         "team": quote(Team._meta.db_table),
         "ranked": _RANKED,
+        "rankable": _RANKABLE,
     }
+
+
+# The scores as they stood at each frozen edition's freeze (the others' as they are now): the
+# current score if recorded by then, else the superseded one current at that time.
+_FROZEN_SCORES = """(
+    SELECT {columns} FROM {score} x
+    WHERE x.edition_id IN ({editions}) AND (x.edition_id NOT IN ({frozen})
+          OR x.created_at <= {cutoff_x})
+    UNION ALL
+    SELECT {columns} FROM {superseded} h
+    WHERE h.edition_id IN ({frozen}) AND h.scored_at <= {cutoff_h} AND h.superseded_at > {cutoff_h}
+)"""
+
+
+def _frozen_scores(ranking: Ranking) -> str:
+    quote = connection.ops.quote_name
+
+    def cutoff(alias: str) -> str:
+        whens = " ".join(
+            f"WHEN {int(pk)} THEN %(frozen_{int(pk)})s" for pk in sorted(ranking.frozen)
+        )
+        return f"CASE {alias}.edition_id {whens} END"
+
+    return _FROZEN_SCORES.format(
+        columns=", ".join(quote(column) for column in SCORE_SHARED_COLUMNS),
+        score=quote(Score._meta.db_table),
+        superseded=quote(SupersededScore._meta.db_table),
+        editions=", ".join(str(int(pk)) for pk in sorted(ranking.parts)),
+        frozen=", ".join(str(int(pk)) for pk in sorted(ranking.frozen)),
+        cutoff_x=cutoff("x"),
+        cutoff_h=cutoff("h"),
+    )
 
 
 # Per team the best entry; on a private part, also its best final (or best entry there).
@@ -155,7 +250,7 @@ entries AS (
     FROM {score} sc
     JOIN {submission} v ON v.id = sc.submission_id
     WHERE sc.edition_id IN ({editions}) AND sc.is_baseline = %(yes)s AND {present}
-      AND v.status = %(scored)s AND v.moderation IN ({ranked})
+      AND {rankable} AND v.moderation IN ({ranked}) AND v.hidden_by_host = %(no)s
 )
 SELECT s.*, {values}, {n_images} AS scored_images, t.name AS team_name,
        ROW_NUMBER() OVER (PARTITION BY {by_edition}e.is_baseline ORDER BY {order}) AS position,
@@ -173,7 +268,7 @@ ORDER BY {order}
 _PROBE = """(
                SELECT b.submission_id FROM {score} b
                JOIN {submission} v ON v.id = b.submission_id
-               WHERE b.team_id = t.id AND {condition} AND v.status = %(scored)s
+               WHERE b.team_id = t.id AND {condition} AND {rankable}
                  AND v.moderation IN ({ranked}){finals}
                ORDER BY {order}
                LIMIT 1
@@ -193,7 +288,7 @@ ORDER BY board.row_index
 
 def _board_sql(ranking: Ranking, *, bests: bool) -> str:
     metric, parts = ranking.metric, ranking.parts
-    tables = _tables()
+    tables = _tables(ranking)
     private = any(part == PRIVATE for part in parts.values())
     best_private = ""
     if private:

@@ -64,7 +64,7 @@ def robustness_board(
 ) -> RobustnessBoard:
     """The board as it should be shown now (public while open, private once closed)."""
     phase = phase or edition_phase(edition=edition, now=now)
-    ranking = Ranking.of(edition=edition, phase=phase, metric=ROBUST)
+    ranking = Ranking.of(edition=edition, phase=phase, metric=ROBUST, now=now)
     found = ranked_page(ranking=ranking, page=page, page_size=PAGE_SIZE)
     return RobustnessBoard(
         edition=edition,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from leaderboard.errors import PLATFORM_ERROR
 from leaderboard.evaluation.jobs import ScoringJob
 from leaderboard.metrics import score_values
-from leaderboard.models import Score, Submission
+from leaderboard.models import SCORE_SHARED_COLUMNS, Score, Submission, SupersededScore
 
 logger = logging.getLogger(__name__)
 Status = Submission.Status
@@ -45,14 +45,18 @@ def submission_start(
     row = (
         Submission.objects.filter(pk=submission_id)
         .select_related("edition__challenge")
-        .only("status", "attempts", "file", "arch", "edition__challenge")
+        .only("status", "attempts", "attempts_before_run", "file", "arch", "edition__challenge")
         .first()
     )
     if row is None or row.status != Status.QUEUED:
         return None
-    if row.attempts >= settings.SCORING_MAX_ATTEMPTS:
+    if row.attempts_this_run >= settings.SCORING_MAX_ATTEMPTS:
         submission_fail_exhausted(
-            submission_id=row.pk, status=Status.QUEUED, attempts=row.attempts, now=now
+            submission_id=row.pk,
+            status=Status.QUEUED,
+            attempts=row.attempts,
+            now=now,
+            this_run=row.attempts_this_run,
         )
         return None
     deadline = now + dt.timedelta(
@@ -95,7 +99,9 @@ def score_record(
 ) -> bool:
     """Finish a running attempt with the evaluator's result or its error; True if recorded.
 
-    Only the attempt that holds the row may finish it, and only once.
+    Only the attempt that holds the row may finish it, and only once. A host's re-run of a
+    scored submission moves its score to ``SupersededScore`` and records the new one in its
+    place, so that every board keeps reading exactly one current score.
     """
     now = now or timezone.now()
     running = Submission.objects.filter(pk=submission_id, status=Status.RUNNING, attempts=attempt)
@@ -111,8 +117,28 @@ def score_record(
     with transaction.atomic():
         if not running.update(status=Status.SCORED, finished_at=now):
             return False
-        Score.objects.create(submission_id=submission_id, **_score_fields(result))
+        fields = _score_fields(result)
+        current = Score.objects.select_for_update().filter(submission_id=submission_id).first()
+        if current is None:
+            Score.objects.create(submission_id=submission_id, **fields)
+        else:
+            _score_supersede(current=current, fields=fields, now=now)
     return True
+
+
+def _score_supersede(*, current: Score, fields: dict, now: dt.datetime) -> None:
+    """Keep ``current`` in the history, then write the re-run's score in its place."""
+    SupersededScore.objects.create(
+        **{column: getattr(current, column) for column in SCORE_SHARED_COLUMNS},
+        record=current.record,
+        dataset_fingerprint=str(current.record.get("dataset_fingerprint") or "")[:128],
+        scored_at=current.created_at,
+        superseded_at=now,
+    )
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.created_at = now
+    current.save()
 
 
 def submission_release(*, submission_id: uuid.UUID | str, attempt: int) -> bool:
@@ -128,13 +154,21 @@ def submission_release(*, submission_id: uuid.UUID | str, attempt: int) -> bool:
 
 
 def submission_fail_exhausted(
-    *, submission_id: uuid.UUID | str, status: str, attempts: int, now: dt.datetime
+    *,
+    submission_id: uuid.UUID | str,
+    status: str,
+    attempts: int,
+    now: dt.datetime,
+    this_run: int | None = None,
 ) -> bool:
-    """Fail a submission that used up its attempts, if it is still in ``status``."""
+    """Fail a submission that used up its attempts, if it is still in ``status``.
+
+    ``this_run``: the attempts of the current run (a re-run counts afresh); all by default.
+    """
     failed = Submission.objects.filter(pk=submission_id, status=status, attempts=attempts).update(
         status=Status.FAILED,
         error_code=PLATFORM_ERROR,
-        error_message=attempts_exhausted_message(attempts),
+        error_message=attempts_exhausted_message(attempts if this_run is None else this_run),
         finished_at=now,
     )
     if failed:

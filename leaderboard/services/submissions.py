@@ -48,6 +48,7 @@ def submission_create(
     """
     now = now or timezone.now()
     _check_open(edition=edition, now=now)
+    _check_not_paused(edition=edition)
     _check_admitted(edition=edition, user=user)
     _check_size(edition=edition, size=upload.size)
     model_format, model_io = _detect_with_io(upload=upload, challenge=edition.challenge)
@@ -139,6 +140,22 @@ def _check_open(*, edition: Edition, now: dt.datetime) -> None:
         raise SubmissionRefused(
             f"{edition.display_name} closed on {closed}; submissions are no longer accepted.",
             code="edition_closed",
+        )
+
+
+def submissions_paused_message(*, edition: Edition) -> str:
+    """The refusal while a host has paused uploads (``services.host_control``)."""
+    closes = timezone.localtime(edition.closes_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
+    return (
+        f"Submissions are paused by the host of {edition.display_name}; try again once the "
+        f"host resumes them. The closing time is unchanged: {closes}."
+    )
+
+
+def _check_not_paused(*, edition: Edition) -> None:
+    if edition.submissions_paused:
+        raise SubmissionRefused(
+            submissions_paused_message(edition=edition), code="submissions_paused"
         )
 
 

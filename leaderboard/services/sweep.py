@@ -24,6 +24,8 @@ Status = Submission.Status
 # A row is committed a moment before its task is sent; leave that moment alone.
 ENQUEUE_GRACE = dt.timedelta(seconds=30)
 BATCH = 500
+# A host's re-run counts its attempts afresh: the limit is on attempts - attempts_before_run.
+_ATTEMPTS = ("attempts", "attempts_before_run")
 
 
 @dataclass
@@ -54,10 +56,14 @@ def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     max_attempts = settings.SCORING_MAX_ATTEMPTS
 
     overdue = Submission.objects.filter(status=Status.RUNNING, deadline__lt=now)
-    for pk, attempts in overdue.values_list("pk", "attempts")[:BATCH]:
-        if attempts >= max_attempts:
+    for pk, attempts, before in overdue.values_list("pk", *_ATTEMPTS)[:BATCH]:
+        if attempts - before >= max_attempts:
             if submission_fail_exhausted(
-                submission_id=pk, status=Status.RUNNING, attempts=attempts, now=now
+                submission_id=pk,
+                status=Status.RUNNING,
+                attempts=attempts,
+                now=now,
+                this_run=attempts - before,
             ):
                 report.failed.append(str(pk))
             continue
@@ -73,12 +79,16 @@ def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         Q(enqueued_at__isnull=True, created_at__lt=now - ENQUEUE_GRACE)
         | Q(enqueued_at__lt=requeue_before)
     )
-    for pk, attempts in stuck.values_list("pk", "attempts")[:BATCH]:
+    for pk, attempts, before in stuck.values_list("pk", *_ATTEMPTS)[:BATCH]:
         if str(pk) in report.requeued:
             continue
-        if attempts >= max_attempts:
+        if attempts - before >= max_attempts:
             if submission_fail_exhausted(
-                submission_id=pk, status=Status.QUEUED, attempts=attempts, now=now
+                submission_id=pk,
+                status=Status.QUEUED,
+                attempts=attempts,
+                now=now,
+                this_run=attempts - before,
             ):
                 report.failed.append(str(pk))
             continue

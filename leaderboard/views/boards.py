@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from leaderboard import charts, selectors
 from leaderboard.models import Challenge, Edition
+from leaderboard.selectors.score_history import team_scores_after_freeze
 
 
 def history_context(*, challenge: Challenge) -> dict:
@@ -49,6 +50,10 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
         ),
         "admitted": selectors.edition_admits(edition=edition, user=user),
         "can_host": selectors.edition_can_host(edition=edition, user=user),
+        # A frozen public board: the team's own scores since the freeze, marked as such.
+        "after_freeze": team_scores_after_freeze(edition=edition, team=team, now=now)
+        if board.frozen_at
+        else None,
     }
 
 
@@ -57,7 +62,7 @@ def charts_context(*, edition: Edition) -> dict:
     of days and of teams, not of submissions: per-day figures, each team's best entry."""
     now = timezone.now()
     phase = selectors.edition_phase(edition=edition, now=now)
-    days = selectors.edition_daily(edition=edition)
+    days = selectors.edition_daily(edition=edition, now=now)
     points = selectors.edition_efficiency(edition=edition, now=now)
     return {
         "edition": edition,

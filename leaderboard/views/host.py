@@ -32,6 +32,7 @@ from leaderboard.selectors.exports import (
     standings_columns,
 )
 from leaderboard.services.editions import EDITABLE
+from leaderboard.views import host_control
 
 ENTRIES_PER_PAGE = 50
 CANNOT_CREATE_EDITION = (
@@ -103,6 +104,7 @@ def edition_host(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
         "entries": page,
         "moderation_choices": Submission.Moderation.choices,
         "closed": found.is_closed(),
+        **host_control.host_page_context(edition=found),
     }
     return render(request, "leaderboard/host_edition.html", context)
 

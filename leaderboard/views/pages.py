@@ -14,6 +14,7 @@ from leaderboard.metrics import METRICS, metrics_shown
 from leaderboard.selectors.insights import submission_insights
 from leaderboard.selectors.kit import challenge_kit
 from leaderboard.selectors.records import record_rows
+from leaderboard.selectors.score_history import submission_score_history
 from leaderboard.views import boards, robustness
 
 
@@ -101,6 +102,8 @@ def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             record=record, class_names=challenge.class_names, show_private=shown.show_private
         ),
         "record_rows": record_rows(record=record),
+        "score_history": submission_score_history(submission=submission),
+        "history_part": shown.phase,
         "versions": sorted((record.get("versions") or {}).items()),
         **robustness.robustness_context(
             submission=submission, record=record, show_private=shown.show_private

@@ -1,0 +1,118 @@
+"""A host's controls over a running edition: re-run entries, pause uploads, freeze the board.
+
+Re-run: the submission goes back to the queue as it is (no new row, so the team's limits do not
+move: ``selectors.quota``); its attempts count afresh, the sweeper watches it as any other, and
+once scored its new score replaces the old one, which is kept with its dataset fingerprint
+(``services.scoring.score_record``). Until then the board keeps ranking the old score.
+Pause: uploads from the web form, the API and the CLI are refused until the host resumes; the
+closing time stays. Freeze: from the chosen time until the close the public board shows the
+standings as at that time (``selectors.ranking.board_freezes``); at the close the private
+board is revealed as always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from leaderboard.errors import PLATFORM_ERROR_CODES, ClassroomRefused
+from leaderboard.metrics import PRIVATE
+from leaderboard.models import Edition, Submission
+from leaderboard.selectors.leaderboard import leaderboard_rows
+
+from .enqueue import submission_enqueue
+from .permissions import can_moderate
+
+Status = Submission.Status
+
+
+def _check_moderator(*, edition: Edition, by: AbstractBaseUser) -> None:
+    if not can_moderate(user=by, edition=edition):
+        raise ClassroomRefused("Only the edition's hosts may do this.", code="not_host")
+
+
+def submissions_rerun(
+    *,
+    edition: Edition,
+    by: AbstractBaseUser,
+    submission_ids: Iterable[uuid.UUID | str] = (),
+    finals: bool = False,
+) -> list[str]:
+    """Queue these submissions (and, with ``finals``, every final entry) to be scored again.
+
+    Returns the ids queued. Only finished entries go: a scored one, or one whose model failed
+    (a platform failure is not counted against the team and is submitted again instead); one
+    already queued or running is left as it is.
+    """
+    _check_moderator(edition=edition, by=by)
+    try:
+        wanted = {uuid.UUID(str(pk)) for pk in submission_ids}
+    except ValueError as exc:
+        raise ClassroomRefused("Unknown submission.", code="bad_submission") from exc
+    if finals:
+        wanted |= final_entry_ids(edition=edition)
+    if not wanted:
+        raise ClassroomRefused("Choose at least one entry to re-run.", code="nothing_chosen")
+    with transaction.atomic():
+        rows = (
+            Submission.objects.select_for_update()
+            .filter(edition=edition, pk__in=wanted, status__in=(Status.SCORED, Status.FAILED))
+            .exclude(status=Status.FAILED, error_code__in=PLATFORM_ERROR_CODES)
+        )
+        ids = list(rows.values_list("pk", flat=True))
+        Submission.objects.filter(pk__in=ids).update(
+            status=Status.QUEUED,
+            attempts_before_run=F("attempts"),
+            reruns=F("reruns") + 1,
+            enqueued_at=None,
+            started_at=None,
+            finished_at=None,
+            deadline=None,
+            worker="",
+            error_code="",
+            error_message="",
+        )
+        for pk in ids:
+            transaction.on_commit(partial(submission_enqueue, submission_id=pk))
+    return [str(pk) for pk in ids]
+
+
+def final_entry_ids(*, edition: Edition) -> set[uuid.UUID]:
+    """What the private board ranks: each team's chosen finals, the best entry of a team that
+    chose none, and the baselines."""
+    metric = edition.challenge.primary_metric
+    on_board = {row.pk for row in leaderboard_rows(edition=edition, phase=PRIVATE, metric=metric)}
+    chosen = Submission.objects.filter(edition=edition, is_final=True).values_list("pk", flat=True)
+    return on_board | set(chosen)
+
+
+def edition_pause(
+    *, edition: Edition, by: AbstractBaseUser, paused: bool, now: dt.datetime | None = None
+) -> Edition:
+    """Pause uploads (from now) or resume them; the closing time never moves."""
+    _check_moderator(edition=edition, by=by)
+    edition.submissions_paused_at = (now or timezone.now()) if paused else None
+    edition.save(update_fields=["submissions_paused_at"])
+    return edition
+
+
+def edition_freeze(
+    *, edition: Edition, by: AbstractBaseUser, frozen_at: dt.datetime | None
+) -> Edition:
+    """Freeze the public board from ``frozen_at`` until the close; None lifts the freeze."""
+    _check_moderator(edition=edition, by=by)
+    if frozen_at is not None and frozen_at >= edition.closes_at:
+        closes = timezone.localtime(edition.closes_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
+        raise ClassroomRefused(
+            f"The freeze must start before the edition closes ({closes}).", code="freeze_late"
+        )
+    edition.board_frozen_at = frozen_at
+    edition.save(update_fields=["board_frozen_at"])
+    return edition

@@ -1,0 +1,142 @@
+"""The host's controls on the edition's host page: re-run entries, pause uploads, freeze the
+public board. Each view checks ``services.permissions.can_moderate`` (403 otherwise), calls one
+service and goes back to the host page with a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from leaderboard import selectors
+from leaderboard.errors import ClassroomRefused
+from leaderboard.models import Edition, Submission
+from leaderboard.services import host_control
+from leaderboard.services.permissions import can_moderate
+
+
+@login_required
+@require_POST
+def entries_rerun(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
+    """Re-run the checked entries (``submission``, repeated) and/or every final entry."""
+    found = _moderated(request, slug=slug, edition=edition)
+    try:
+        queued = host_control.submissions_rerun(
+            edition=found,
+            by=request.user,
+            submission_ids=request.POST.getlist("submission"),
+            finals=request.POST.get("finals") == "1",
+        )
+    except ClassroomRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if queued:
+            n = len(queued)
+            messages.success(
+                request,
+                f"{n} entr{'y' if n == 1 else 'ies'} queued to be scored again. The board keeps "
+                "the current scores until the new ones are in; the old ones stay in each "
+                "entry's history. Re-runs use none of the teams' submissions.",
+            )
+        else:
+            messages.error(
+                request,
+                "Nothing re-run: the chosen entries are still queued or running, or failed "
+                "through the platform (not counted; the team submits again).",
+            )
+    return redirect(_host_url(found))
+
+
+@login_required
+@require_POST
+def submissions_pause(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
+    """``action=pause`` or ``action=resume``."""
+    found = _moderated(request, slug=slug, edition=edition)
+    action = request.POST.get("action")
+    if action not in ("pause", "resume"):
+        messages.error(request, "Choose pause or resume.")
+        return redirect(_host_url(found))
+    host_control.edition_pause(edition=found, by=request.user, paused=action == "pause")
+    if action == "pause":
+        messages.success(request, "Submissions paused: uploads are refused until you resume.")
+    else:
+        messages.success(request, "Submissions resumed.")
+    return redirect(_host_url(found))
+
+
+@login_required
+@require_POST
+def board_freeze(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
+    """``frozen_at`` (a local time in the edition's zone) freezes the board; ``action=lift``
+    lifts the freeze."""
+    found = _moderated(request, slug=slug, edition=edition)
+    frozen_at = None
+    if request.POST.get("action") != "lift":
+        try:
+            frozen_at = _local_time(request.POST.get("frozen_at", ""), edition=found)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect(_host_url(found))
+    try:
+        host_control.edition_freeze(edition=found, by=request.user, frozen_at=frozen_at)
+    except ClassroomRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if frozen_at is None:
+            messages.success(request, "The public board is no longer frozen.")
+        else:
+            when = frozen_at.strftime("%Y-%m-%d %H:%M %Z")
+            messages.success(request, f"The public board freezes at {when} until the close.")
+    return redirect(_host_url(found))
+
+
+def _local_time(value: str, *, edition: Edition) -> dt.datetime:
+    """``2026-12-07T14:30`` (the form's datetime-local) in the edition's time zone."""
+    try:
+        naive = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date and time; give one like 2026-12-07 14:30 "
+            f"({edition.time_zone})."
+        ) from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=edition.tzinfo)
+
+
+def _moderated(request: HttpRequest, *, slug: str, edition: str) -> Edition:
+    found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
+    if not can_moderate(user=request.user, edition=found):
+        raise PermissionDenied("Only the edition's hosts may do this.")
+    return found
+
+
+def _host_url(edition: Edition) -> str:
+    return reverse("edition_host", kwargs={"slug": edition.challenge.slug, "edition": edition.slug})
+
+
+def host_page_context(*, edition: Edition) -> dict:
+    """What the host page's control panels show (``_host_pause_freeze.html``, ``_host_rerun``)."""
+    now = timezone.now()
+    frozen_at = edition.board_frozen_at
+    return {
+        "frozen_now": edition.board_frozen_as_of(now=now) is not None,
+        "freeze_value": (
+            timezone.localtime(frozen_at, edition.tzinfo).strftime("%Y-%m-%dT%H:%M")
+            if frozen_at
+            else ""
+        ),
+        "freeze_default": timezone.localtime(now, edition.tzinfo).strftime("%Y-%m-%dT%H:%M"),
+        "reruns_pending": Submission.objects.filter(
+            edition=edition,
+            reruns__gt=0,
+            status__in=(Submission.Status.QUEUED, Submission.Status.RUNNING),
+        ).count(),
+    }
