@@ -75,7 +75,9 @@ def test_a_rerun_records_a_new_score_and_keeps_the_old_one(edition, user, host, 
     usage = quota_usage(edition=edition, user=user)
     gpu_queue.delete("gpu")
 
-    queued = host_control.submissions_rerun(edition=edition, by=host, submission_ids=[submission.pk])
+    queued = host_control.submissions_rerun(
+        edition=edition, by=host, submission_ids=[submission.pk]
+    )
 
     assert queued == [str(submission.pk)]
     assert queued_ids(gpu_queue) == [str(submission.pk)]  # the normal queue
