@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include(("leaderboard.api.urls", "api"))),
     path("", include("leaderboard.urls_hosting")),
     path("", include("leaderboard.urls_classroom")),
+    path("", include("leaderboard.urls_grades")),
     path("", include("leaderboard.urls_host_control")),
     path("", include("leaderboard.urls_kit")),
     path("", include("leaderboard.urls_robustness")),

@@ -16,6 +16,7 @@ from .challenges import (
 )
 from .challenges import _sample_upload_to as _sample_upload_to  # named by migration 0001
 from .fleet import ScoringShard, WorkerHeartbeat
+from .grading import GradingRule
 from .hosting import DatasetImport, ModelCheck
 from .hosting import _check_upload_to as _check_upload_to  # named by its migration
 from .submissions import (
@@ -36,6 +37,7 @@ __all__ = [
     "Challenge",
     "DatasetImport",
     "Edition",
+    "GradingRule",
     "Membership",
     "Metric",
     "ModelCheck",  # the registry's enum, imported from here by older callers
