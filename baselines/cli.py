@@ -1,10 +1,12 @@
 """Command line: train one baseline on a data set's files, without the site.
 
     python -m baselines train --data-format idx --data-source DIR --model NAME [--size H W]
+    python -m baselines ship --data-format idx --data-source DIR --model NAME [--test-source DIR]
     python -m baselines list
 
-Nothing but files is written: the safetensors and ONNX exports. Training for a challenge and
-entering the result on its board is the site's job: ``python manage.py seed_baselines
+Nothing but files is written: the safetensors and ONNX exports (``ship``: the network's file
+and record under baselines/weights/, trained or reused from the cache first). Training for a
+challenge and entering the result on its board is the site's job: ``python manage.py seed_baselines
 --challenge SLUG --model NAME`` (this package knows nothing of the site).
 """
 
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from baselines import catalogue
 from baselines.recipes import Recipe
+from baselines.shipped import WEIGHTS_DIR
 
 DEFAULT_CACHE = Path("var") / "baselines"
 
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train_on_files(args: argparse.Namespace, baseline: catalogue.Baseline, recipe: Recipe) -> int:
+    """Train (or reuse) ``baseline`` on the files; ``ship`` then writes its shipped file."""
     from baselines.data import prepare, read_split, spec_from_images
     from baselines.pipeline import train_or_reuse
     from evaluator.spec import InputSpec
@@ -81,6 +85,16 @@ def _train_on_files(args: argparse.Namespace, baseline: catalogue.Baseline, reci
     )
     if trained is None:
         return 3
+    if args.command == "ship":
+        from baselines.ship import ship
+
+        test = None
+        if args.test_source:
+            test = (args.test_format or args.data_format, args.test_source)
+        record = ship(trained=trained, data=data, test_source=test, weights_dir=args.weights_dir)
+        keep = ("file", "sha256", "bytes", "dtype", "validation", "test")
+        print(json.dumps({k: record[k] for k in keep}, indent=2))
+        return 0
     print(json.dumps(_summary(trained), indent=2))
     return 0
 
@@ -99,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the networks, their years and which are fast")
     train = commands.add_parser("train", help="train one network (or reuse its cached weights)")
+    ship = commands.add_parser(
+        "ship", help="train (or reuse), then write baselines/weights/<arch>.safetensors and .json"
+    )
+    _train_arguments(train)
+    _train_arguments(ship)
+    ship.add_argument("--test-source", type=Path, help="the hidden test set's files (recorded)")
+    ship.add_argument("--test-format", choices=("idx", "npz", "cifar-bin"), help="default: data's")
+    ship.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)
+    return parser
+
+
+def _train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--model", required=True, help="e.g. lenet5, alexnet-small, resnet18")
     where = train.add_argument_group("data: the training split's files")
     where.add_argument("--data-format", choices=("idx", "npz", "cifar-bin"))
@@ -120,4 +146,3 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, help="default: var/baselines")
     run.add_argument("--stop-after", type=int, help="leave after N epochs (resume later)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser

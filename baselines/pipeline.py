@@ -32,7 +32,7 @@ CHECK_IMAGES = 256  # validation images on which the ONNX file must agree with t
 class LineQueue(Protocol):
     """Where a worker process puts its log lines (a multiprocessing manager's queue)."""
 
-    def put(self, line: str) -> None: ...
+    def put(self, item: str | dict) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,12 @@ def train_or_reuse(
     stop_after: int | None = None,
     log: Callable[[str], None] = print,
     position: int | None = None,
+    on_epoch: Callable[[int, int, float], None] | None = None,
 ) -> TrainedBaseline | None:
     """The cached result if complete; else train (resuming), export and check the files.
 
-    Returns None when ``stop_after`` ended training early (run again to go on).
+    Returns None when ``stop_after`` ended training early (run again to go on). ``on_epoch``
+    follows the training (see ``train``); it is not called when the cache holds the result.
     """
     key = cache_key(arch=baseline.arch, recipe=recipe, data_fingerprint=data.fingerprint)
     directory = entry_dir(cache_root=cache_root, arch=baseline.arch, key=key)
@@ -105,6 +107,7 @@ def train_or_reuse(
         threads=threads,
         position=position,
         log=log,
+        on_epoch=on_epoch,
     )
     if not result.finished:
         log(f"{baseline.arch}: stopped after epoch {len(result.history)}; run again to resume")
@@ -157,8 +160,15 @@ def train_or_reuse(
 def train_or_reuse_logging_to(queue: LineQueue, **kwargs) -> TrainedBaseline | None:
     """``train_or_reuse`` in a worker process, each log line (the epochs' too) put on ``queue``
     as it is logged: its parent writes them where its own output goes (a command's stdout)
-    while the network trains, in order: "training on ..." before the epochs, not after."""
-    return train_or_reuse(**kwargs, log=queue.put)
+    while the network trains, in order: "training on ..." before the epochs, not after.
+    Epoch counts go on the same queue, as dicts (arch, done, epochs, seconds): the parent
+    keeps the board's training notice from them."""
+    arch = kwargs["baseline"].arch
+
+    def on_epoch(done: int, epochs: int, seconds: float) -> None:
+        queue.put({"arch": arch, "done": done, "epochs": epochs, "seconds": seconds})
+
+    return train_or_reuse(**kwargs, log=queue.put, on_epoch=on_epoch)
 
 
 def device_description(device: str, *, threads: int | None = None) -> str:

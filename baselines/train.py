@@ -53,6 +53,7 @@ def train(
     threads: int | None = None,
     position: int | None = None,
     log: Callable[[str], None] | None = None,
+    on_epoch: Callable[[int, int, float], None] | None = None,
 ) -> TrainResult:
     """Train ``arch`` (a registry name) on ``data``; resume from ``checkpoint_path`` if it is ours.
 
@@ -62,7 +63,8 @@ def train(
     to split, and on a shared machine extra threads mostly wait for each other). ``position``
     gives the progress bar its own terminal line when several runs train side by side.
     Without a terminal, each epoch is one line to ``log`` (stderr if none), the stream its
-    caller logs "training on ..." to, so the lines keep their order.
+    caller logs "training on ..." to, so the lines keep their order. ``on_epoch(done, epochs,
+    seconds)`` is called before the first epoch and after each one (a board's progress notice).
     """
     dev = torch.device(device)
     run_id = f"{arch}:{recipe.key()}:{data.fingerprint}"
@@ -90,6 +92,8 @@ def train(
         epochs_this_call = 0
         # Bars on a terminal; through a pipe or into a log (make run), one line per epoch.
         bars = progress and sys.stderr.isatty()
+        if on_epoch is not None:
+            on_epoch(state.epoch, recipe.epochs, state.seconds)
         while state.epoch < recipe.epochs:
             if stop_after is not None and epochs_this_call >= stop_after:
                 break
@@ -107,6 +111,8 @@ def train(
                 )
             state.history.append({**row, "epoch": state.epoch, "seconds": state.seconds})
             epochs_this_call += 1
+            if on_epoch is not None:
+                on_epoch(state.epoch, recipe.epochs, state.seconds)
             if checkpoint_path is not None:
                 checkpoint.save(
                     checkpoint_path, run_id=run_id, model=model, optimizer=optimizer, state=state

@@ -1,12 +1,17 @@
-"""Baseline entries: train (or reuse) one of our networks and submit it like a participant.
+"""Baseline entries: one of our networks submitted like a participant's model.
 
-The network goes through ``baseline_submission_create``, the same storage, format detection
-and queue as an upload; the normal worker scores it. Seeding is idempotent: an edition holds
-at most one live entry per architecture and cache key (recipe + training data).
+The shipped weights (``baselines/weights``) are entered as they are, without training, on a
+challenge whose hidden set and input spec they were tested on; ``--retrain`` trains (or reuses
+./var's cache). Either way the file goes through ``baseline_submission_create``, the same
+storage, format detection and queue as an upload; the normal worker scores it. Seeding is
+idempotent: an edition holds at most one live entry per architecture and cache key (recipe +
+training data), whether it came shipped or trained here.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +20,13 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
+from baselines import catalogue
 from baselines.catalogue import Baseline
 from baselines.data import TrainingData, prepare, read_split
 from baselines.pipeline import TrainedBaseline, cache_key, train_or_reuse
 from baselines.recipes import Recipe
+from baselines.shipped import Shipped
+from leaderboard import baseline_progress
 from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
@@ -85,13 +93,18 @@ def baseline_seed(
     progress: bool = True,
     stop_after: int | None = None,
     log: Callable[[str], None] = print,
+    on_epoch: Callable[[int, int, float], None] | None = None,
+    train_again: bool = False,
 ) -> SeedOutcome:
-    """Make sure ``edition`` has this baseline's entry: existing, or trained/reused and queued."""
+    """Make sure ``edition`` has this baseline's entry: existing, or trained/reused and queued.
+
+    ``train_again`` trains (or reuses the cache) even when the entry exists, and keeps it.
+    """
     recipe = recipe or baseline.recipe
     cache_root = Path(cache_root or Path(settings.VAR_DIR) / "baselines")
     data = split.prepared(recipe)
     existing = baseline_entry_existing(edition=edition, baseline=baseline, recipe=recipe, data=data)
-    if existing is not None:
+    if existing is not None and not train_again:
         log(f"{baseline.arch}: {edition} already has this entry ({existing.pk})")
         return SeedOutcome(baseline=baseline, submission=existing, created=False, trained=None)
     trained = train_or_reuse(
@@ -103,6 +116,7 @@ def baseline_seed(
         progress=progress,
         stop_after=stop_after,
         log=log,
+        on_epoch=on_epoch,
     )
     if trained is None:
         return SeedOutcome(baseline=baseline, submission=None, created=False, trained=None)
@@ -171,4 +185,99 @@ def _description(trained: TrainedBaseline) -> str:
         f"{meta.get('train_images', 0):,} training images in {meta.get('train_seconds', 0):.0f} s "
         f"on {meta.get('device', '?')}; validation error {val_error:.2%} on "
         f"{meta.get('val_images', 0):,} held-out training images. Recipe key {trained.key}."
+    )
+
+
+def baseline_shipped_mismatch(*, challenge: Challenge, shipped: Shipped) -> str:
+    """Why the shipped weights do not belong on ``challenge`` ("" when they do).
+
+    They do when the challenge's hidden set is the one they were tested on, with the same
+    input spec and classes: reading the training split to compare it would take longer than
+    entering every network.
+    """
+    record = shipped.record
+    test = record.get("test") or {}
+    if not challenge.dataset_fingerprint or not challenge.input_spec:
+        return "the challenge has no imported test set"
+    if test.get("data_fingerprint") != challenge.dataset_fingerprint:
+        return "tested on another hidden set"
+    if InputSpec.from_dict(record["input_spec"]) != InputSpec.from_dict(challenge.input_spec):
+        return "made for another input spec"
+    if int(record.get("num_classes", -1)) != challenge.num_classes:
+        return f"made for {record.get('num_classes')} classes"
+    return ""
+
+
+def baseline_shipped_enter(*, edition: Edition, shipped: Shipped) -> tuple[Submission, bool]:
+    """Enter shipped weights as a baseline (once per edition, architecture and key).
+
+    The file is checked against its record's SHA-256, copied under VAR_DIR with the entry's
+    name (``<arch>-<key>.safetensors``, the name a retrained run would carry), and submitted
+    with its architecture: the worker scores it on this edition's hidden set.
+    """
+    shipped.verify()
+    with transaction.atomic():
+        Edition.objects.select_for_update().filter(pk=edition.pk).get()
+        existing = _live_entry(edition=edition, stem=shipped.stem)
+        if existing is not None:
+            return existing, False
+        submission = baseline_submission_create(
+            edition=edition,
+            model_path=_shipped_copy(shipped),
+            method_name=shipped.record["method_name"],
+            method_year=int(shipped.record["year"]),
+            arch=shipped.arch,
+            description=_shipped_description(shipped),
+        )
+    return submission, True
+
+
+def baseline_training_started(*, edition: Edition, baseline: Baseline) -> Callable:
+    """An ``on_epoch`` callback that records this network's epochs for the board's notice."""
+
+    def on_epoch(done: int, epochs: int, seconds: float) -> None:
+        baseline_progress.progress_update(
+            edition_id=edition.pk,
+            arch=baseline.arch,
+            method_name=baseline.method_name,
+            done=done,
+            epochs=epochs,
+            seconds=seconds,
+        )
+
+    return on_epoch
+
+
+def baseline_training_finished(*, edition: Edition, arch: str | None = None) -> None:
+    """One network (or, without ``arch``, every one) no longer trains for ``edition``."""
+    if arch is None:
+        baseline_progress.progress_clear(edition_id=edition.pk)
+    else:
+        baseline_progress.progress_done(edition_id=edition.pk, arch=arch)
+
+
+def _shipped_copy(shipped: Shipped) -> Path:
+    """The shipped file under VAR_DIR named as its entry (written once, then reused)."""
+    target = Path(settings.VAR_DIR) / "baselines" / "shipped" / f"{shipped.stem}.safetensors"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(shipped.path, temporary)
+        os.replace(temporary, target)
+    return target
+
+
+def _shipped_description(shipped: Shipped) -> str:
+    record = shipped.record
+    recipe, training, validation = record["recipe"], record["training"], record["validation"]
+    citation = catalogue.get(shipped.arch).citation
+    return (
+        f"{citation}. Architecture {shipped.arch} ({record.get('params') or 0:,} parameters), "
+        "shipped with "
+        f"the platform's code ({record['dtype']} safetensors, SHA-256 {shipped.sha256[:16]}…): "
+        f"{record['epochs']} epochs of SGD (lr {recipe['lr']}, batch {recipe['batch_size']}, "
+        f"seed {record['seed']}) on {record.get('train_images', 0):,} training images in "
+        f"{training.get('wall_seconds') or 0:.0f} s on {training.get('device', '?')}; "
+        f"validation error {validation['top1_error']:.2%} on {validation['images']:,} held-out "
+        f"training images. Recipe key {shipped.key}."
     )

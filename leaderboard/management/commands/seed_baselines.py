@@ -1,12 +1,17 @@
-"""Enter the baseline networks in a challenge's edition: trained here, or reused from ./var.
+"""Enter the baseline networks in a challenge's edition: shipped weights, or trained here.
 
-By default the fast networks (MLP, LeNet-5, a quarter-width AlexNet: a few minutes on a 2-core
-CPU for Fashion-MNIST); ``--all`` adds the deep ones (VGG, GoogLeNet, ResNet, SE-ResNet: use a
-GPU). Running it again changes nothing: entries are keyed by edition, architecture and recipe.
+By default every network whose weights ship with the code (``baselines/weights``) is entered
+as it is, without training, on a challenge whose hidden set they were tested on: seconds. A
+network without shipped weights is named and left out. ``--retrain`` (with ``--model NAME`` for
+one network) trains from the recipe instead, or reuses ./var's cache: the fast networks (MLP,
+LeNet-5, a 1/8-width AlexNet) by default, ``--all`` adds the deep ones (use a GPU). A recipe
+override (``--epochs`` ...) trains too. Running it again changes nothing: entries are keyed by
+edition, architecture and recipe.
 
 On a CPU the networks train side by side, one process per core (``--jobs``): each uses one
 thread, which for these small networks is faster than one run spreading over every core. The
 database is touched only by this process, which submits each network as soon as it is done.
+While they train, the board shows which network is at which epoch, and the time left.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import torch
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from baselines import catalogue
+from baselines import catalogue, shipped
 from baselines.pipeline import train_or_reuse_logging_to
 from baselines.recipes import Recipe
 from leaderboard.models import Challenge, Edition
@@ -30,12 +35,23 @@ from leaderboard.services import baselines as service
 
 
 class Command(BaseCommand):
-    help = "Train (or reuse) the baseline networks and submit them to a challenge's edition."
+    help = (
+        "Enter the shipped baseline networks in a challenge's edition (no training), or train "
+        "them from their recipes (--retrain), and submit them to be scored."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--challenge", action="append", help="Slug (repeatable); default: all")
         parser.add_argument("--edition", help="Edition slug (default: the latest)")
-        parser.add_argument("--all", action="store_true", help="Add the deep networks too.")
+        parser.add_argument(
+            "--retrain",
+            action="store_true",
+            help="Train from the recipe (or reuse VAR_DIR's cache) instead of entering the "
+            "shipped weights; with --model, only those networks.",
+        )
+        parser.add_argument(
+            "--all", action="store_true", help="With --retrain: the deep networks too."
+        )
         parser.add_argument(
             "--model", action="append", help="Only these (e.g. lenet5; repeatable)."
         )
@@ -59,6 +75,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        keys = ("epochs", "lr", "batch_size", "seed", "train_limit", "hflip", "stop_after")
+        # --retrain trains even where the edition holds the entry (it keeps that entry); an
+        # override alone trains only what the edition lacks.
+        options["train_again"] = options["retrain"]
+        options["retrain"] = options["retrain"] or any(options.get(k) is not None for k in keys)
         baselines = self._pick(options)
         challenges = Challenge.objects.order_by("slug")
         if options["challenge"]:
@@ -77,12 +98,61 @@ class Command(BaseCommand):
                 return [catalogue.get(name) for name in options["model"]]
         except KeyError as exc:
             raise CommandError(exc.args[0]) from None
-        return list(catalogue.CATALOGUE) if options["all"] else catalogue.fast()
+        if options["all"] or not options["retrain"]:
+            return list(catalogue.CATALOGUE)
+        return catalogue.fast()
 
     def _seed(self, challenge: Challenge, baselines: list, options: dict) -> None:
         edition = self._edition(challenge, options["edition"])
         if edition is None:
             return
+        if not options["retrain"]:
+            self._enter_shipped(challenge, edition, baselines)
+            return
+        try:
+            self._train_and_enter(challenge, edition, baselines, options)
+        finally:
+            service.baseline_training_finished(edition=edition)  # the board's notice goes
+
+    def _enter_shipped(self, challenge: Challenge, edition: Edition, baselines: list) -> None:
+        """Submit each network's shipped file; name those without one (not trained here)."""
+        missing, broken = [], []
+        for baseline in baselines:
+            weights = shipped.get(baseline.arch)
+            if weights is None:
+                missing.append(baseline.arch.removeprefix("baseline-"))
+                continue
+            why = service.baseline_shipped_mismatch(challenge=challenge, shipped=weights)
+            if why:
+                self.stdout.write(f"{baseline.arch}: shipped weights not entered: {why}")
+                continue
+            try:
+                submission, created = service.baseline_shipped_enter(
+                    edition=edition, shipped=weights
+                )
+            except shipped.ShippedWeightsError as exc:
+                broken.append(str(exc))
+                self.stdout.write(f"{baseline.arch}: {exc}")
+                continue
+            verb = "queued" if created else "kept"
+            self.stdout.write(
+                f"{baseline.arch}: {verb} submission {submission.pk} (shipped weights, "
+                f"validation error {weights.val_error:.2%}) -> {edition}"
+            )
+        if missing:
+            self.stdout.write(
+                f"no shipped weights for {', '.join(missing)}: not trained here; "
+                "`python manage.py seed_baselines --retrain --model NAME` trains one from its "
+                "recipe"
+            )
+        if broken:
+            raise CommandError(
+                "shipped weights that do not match their record: " + "; ".join(broken)
+            )
+
+    def _train_and_enter(
+        self, challenge: Challenge, edition: Edition, baselines: list, options: dict
+    ) -> None:
         try:
             split = service.baseline_training_split(challenge=challenge)
         except ValueError as exc:
@@ -103,7 +173,10 @@ class Command(BaseCommand):
                     progress=options["verbosity"] > 0,
                     stop_after=options["stop_after"],
                     log=self.stdout.write,
+                    on_epoch=service.baseline_training_started(edition=edition, baseline=baseline),
+                    train_again=options["train_again"],
                 )
+                service.baseline_training_finished(edition=edition, arch=baseline.arch)
             return
         self._seed_in_parallel(edition, split, baselines, jobs, options)
 
@@ -119,7 +192,7 @@ class Command(BaseCommand):
             existing = service.baseline_entry_existing(
                 edition=edition, baseline=baseline, recipe=recipe, data=data
             )
-            if existing is not None:
+            if existing is not None and not options["train_again"]:
                 self.stdout.write(
                     f"{baseline.arch}: {edition} already has this entry ({existing.pk})"
                 )
@@ -158,12 +231,21 @@ class Command(BaseCommand):
                 ): baseline
                 for index, (baseline, recipe, data) in enumerate(pending)
             }
+            progress = {
+                baseline.arch: service.baseline_training_started(edition=edition, baseline=baseline)
+                for baseline, _, _ in pending
+            }
             running = set(futures)
             while running:
                 done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 while not log.empty():
-                    self.stdout.write(log.get())
+                    item = log.get()
+                    if isinstance(item, dict):  # an epoch count: the board's notice
+                        progress[item["arch"]](item["done"], item["epochs"], item["seconds"])
+                    else:
+                        self.stdout.write(item)
                 for future in done:
+                    service.baseline_training_finished(edition=edition, arch=futures[future].arch)
                     self._enter(edition, futures[future], future, failed, options)
         if failed:
             raise CommandError("training failed for " + "; ".join(failed))
