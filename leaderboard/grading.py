@@ -226,7 +226,7 @@ def grade_teams(
         rank = 1 + sum(1 for other in scored if _better(other.error, error, rule))
         tied = sum(1 for other in scored if other.error == error) - 1
         place = f"rank {rank} of {len(scored)}" + (
-            f" (tied with {tied} other team{'s' if tied > 1 else ''})" if tied else ""
+            f", tied with {tied} other team{'s' if tied > 1 else ''}" if tied else ""
         )
         if rule.kind == BANDS:
             points, reason = _by_band(rule, rank)

@@ -190,7 +190,10 @@ def test_rank_bands_with_a_tie_on_the_page_and_in_the_file(client, course):
         "": ("", "1.00"),
     }
     page = client.get(url(edition)).content.decode()
-    assert 'data-team="Gamma"' in page and "rank 2 of 4 (tied with 1 other team)" in page
+    assert (
+        'data-team="Gamma"' in page
+        and "rank 2 of 4, tied with 1 other team, top-5 error 20.00%: ranks 2" in page
+    )
 
 
 @pytest.mark.parametrize(
