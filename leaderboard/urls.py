@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from leaderboard.fleet import views as fleet
-from leaderboard.views import accounts, favicon, pages, submit, tokens
+from leaderboard.views import accounts, favicon, imagenet, pages, submit, tokens
 
 urlpatterns = [
     path("", pages.challenge_list, name="challenge_list"),
     path("favicon.ico", favicon.favicon, name="favicon"),
+    path("history/imagenet/", imagenet.imagenet_reported, name="imagenet_reported"),
     path("c/<slug:slug>/", pages.challenge_detail, name="challenge_detail"),
     path("c/<slug:slug>/samples/<int:sample_id>.png", pages.sample_image, name="sample_image"),
     path("c/<slug:slug>/<slug:edition>/", pages.edition_leaderboard, name="edition_leaderboard"),

@@ -7,6 +7,7 @@ layout, config) is what the page's local plotly.js draws, and what tests read.
 from .base import Chart
 from .edition import activity_chart, efficiency_chart, progress_chart
 from .history import history_chart
+from .imagenet import imagenet_chart, largest_fall, record_steps
 from .pareto import pareto_front
 from .robustness import robustness_chart
 
@@ -15,7 +16,10 @@ __all__ = [
     "activity_chart",
     "efficiency_chart",
     "history_chart",
+    "imagenet_chart",
+    "largest_fall",
     "pareto_front",
     "progress_chart",
+    "record_steps",
     "robustness_chart",
 ]

@@ -7,20 +7,47 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from leaderboard.metrics import DASH, fixed
+
 INK, MUTED, GRID = "#1d2330", "#667085", "#eaecf0"
 BLUE, BLUE_LIGHT, ORANGE, GREEN, PURPLE = "#2f5bea", "#9db4f5", "#d9480f", "#127a3d", "#7a5af8"
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 
 
 @dataclass(frozen=True)
+class ChartTable:
+    """The plotted values as a data table: the chart's text alternative ("Show as table").
+
+    Each row's first cell is its header (``<th scope="row">``); cells are text, as the page
+    prints them, built from the same values as the figure's traces.
+    """
+
+    caption: str
+    columns: tuple[str, ...]  # the first heads the rows' header cells
+    rows: tuple[tuple[str, ...], ...]
+    numeric: frozenset[int] = frozenset()  # indices of the columns aligned as numbers
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A figure for one ``<div>``: ``element_id`` names the div and its JSON script tag."""
+    """A figure for one ``<div>``: ``element_id`` names the div and its JSON script tag.
+
+    ``summary`` is what a screen reader announces for the plot (its ``aria-label``); ``table``
+    holds the plotted values for anyone who cannot see or hover the figure.
+    """
 
     element_id: str
     title: str
     figure: dict  # {"data": [...], "layout": {...}, "config": {...}}
     empty: bool = False
     subtitle: str = ""  # what the chart shows and leaves out, under its title
+    summary: str = ""
+    table: ChartTable | None = None
+
+    @property
+    def label(self) -> str:
+        """The plot's accessible name: its summary, else its title (never empty)."""
+        return self.summary or self.title
 
     @property
     def script_id(self) -> str:
@@ -67,6 +94,8 @@ def chart(
     empty: bool = False,
     arrays: dict[int, dict[str, list]] | None = None,
     subtitle: str = "",
+    summary: str = "",
+    table: ChartTable | None = None,
 ) -> Chart:
     """Freeze the figure as plain JSON types (what ``json_script`` will write into the page).
 
@@ -87,9 +116,17 @@ def chart(
         },
         empty=empty,
         subtitle=subtitle,
+        summary=summary,
+        table=table,
     )
 
 
 def percent(value: float | None) -> float | None:
     """Errors are stored as fractions and drawn as percentages, rounded for the JSON."""
     return None if value is None else round(100.0 * value, 4)
+
+
+def cell(value: float | None) -> str:
+    """A plotted percentage as the pages print one: two decimals, rounded half up as the tables
+    round ("16.42%"); a dash where there is none."""
+    return DASH if value is None else f"{fixed(value, 2)}%"

@@ -13,7 +13,7 @@ from leaderboard.metrics import metric_get
 from leaderboard.models import Edition
 from leaderboard.selectors.charts import DayStat, EfficiencyPoint
 
-from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
+from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, ChartTable, cell, chart, layout, percent
 from .pareto import pareto_front
 
 DAY_MS = 86_400_000  # plotly measures date axes in milliseconds
@@ -51,12 +51,30 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
     )
     fig.update_yaxes(ticksuffix="%", autorangeoptions={"minallowed": 0})  # never below 0%
     _day_axis(fig, days)
+    record = [(d.day, percent(d.best_so_far)) for d in days if d.best_so_far is not None]
+    summary = f"Best public {label.lower()} by day"
+    if record:
+        (first_day, first), (last_day, last) = record[0], record[-1]
+        summary += (
+            f", from {cell(first)} on {first_day:%b %-d} to {cell(last)} on {last_day:%b %-d}"
+            f" ({len(days)} days with submissions)"
+        )
     return chart(
         element_id="chart-progress",
         title="Best public score over time",
         fig=fig,
         filename=f"{edition.challenge.slug}-{edition.slug}-progress",
         empty=not any(d.best is not None for d in days),
+        summary=summary + ".",
+        table=ChartTable(
+            caption=f"Public {label.lower()} by day ({edition.time_zone})",
+            columns=("Day", "Best so far", "Best of the day"),
+            rows=tuple(
+                (d.day.isoformat(), cell(percent(d.best_so_far)), cell(percent(d.best)))
+                for d in days
+            ),
+            numeric=frozenset({1, 2}),
+        ),
     )
 
 
@@ -91,12 +109,27 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
     peak = max((d.submissions for d in days), default=0)
     fig.update_yaxes(rangemode="tozero", tickformat=",d", **({"dtick": 1} if peak <= 10 else {}))
     _day_axis(fig, days)
+    total, scored = sum(d.submissions for d in days), sum(d.scored for d in days)
+    summary = f"Submissions per day: {total} in all over {len(days)} days, {scored} scored"
+    if days:
+        busiest = max(days, key=lambda d: d.submissions)
+        summary += f"; the busiest day {busiest.day:%b %-d} with {busiest.submissions}"
     return chart(
         element_id="chart-activity",
         title="Submissions per day",
         fig=fig,
         filename=f"{edition.challenge.slug}-{edition.slug}-submissions-per-day",
         empty=not days,
+        summary=summary + ".",
+        table=ChartTable(
+            caption=f"Submissions per day ({edition.time_zone})",
+            columns=("Day", "Scored", "Not scored (queued, failed, hidden)", "All"),
+            rows=tuple(
+                (d.day.isoformat(), *map(str, (d.scored, d.submissions - d.scored, d.submissions)))
+                for d in days
+            ),
+            numeric=frozenset({1, 2, 3}),
+        ),
     )
 
 
@@ -208,6 +241,10 @@ def efficiency_chart(
     fig.update_layout(**layout(x_title=x_title, y_title="Top-1 accuracy (%)", height=380))
     fig.update_xaxes(type="log")
     fig.update_yaxes(ticksuffix="%")
+    what = "model size" if x_field == "params" else "throughput"
+    on_front = set(front)
+    n_baselines = sum(p.is_baseline for p in usable)
+    column = "Parameters" if x_field == "params" else "Throughput (images/s)"
     return chart(
         element_id=f"chart-{name}",
         title=f"Accuracy against {'model size' if x_field == 'params' else 'throughput'}",
@@ -224,7 +261,35 @@ def efficiency_chart(
         filename=f"{edition.challenge.slug}-{edition.slug}-accuracy-vs-{name}",
         empty=not usable,
         arrays=arrays,
+        summary=(
+            f"Top-1 accuracy against {what} ({phase} part) for {len(usable) - n_baselines} teams'"
+            f" best entries and {n_baselines} baselines; {len(on_front)} of them on the Pareto"
+            " front."
+        ),
+        table=ChartTable(
+            caption=f"Top-1 accuracy against {what}, {phase} part: the points the chart plots",
+            columns=("Entry", "Kind", column, "Top-1 accuracy", "On the Pareto front"),
+            rows=tuple(
+                (
+                    f"{p.team} · {p.method}" if p.team else p.method,
+                    "baseline (trained by us)" if p.is_baseline else "team's best entry",
+                    _quantity(getattr(p, x_field)),
+                    cell(percent(p.accuracy)),
+                    "yes" if i in on_front else "no",
+                )
+                for i, p in sorted(
+                    enumerate(usable), key=lambda ip: (getattr(ip[1], x_field), -ip[1].accuracy)
+                )
+            ),
+            numeric=frozenset({2, 3}),
+        ),
     )
+
+
+def _quantity(value: float) -> str:
+    """A parameter count or a rate as the table prints it: whole, with thousands separators
+    (three significant digits below 100)."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
 def _short_name(method: str) -> str:

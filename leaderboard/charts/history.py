@@ -3,11 +3,12 @@
 Every scored submission is a point, spread across its year's band by when it was submitted;
 the record (the best entry so far, edition winners and baselines alike) is a step line that
 never gets worse, and each year's best is a point on or above it; our baselines are labelled
-markers at the year of their paper; results reported in papers are a separate,
-dashed series that the legend toggles. Buttons switch between the registry's metrics (the
+markers at the year of their paper; results reported in papers on the challenge's own data
+set (its reported results, never another set's) are a separate, dashed series that the legend
+toggles. Buttons switch between the registry's metrics (the
 challenge's ranking one first; one that only some scores have, such as the robust error of the
 robustness track, once anything has it: whether the deeper networks also became more robust)
-and between linear and log.
+and between linear and log. The same values, for every metric, are the chart's table.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import plotly.graph_objects as go
 from leaderboard.metrics import METRICS, metric_get
 from leaderboard.selectors.history import History, HistoryPoint
 
-from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, chart, layout, percent
+from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, ChartTable, cell, chart, layout, percent
 
 # Points of year Y fill [Y - BAND, Y + BAND] in submission order.
 BAND = 0.38
@@ -25,7 +26,7 @@ BAND = 0.38
 
 def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     """The figure; its traces are named "Submissions", "Best so far", "Best of each year",
-    "Baselines", "Reported"."""
+    "Baselines (trained by us)" and "Reported on <the challenge's data set> (...)"."""
     metrics = _metrics(history, points)
     ys: dict[str, list[list]] = {metric: [] for metric, _ in metrics}
     traces = []
@@ -113,7 +114,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         ys[metric].append([percent(getattr(r, field, None)) for r in reported])
     traces.append(
         go.Scatter(
-            name="Reported (published, not scored here)",
+            name=f"{reported_label(history)} (published, not scored here)",
             x=[r.year for r in reported],
             mode="lines+markers",
             line={"dash": "dash", "color": ORANGE, "width": 1.5},
@@ -161,11 +162,95 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         filename=f"{history.challenge.slug}-error-history",
         empty=not (points or baselines or reported),
         arrays={0: {**cloud, "y": cloud_ys[primary]}},
-    )
+        summary=_summary(history, metrics, step_years, ys[primary][1], points, baselines, reported),
+        table=_table(
+            history, metrics, ys, cloud_ys, step_years, points=points, baselines=baselines,
+            reported=reported,
+        ),
+    )  # fmt: skip
     switch = built.figure["layout"]["updatemenus"][0]["buttons"]
     for button, metric in zip(switch, order, strict=True):
         button["args"][0]["y"][0] = cloud_ys[metric]
     return built
+
+
+def reported_label(history: History) -> str:
+    """What the reported series is: results published on this challenge's data set."""
+    return f"Reported on {history.challenge.title}"
+
+
+def _summary(
+    history: History,
+    metrics: tuple[tuple[str, str], ...],
+    step_years: list[int],
+    record: list[float | None],
+    points: list[HistoryPoint],
+    baselines: list,
+    reported: list,
+) -> str:
+    """One sentence for a screen reader: the span, where the record went, what is plotted."""
+    years = [*(p.year for p in points), *(b.year for b in baselines), *(r.year for r in reported)]
+    if not years:
+        return f"Error rate by year for {history.challenge.title}: nothing plotted yet."
+    text = f"Error rate by year for {history.challenge.title}, {min(years)} to {max(years)}"
+    pairs = zip(step_years, record, strict=False)  # the record's last value is repeated
+    held = [(year, value) for year, value in pairs if value is not None]
+    if held:
+        label = dict(metrics)[history.metric].lower()
+        (first_year, first), (last_year, last) = held[0], held[-1]
+        text += f": the record {label} went from {cell(first)} in {first_year}"
+        text += f" to {cell(last)} in {last_year}"
+    return (
+        f"{text}; {len(points)} scored submissions, {len(baselines)} baselines trained here, "
+        f"{len(reported)} results reported on {history.challenge.title} (published)."
+    )
+
+
+def _table(
+    history: History,
+    metrics: tuple[tuple[str, str], ...],
+    ys: dict[str, list[list]],
+    cloud_ys: dict[str, list],
+    step_years: list[int],
+    *,
+    points: list[HistoryPoint],
+    baselines: list,
+    reported: list,
+) -> ChartTable:
+    """Year by year, each series' plotted values in every metric the buttons switch between:
+    the submissions (their number and range), each year's best, the record, each baseline and
+    each reported result with its source."""
+    keys = [metric for metric, _ in metrics]
+    rows: list[tuple[int, int, tuple[str, ...]]] = []  # (year, series order, cells)
+
+    def add(year: int, order: int, series: str, entry: str, values, source: str = "") -> None:
+        rows.append((year, order, (str(year), series, entry, *values, source)))
+
+    for year in sorted({p.year for p in points}):
+        at = [i for i, p in enumerate(points) if p.year == year]
+        ranges = []
+        for metric in keys:
+            values = [cloud_ys[metric][i] for i in at if cloud_ys[metric][i] is not None]
+            low, high = (min(values), max(values)) if values else (None, None)
+            ranges.append(cell(low) if low == high else f"{cell(low)} to {cell(high)}")
+        add(year, 0, "Submissions", f"{len(at)} scored", ranges)
+    for i, year in enumerate(step_years):
+        add(year, 1, "Best of the year", "", [cell(ys[m][2][i]) for m in keys])
+        add(year, 2, "Best so far (record)", "", [cell(ys[m][1][i]) for m in keys])
+    for i, b in enumerate(baselines):
+        add(b.year, 3, "Baseline (trained by us)", b.method, [cell(ys[m][3][i]) for m in keys])
+    for i, r in enumerate(reported):
+        entry = f"{r.team} · {r.method}" if r.method else r.team
+        values = [cell(ys[m][4][i]) for m in keys]
+        add(r.year, 4, f"{reported_label(history)} (published)", entry, values, r.source)
+    rows.sort(key=lambda row: row[:2])  # stable: each series keeps its own order
+    labels = dict(metrics)
+    return ChartTable(
+        caption=f"Error rate by year, {history.challenge.title}: the values the chart plots",
+        columns=("Year", "Series", "Entry", *(f"{labels[m]}" for m in keys), "Source"),
+        rows=tuple(row for _, _, row in rows),
+        numeric=frozenset(range(3, 3 + len(keys))),
+    )
 
 
 def _metrics(history: History, points: list[HistoryPoint]) -> tuple[tuple[str, str], ...]:

@@ -11,7 +11,19 @@ import plotly.graph_objects as go
 
 from leaderboard.selectors.robustness_panel import RobustnessPanel
 
-from .base import BLUE, GREEN, MUTED, ORANGE, PURPLE, Chart, chart, layout, percent
+from .base import (
+    BLUE,
+    GREEN,
+    MUTED,
+    ORANGE,
+    PURPLE,
+    Chart,
+    ChartTable,
+    cell,
+    chart,
+    layout,
+    percent,
+)
 
 GROUP_COLOURS = {
     "clean": "#98a2b3",
@@ -112,12 +124,43 @@ def robustness_chart(*, panel: RobustnessPanel, filename: str) -> Chart:
     fig.update_xaxes(tickangle=-35)
     fig.update_yaxes(rangemode="tozero", ticksuffix="%")
     part = "whole hidden set" if panel.part == "all" else "public part of the hidden set"
+    summary = f"Error under each transform ({part}), top-1: clean {cell(ys['top1'][0])}"
+    pairs = zip(labels[1:], ys["top1"][1:], strict=True)
+    transformed = [(label, y) for label, y in pairs if y is not None]
+    if transformed:
+        low, high = min(transformed, key=lambda p: p[1]), max(transformed, key=lambda p: p[1])
+        summary += (
+            f"; from {cell(low[1])} ({low[0]}) to {cell(high[1])} ({high[0]}); the mean over the"
+            f" {panel.n_corruptions} corruptions {cell(means['top1'])}"
+        )
+    rows = [
+        (label, description, cell(top1), cell(top5), _increase_text(increase).strip(" ()"))
+        for label, description, top1, top5, increase in zip(
+            labels, descriptions, ys["top1"], ys["top5"], increases["top1"], strict=True
+        )
+    ]
+    rows.append(
+        (
+            "Mean over the corruptions",
+            f"the {panel.n_corruptions} corruptions, the flip excluded",
+            cell(means["top1"]),
+            cell(means["top5"]),
+            "",
+        )
+    )
     return chart(
         element_id="chart-robustness",
         title=f"Error under each transform ({part})",
         fig=fig,
         filename=filename,
         empty=not panel.rows,
+        summary=summary + ".",
+        table=ChartTable(
+            caption=f"Error under each transform ({part}): the values the chart plots",
+            columns=("Transform", "What it does", "Top-1 error", "Top-5 error", "Top-1 vs clean"),
+            rows=tuple(rows),
+            numeric=frozenset({2, 3, 4}),
+        ),
     )
 
 

@@ -28,8 +28,10 @@ from .kit import KitExample, kit_example_prepare
 from .moderation import submission_moderate
 from .references import (
     ReferenceCSVError,
+    ilsvrc_history_rows,
     reference_results_import,
     reference_results_import_ilsvrc,
+    reference_results_set,
 )
 from .scoring import (
     ScoringJob,
@@ -68,6 +70,7 @@ __all__ = [
     "edition_join",
     "edition_join_code_renew",
     "edition_update",
+    "ilsvrc_history_rows",
     "import_enqueue",
     "invitation_answer",
     "kit_example_prepare",
@@ -80,6 +83,7 @@ __all__ = [
     "model_checks_used",
     "reference_results_import",
     "reference_results_import_ilsvrc",
+    "reference_results_set",
     "score_record",
     "submission_create",
     "submission_enqueue",

@@ -1,7 +1,10 @@
-"""Reported results (published winners of past years) imported from CSV onto a challenge.
+"""Reported results (published figures) imported from CSV onto a challenge.
 
 They are facts from papers and results pages, not scores we computed: they live in their own
-table and every page and chart shows them as "reported". Each row needs a source.
+table and every page and chart shows them as "reported". Each row needs a source. A challenge's
+rows are results reported on that challenge's data set, never another's: the ILSVRC series
+belongs to ImageNet (its own page, ``ilsvrc_history_rows``), Fashion-MNIST's benchmark table to
+a challenge on Fashion-MNIST.
 
 CSV columns: ``year, team`` and at least one of ``top5_error_pct`` / ``top1_error_pct``
 (percent, as papers print them) or ``top5_error`` / ``top1_error`` (fractions); optional
@@ -19,10 +22,11 @@ from django.db import transaction
 
 from leaderboard.models import Challenge, ReferenceResult
 
-# The ILSVRC classification winners 2010-2017, each with its source, shipped with the project.
-ILSVRC_HISTORY_CSV = (
-    Path(__file__).resolve().parents[1] / "data" / "ilsvrc_classification_history.csv"
-)
+DATA = Path(__file__).resolve().parents[1] / "data"
+# The ILSVRC classification winners 2010-2017 (top-5 error on ImageNet), each with its source.
+ILSVRC_HISTORY_CSV = DATA / "ilsvrc_classification_history.csv"
+# The benchmark table published with Fashion-MNIST (top-1 error on its 10,000 test images).
+FASHION_MNIST_REPORTED_CSV = DATA / "fashion_mnist_benchmark.csv"
 
 
 class ReferenceCSVError(ValueError):
@@ -101,10 +105,30 @@ def reference_results_import(
 
 
 def reference_results_import_ilsvrc(*, challenge: Challenge) -> ReferenceImport:
-    """Attach the shipped ILSVRC 2010-2017 classification winners (used for the demo)."""
+    """Attach the shipped ILSVRC 2010-2017 classification winners: for a challenge on
+    ImageNet's data (anywhere else they are another set's numbers)."""
     return reference_results_import(
         challenge=challenge, text=ILSVRC_HISTORY_CSV.read_text(encoding="utf-8")
     )
+
+
+@transaction.atomic
+def reference_results_set(*, challenge: Challenge, path: Path | None) -> ReferenceImport:
+    """Make the challenge's reported results exactly the file's rows (none for ``None``): for a
+    challenge whose reported results are a shipped file, such as the demo, so that a re-run
+    also takes away rows of an earlier file (the ILSVRC rows an older demo was given)."""
+    if path is None:
+        deleted, _ = ReferenceResult.objects.filter(challenge=challenge).delete()
+        return ReferenceImport(created=0, updated=0, deleted=deleted)
+    return reference_results_import(
+        challenge=challenge, text=path.read_text(encoding="utf-8-sig"), replace=True
+    )
+
+
+def ilsvrc_history_rows() -> list[ReferenceRow]:
+    """The shipped ILSVRC series, read from its file (tied to no challenge): the story of the
+    field on ImageNet, for its own page."""
+    return reference_rows_parse(text=ILSVRC_HISTORY_CSV.read_text(encoding="utf-8"))
 
 
 def _row(record: dict[str, str], *, line: int) -> ReferenceRow:

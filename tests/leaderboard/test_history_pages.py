@@ -95,7 +95,7 @@ def test_challenge_page_shows_years_winners_baselines_and_reported(client, chall
     assert {round(x) for x in points["x"]} == {2024, 2025}
     baselines = shown["Baselines (trained by us)"]
     assert baselines["x"] == [2012, 2015] and baselines["text"] == ["AlexNet", "ResNet-18"]
-    reported = shown["Reported (published, not scored here)"]
+    reported = shown["Reported on Fashion (published, not scored here)"]  # the challenge's set
     assert reported["x"] == list(range(2010, 2018)) and reported["y"][2] == pytest.approx(16.42)
     # Top-1/top-5 and linear/log switches; PNG export configured, SVG added by charts.js.
     labels = [b["label"] for menu in fig["layout"]["updatemenus"] for b in menu["buttons"]]

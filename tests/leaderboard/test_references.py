@@ -63,8 +63,11 @@ def test_import_is_idempotent_and_replace_removes_what_the_file_lacks(challenge)
     assert (row.top1_error, row.top5_error, row.source) == (0.375, None, "paper")
 
 
-def test_command_attaches_the_ilsvrc_history_by_default(challenge, capsys, tmp_path):
-    call_command("import_reported", "--challenge", challenge.slug)
+def test_command_attaches_the_file_it_is_given(challenge, capsys, tmp_path):
+    """No default file: ImageNet's numbers on another set's chart would mislead."""
+    with pytest.raises(CommandError, match="--csv"):
+        call_command("import_reported", "--challenge", challenge.slug)
+    call_command("import_reported", "--challenge", challenge.slug, "--csv", str(ILSVRC_HISTORY_CSV))
     assert ReferenceResult.objects.filter(challenge=challenge).count() == 8
     assert "8 reported result(s) added" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
@@ -72,7 +75,7 @@ def test_command_attaches_the_ilsvrc_history_by_default(challenge, capsys, tmp_p
     with pytest.raises(CommandError, match="missing column"):
         call_command("import_reported", "--challenge", challenge.slug, "--csv", str(bad))
     with pytest.raises(CommandError, match="no challenge"):
-        call_command("import_reported", "--challenge", "nope")
+        call_command("import_reported", "--challenge", "nope", "--csv", str(bad))
 
 
 def test_admin_imports_a_csv_upload(admin_client, challenge):

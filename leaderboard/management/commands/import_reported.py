@@ -1,5 +1,8 @@
-"""Attach reported (published) results from a CSV to a challenge; by default the ILSVRC
-2010-2017 classification winners shipped in leaderboard/data/, each with its source."""
+"""Attach reported (published) results from a CSV to a challenge: results measured on that
+challenge's data set, each with its source. Two files ship in leaderboard/data/: the ILSVRC
+2010-2017 classification winners (ImageNet) and the benchmark table published with
+Fashion-MNIST. There is no default file: another set's numbers on a challenge's chart would
+mislead."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leaderboard import services
 from leaderboard.models import Challenge
-from leaderboard.services.references import ILSVRC_HISTORY_CSV
+from leaderboard.services.references import FASHION_MNIST_REPORTED_CSV, ILSVRC_HISTORY_CSV
 
 
 class Command(BaseCommand):
@@ -20,8 +23,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--csv",
             type=Path,
-            default=ILSVRC_HISTORY_CSV,
-            help=f"CSV file (default: the shipped {ILSVRC_HISTORY_CSV.name}).",
+            required=True,
+            help=(
+                "CSV file of results reported on the challenge's data set; shipped: "
+                f"{ILSVRC_HISTORY_CSV} (ImageNet), {FASHION_MNIST_REPORTED_CSV} (Fashion-MNIST)."
+            ),
         )
         parser.add_argument(
             "--replace", action="store_true", help="Remove the challenge's rows the file lacks."
