@@ -242,6 +242,30 @@ def grade_teams(
     return grades
 
 
+def describe(rule: Rule, *, label: str, show: Callable[[float], str]) -> str:
+    """The rule in one sentence, as the host's page shows it above the grades."""
+    if rule.kind == BANDS:
+        text = "; ".join(f"{b.label}: {points_text(b.points)}" for b in rule.bands)
+        text = f"By rank: {text}" + ("; other ranks: 0.00" if rule.bands[-1].last else "")
+    else:
+        assert rule.full_at is not None and rule.zero_at is not None
+        better, worse = (
+            ("at or below", "at or above")
+            if rule.lower_is_better
+            else (
+                "at or above",
+                "at or below",
+            )
+        )
+        text = (
+            f"{points_text(rule.max_points)} points for a {label} {better} {show(rule.full_at)}, "
+            f"0 {worse} {show(rule.zero_at)}, on a straight line between"
+        )
+    if rule.baseline_name and rule.bonus_points > 0:
+        text += f"; +{points_text(rule.bonus_points)} for beating {rule.baseline_name}"
+    return f"{text}; no scored entry: {points_text(rule.unranked_points)}."
+
+
 def max_points(rule: Rule) -> Decimal:
     """The most a team can get under ``rule``: the best band or the line's top, plus a bonus."""
     top = max((b.points for b in rule.bands), default=ZERO) if rule.kind == BANDS else None

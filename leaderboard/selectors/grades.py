@@ -52,6 +52,7 @@ class Gradebook:
     teams: list[grading.Grade] = field(default_factory=list)  # best rank first
     students: list[StudentGrade] = field(default_factory=list)
     most: Decimal = Decimal(0)  # the most points the rule gives
+    summary: str = ""  # the rule in one sentence
 
     @property
     def team_rows(self) -> list[tuple[grading.Grade, list[str]]]:
@@ -111,6 +112,7 @@ def edition_gradebook(*, edition: Edition) -> Gradebook:
         teams=grades,
         students=students,
         most=grading.max_points(plain),
+        summary=grading.describe(plain, label=metric.label.lower(), show=metric.format),
     )
 
 

@@ -173,6 +173,7 @@ def test_the_host_sets_a_linear_rule_with_a_baseline_bonus_and_downloads_the_gra
 
     page = client.get(url(edition)).content.decode()
     assert "out of 23.00 points" in page and "Download grades CSV" in page
+    assert "+3.00 for beating LeNet-5; no scored entry: 1.00." in page
 
 
 def test_rank_bands_with_a_tie_on_the_page_and_in_the_file(client, course):

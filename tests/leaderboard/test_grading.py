@@ -188,3 +188,14 @@ def test_a_higher_is_better_rule_mirrors_the_line():
         "a": (2, "7.50"),
         "c": (3, "0.00"),
     }
+
+
+def test_the_rule_in_one_sentence():
+    bands = Rule(kind=grading.BANDS, bands=BANDS[:2], unranked_points=Decimal(1))
+    assert grading.describe(bands, label="top-5 error", show=show) == (
+        "By rank: ranks 1\u20132: 10.00; rank 3: 7.00; other ranks: 0.00; no scored entry: 1.00."
+    )
+    assert grading.describe(LINEAR, label="top-5 error", show=show) == (
+        "20.00 points for a top-5 error at or below 10.00%, 0 at or above 30.00%, on a straight "
+        "line between; +3.00 for beating LeNet-5; no scored entry: 0.00."
+    )
