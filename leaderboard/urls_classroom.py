@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leaderboard.views import classroom, host
+from leaderboard.views import classroom, host, host_baselines
 
 EDITION = "c/<slug:slug>/<slug:edition>"
 
@@ -15,6 +15,11 @@ urlpatterns = [
         f"{EDITION}/host/entries/<uuid:pk>/moderate/",
         host.entry_moderate,
         name="entry_moderate",
+    ),
+    path(
+        f"{EDITION}/host/baselines/<uuid:pk>/switch/",
+        host_baselines.baseline_switch,
+        name="baseline_switch",
     ),
     path(f"{EDITION}/host/standings.csv", host.standings_csv, name="standings_csv"),
     path(f"{EDITION}/host/submissions.csv", host.submissions_csv, name="submissions_csv"),

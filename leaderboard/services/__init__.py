@@ -20,6 +20,7 @@ from .checks import (
     model_checks_used,
 )
 from .datasets import challenge_import_training, dataset_summary
+from .edition_baselines import baseline_switch, challenge_baselines_enter, edition_baselines_enter
 from .editions import edition_create, edition_join, edition_join_code_renew, edition_update
 from .enqueue import submission_enqueue
 from .finals import team_finals_select
@@ -57,6 +58,8 @@ __all__ = [
     "ScoringJob",
     "SweepReport",
     "baseline_submission_create",
+    "baseline_switch",
+    "challenge_baselines_enter",
     "challenge_create_hosted",
     "challenge_get_or_create",
     "challenge_import_dataset",
@@ -65,6 +68,7 @@ __all__ = [
     "challenge_samples_from_training",
     "dataset_summary",
     "dataset_upload",
+    "edition_baselines_enter",
     "edition_create",
     "edition_get_or_create",
     "edition_join",

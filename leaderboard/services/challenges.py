@@ -24,6 +24,8 @@ from leaderboard.evaluation.datasets import (
 from leaderboard.metrics import metric_for_classes
 from leaderboard.models import Challenge, Edition, Metric, Precision, SampleImage
 
+from .edition_baselines import edition_baselines_enter
+
 
 def challenge_get_or_create(
     *,
@@ -190,11 +192,12 @@ def edition_get_or_create(
     public_fraction: float = 0.5,
     max_upload_mb: int = 500,
 ) -> tuple[Edition, bool]:
-    """The edition for ``year`` (slug = the year); by default open from now to the year's end."""
+    """The edition for ``year`` (slug = the year); by default open from now to the year's end.
+    A new one gets the challenge's baselines (``edition_baselines``)."""
     now = timezone.now()
     opens_at = opens_at or now
     closes_at = closes_at or dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
-    return Edition.objects.get_or_create(
+    edition, created = Edition.objects.get_or_create(
         challenge=challenge,
         slug=str(year),
         defaults={
@@ -207,3 +210,6 @@ def edition_get_or_create(
             "max_upload_mb": max_upload_mb,
         },
     )
+    if created:
+        edition_baselines_enter(edition=edition)
+    return edition, created

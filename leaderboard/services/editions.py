@@ -13,6 +13,7 @@ from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Challenge, Edition, Participant
 
 from .codes import code_assign
+from .edition_baselines import edition_baselines_enter
 
 # What a host may change after creating an edition (the challenge and year stay).
 EDITABLE = (
@@ -46,7 +47,9 @@ def edition_create(
     final_submissions: int = 2,
     join_required: bool = True,
 ) -> Edition:
-    """Create the edition with a fresh join code; ValidationError for bad values or a taken slug."""
+    """Create the edition with a fresh join code and the challenge's baselines (their scores
+    copied where the set is the one they were scored on, else queued); ValidationError for bad
+    values or a taken slug."""
     edition = Edition(
         challenge=challenge,
         host=host,
@@ -72,6 +75,7 @@ def edition_create(
             {"slug": "This challenge already has an edition with that slug."}
         ) from exc
     edition_join_code_renew(edition=edition)
+    edition_baselines_enter(edition=edition)
     return edition
 
 

@@ -67,6 +67,7 @@ def import_dataset(*, import_id: str) -> str:
                 primary_metric=metric_for_classes(challenge.num_classes)
             )
         _queue_waiting_training_sets(row.challenge)
+        _enter_baselines(row.challenge)
     return "done"
 
 
@@ -157,6 +158,15 @@ def _fail(row: DatasetImport, *, message: str) -> str:
         status=Status.FAILED, error_message=message, finished_at=timezone.now()
     )
     return "failed"
+
+
+def _enter_baselines(challenge: Challenge) -> None:
+    """Open editions get the challenge's baselines on the set just imported (copied scores
+    where they were scored on it, else queued); the import stays done if this fails."""
+    try:
+        services.challenge_baselines_enter(challenge=Challenge.objects.get(pk=challenge.pk))
+    except Exception:
+        logger.exception("baselines of %s not entered after its import", challenge.slug)
 
 
 def _queue_waiting_training_sets(challenge: Challenge) -> None:
