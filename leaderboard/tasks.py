@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
 
 from leaderboard import services, sharding, workflows
 
@@ -73,3 +75,43 @@ def sweep_submissions() -> dict[str, list[str]]:
     if changed := report.summary():
         logger.info("sweep: %s", changed)
     return report.as_dict()
+
+
+@shared_task(name="leaderboard.tasks.notify", acks_late=True)
+def notify(event: str, ref: str) -> int:
+    """Make the notifications of one event (once) and queue each one's mail; how many."""
+    ids = services.notifications_create(event=event, ref=ref)
+    return services.mail_enqueue(notification_ids=ids)
+
+
+@shared_task(bind=True, name="leaderboard.tasks.send_notification_mail", acks_late=True)
+def send_notification_mail(self, notification_id: int) -> str:
+    """Mail one notification; a failure is retried with exponential backoff, then recorded."""
+    try:
+        return services.notification_mail_send(notification_id=notification_id)
+    except Exception as exc:
+        retries = self.request.retries
+        if retries >= settings.MAIL_RETRIES:
+            services.notification_mail_failed(notification_id=notification_id, error=repr(exc))
+            return "failed"
+        countdown = get_exponential_backoff_interval(
+            factor=settings.MAIL_RETRY_BACKOFF_S,
+            retries=retries,
+            maximum=settings.MAIL_RETRY_BACKOFF_MAX_S,
+            full_jitter=False,
+        )
+        logger.warning(
+            "mail of notification %s: attempt %d failed, again in %d s",
+            notification_id,
+            retries + 1,
+            countdown,
+        )
+        raise self.retry(exc=exc, countdown=countdown, max_retries=settings.MAIL_RETRIES) from exc
+
+
+@shared_task(name="leaderboard.tasks.notify_editions")
+def notify_editions() -> int:
+    """Periodic (Celery beat): editions that opened, or close within a day, tell their people
+    (each edition's notice of each kind once); queues the mails, returns how many."""
+    ids = services.edition_notices_create()
+    return services.mail_enqueue(notification_ids=ids)

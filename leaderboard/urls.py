@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("leaderboard.urls_robustness")),
     path("", include("leaderboard.urls_checks")),
     path("", include("leaderboard.urls_docs")),
+    path("", include("leaderboard.urls_notifications")),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ from .fleet import ScoringShard, WorkerHeartbeat
 from .grading import GradingRule
 from .hosting import DatasetImport, ModelCheck
 from .hosting import _check_upload_to as _check_upload_to  # named by its migration
+from .notifications import Announcement, EditionNotice, Notification, NotificationPreference
 from .submissions import (
     RANKED_MODERATION,
     SCORE_SHARED_COLUMNS,
@@ -33,14 +34,18 @@ from .tokens import ApiToken
 __all__ = [
     "RANKED_MODERATION",
     "SCORE_SHARED_COLUMNS",
+    "Announcement",
     "ApiToken",
     "Challenge",
     "DatasetImport",
     "Edition",
+    "EditionNotice",
     "GradingRule",
     "Membership",
     "Metric",
     "ModelCheck",  # the registry's enum, imported from here by older callers
+    "Notification",
+    "NotificationPreference",
     "Participant",
     "Precision",
     "ReferenceResult",

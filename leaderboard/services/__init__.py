@@ -27,6 +27,17 @@ from .finals import team_finals_select
 from .hosting import challenge_create_hosted, dataset_upload, import_enqueue
 from .kit import KitExample, kit_example_prepare
 from .moderation import submission_moderate
+from .notifications import (
+    announcement_create,
+    edition_notices_create,
+    mail_enqueue,
+    notification_mail_failed,
+    notification_mail_send,
+    notifications_create,
+    notifications_mark_read,
+    preferences_save,
+    unsubscribe_apply,
+)
 from .references import (
     ReferenceCSVError,
     ilsvrc_history_rows,
@@ -57,6 +68,7 @@ __all__ = [
     "ReferenceCSVError",
     "ScoringJob",
     "SweepReport",
+    "announcement_create",
     "baseline_submission_create",
     "baseline_switch",
     "challenge_baselines_enter",
@@ -73,11 +85,13 @@ __all__ = [
     "edition_get_or_create",
     "edition_join",
     "edition_join_code_renew",
+    "edition_notices_create",
     "edition_update",
     "ilsvrc_history_rows",
     "import_enqueue",
     "invitation_answer",
     "kit_example_prepare",
+    "mail_enqueue",
     "model_check_create",
     "model_check_enqueue",
     "model_check_fail",
@@ -85,6 +99,11 @@ __all__ = [
     "model_check_finish",
     "model_check_start",
     "model_checks_used",
+    "notification_mail_failed",
+    "notification_mail_send",
+    "notifications_create",
+    "notifications_mark_read",
+    "preferences_save",
     "reference_results_import",
     "reference_results_import_ilsvrc",
     "reference_results_set",
@@ -102,4 +121,5 @@ __all__ = [
     "team_invite",
     "team_join",
     "team_leave",
+    "unsubscribe_apply",
 ]

@@ -22,6 +22,8 @@ from leaderboard.evaluation.jobs import ScoringJob
 from leaderboard.metrics import score_values
 from leaderboard.models import SCORE_SHARED_COLUMNS, Score, Submission, SupersededScore
 
+from .notifications.enqueue import notifies_final
+
 logger = logging.getLogger(__name__)
 Status = Submission.Status
 
@@ -88,6 +90,7 @@ def submission_start(
     )
 
 
+@notifies_final  # a final state: the team is told, by a queued task
 def score_record(
     *,
     submission_id: uuid.UUID | str,
@@ -153,6 +156,7 @@ def submission_release(*, submission_id: uuid.UUID | str, attempt: int) -> bool:
     )
 
 
+@notifies_final
 def submission_fail_exhausted(
     *,
     submission_id: uuid.UUID | str,

@@ -20,6 +20,7 @@ from leaderboard.models import Edition, Membership, Team, TeamInvitation
 from leaderboard.selectors.classroom import edition_admits
 
 from .codes import code_assign
+from .notifications.enqueue import notify_enqueue
 
 
 def team_get_or_create_solo(*, edition: Edition, user: AbstractBaseUser) -> Team:
@@ -86,6 +87,7 @@ def team_invite(*, team: Team, by: AbstractBaseUser, username: str) -> TeamInvit
             status=TeamInvitation.Status.PENDING,
             defaults={"invited_by": by},
         )
+        notify_enqueue(event="invitation", ref=str(invitation.pk))  # mailed by a task
     return invitation
 
 

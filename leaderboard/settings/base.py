@@ -277,6 +277,38 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- E-mail and notifications ---------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/email/ and
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+# EMAIL_URL picks the backend: smtp+tls://user:password@smtp.example.org:587 (or smtps://...
+# for port 465) in production; filemail:///path/to/folder writes each message to a file there;
+# consolemail:// prints it. Without it mail is printed (``make run`` writes files under var/mail).
+# A provider's HTTP API through django-anymail works too: install it and set EMAIL_BACKEND.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://")
+vars().update(env.email_url_config(EMAIL_URL))
+if EMAIL_URL.startswith("filemail:"):
+    # django-environ drops the leading "/" of filemail:///abs/path; no path: var/mail.
+    EMAIL_FILE_PATH = "/" + EMAIL_FILE_PATH if EMAIL_FILE_PATH else str(VAR_DIR / "mail")  # noqa: F821
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Arena <arena@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Links in e-mail are absolute: the address people reach the site at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The queue the mail tasks go to (any worker of the default queue sends them).
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="default")
+# A mail that fails to send is tried again after 30 s, 60 s, 120 s... up to the cap, this many
+# times, then marked failed (the notification stays on the site).
+MAIL_RETRIES = env.int("MAIL_RETRIES", default=8)
+MAIL_RETRY_BACKOFF_S = env.int("MAIL_RETRY_BACKOFF_S", default=30)
+MAIL_RETRY_BACKOFF_MAX_S = env.int("MAIL_RETRY_BACKOFF_MAX_S", default=3600)
+# The "closes in 24 hours" mail goes this long before an edition closes.
+EDITION_CLOSING_NOTICE_S = env.int("EDITION_CLOSING_NOTICE_S", default=24 * 3600)
+CELERY_BEAT_SCHEDULE["notify-editions"] = {
+    "task": "leaderboard.tasks.notify_editions",
+    "schedule": float(SWEEP_INTERVAL_S),
+}
+
 # --- API -------------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 # A token older than this many days is refused (0: tokens never expire).

@@ -12,3 +12,7 @@ for _sub in ("media", "data", "celery/queue", "celery/processed", "celery/contro
 # Serve static files from the app directories while developing; no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Mail goes to files under var/mail (one per message) unless EMAIL_URL says otherwise.
+if not env.str("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
