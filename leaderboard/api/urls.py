@@ -14,8 +14,17 @@ EDITION = "challenges/<slug:slug>/editions/<slug:edition>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The pages' language and titles set from outside the widgets (templates/api/).
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
     path("me/", account.Me.as_view(), name="me"),
     path("me/submissions/", submissions.MySubmissions.as_view(), name="my_submissions"),
     path("challenges/", catalog.ChallengeList.as_view(), name="challenge_list"),
