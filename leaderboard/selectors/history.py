@@ -86,6 +86,7 @@ class History:
     years: list[YearRow]
     parts: dict[int, str] = field(default_factory=dict)  # edition id -> the part it shows
     metrics: tuple[RankedMetric, ...] = ()  # shown beside each entry: the ranked one first
+    frozen: dict[int, dt.datetime] = field(default_factory=dict)  # public boards frozen now
 
     @property
     def metric_label(self) -> str:
@@ -159,6 +160,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
         years=[years[y] for y in sorted(years)],
         parts=parts,
         metrics=tuple(metrics_shown(challenge=challenge, first=metric)),
+        frozen=frozen,
     )
 
 
@@ -167,13 +169,17 @@ def challenge_history_points(
     challenge: Challenge,
     now: dt.datetime | None = None,
     parts: Mapping[int, str] | None = None,
+    frozen: Mapping[int, dt.datetime] | None = None,
 ) -> list[HistoryPoint]:
     """Every scored, ranked participant submission of the challenge, with its metrics in the
-    part its edition shows (``parts``, as ``History.parts``; read from the editions if None)."""
+    part its edition shows (``parts``, as ``History.parts``; read from the editions if None).
+    A score recorded after its edition's freeze (``frozen``, as ``History.frozen``) is left out
+    as the boards leave it out."""
     if parts is None:
         now = now or timezone.now()
-        editions = Edition.objects.filter(challenge=challenge).only("closes_at")
+        editions = Edition.objects.filter(challenge=challenge).only("closes_at", "board_frozen_at")
         parts = {e.pk: edition_phase(edition=e, now=now) for e in editions}
+        frozen = board_freezes(editions=editions, parts=parts, now=now)
     if not parts:
         return []
     private = [pk for pk, part in parts.items() if part == PRIVATE]
@@ -210,9 +216,10 @@ def challenge_history_points(
             "closes_at",
             *values,
         )
-        .exclude(_after_freezes(challenge=challenge, parts=parts))
         .order_by("submitted_at", "submission_id")
     )
+    if frozen:
+        rows = rows.exclude(_after_freezes(frozen))
     points = []
     for row in rows:
         span = (row["closes_at"] - row["opens_at"]).total_seconds()
@@ -268,13 +275,9 @@ def _year(years: dict[int, YearRow], year: int) -> YearRow:
     return years[year]
 
 
-def _after_freezes(*, challenge: Challenge, parts: Mapping[int, str]) -> Q:
-    """Scores recorded after the freeze of an edition whose public board is frozen now: the
-    points leave them out as the boards do (``ranking.board_freezes``)."""
-    editions = Edition.objects.filter(
-        challenge=challenge, pk__in=list(parts), board_frozen_at__isnull=False
-    ).only("board_frozen_at", "closes_at")
-    after = Q(pk__in=[])
-    for pk, at in board_freezes(editions=editions, parts=parts).items():
+def _after_freezes(frozen: Mapping[int, dt.datetime]) -> Q:
+    """Scores recorded after the freeze of an edition whose public board is frozen now."""
+    after = Q()
+    for pk, at in frozen.items():
         after |= Q(edition_id=pk, created_at__gt=at)
     return after

@@ -15,7 +15,9 @@ def history_context(*, challenge: Challenge) -> dict:
     """The year-by-year table and the error-rate history chart (four queries)."""
     now = timezone.now()
     history = selectors.challenge_history(challenge=challenge, now=now)
-    points = selectors.challenge_history_points(challenge=challenge, parts=history.parts)
+    points = selectors.challenge_history_points(
+        challenge=challenge, parts=history.parts, frozen=history.frozen
+    )
     return {
         "history": history,
         "history_chart": charts.history_chart(history=history, points=points),

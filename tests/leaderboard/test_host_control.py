@@ -265,6 +265,13 @@ def test_a_frozen_board_keeps_the_freeze_time_standings(client, edition, user, f
     assert "fast" not in csv and "lead" in csv
     points = selectors.edition_efficiency(edition=edition)
     assert {p.method for p in points} == {"lead", "slow"}
+    history = selectors.challenge_history(challenge=edition.challenge)
+    (summary,) = history.years[-1].editions
+    assert (summary.winner.method, summary.runner_up.method) == ("lead", "slow")
+    cloud = selectors.challenge_history_points(challenge=edition.challenge)
+    assert "fast" not in {p.method for p in cloud}
+    challenge_page = client.get(edition.challenge.get_absolute_url()).content.decode()
+    assert "fast" not in challenge_page
     # The public page says so, and shows no later score to a visitor.
     page = client.get(edition.get_absolute_url()).content.decode()
     assert "The public board is frozen" in page and "fast" not in page
