@@ -122,8 +122,10 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
         empty=not days,
         summary=summary + ".",
         table=ChartTable(
-            caption=f"Submissions per day ({edition.time_zone})",
-            columns=("Day", "Scored", "Not scored (queued, failed, hidden)", "All"),
+            caption=(
+                f"Submissions per day ({edition.time_zone}); not scored: queued, failed or hidden"
+            ),
+            columns=("Day", "Scored", "Not scored", "All"),
             rows=tuple(
                 (d.day.isoformat(), *map(str, (d.scored, d.submissions - d.scored, d.submissions)))
                 for d in days
@@ -272,7 +274,7 @@ def efficiency_chart(
             rows=tuple(
                 (
                     f"{p.team} · {p.method}" if p.team else p.method,
-                    "baseline (trained by us)" if p.is_baseline else "team's best entry",
+                    "baseline" if p.is_baseline else "team",
                     _quantity(getattr(p, x_field)),
                     cell(percent(p.accuracy)),
                     "yes" if i in on_front else "no",

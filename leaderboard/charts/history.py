@@ -116,8 +116,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         go.Scatter(
             name=f"{reported_label(history)} (published, not scored here)",
             x=[r.year for r in reported],
-            mode="lines+markers",
-            line={"dash": "dash", "color": ORANGE, "width": 1.5},
+            mode="markers",  # several results of one year would be joined by a vertical line
             marker={"symbol": "circle-open", "size": 9, "color": ORANGE, "line": {"width": 2}},
             customdata=[[r.team, r.method, r.source] for r in reported],
             hovertemplate="%{customdata[0]} · %{customdata[1]} (%{x})<br>%{y:.2f}% reported"
@@ -150,7 +149,13 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
             ),
         ],
     )
-    fig.update_layout(margin={"t": 96}, legend={"y": 1.0, "yanchor": "bottom"})
+    # The legend under the axis: above it, its rows (a data set's long name makes two) would
+    # run into the metric buttons.
+    fig.update_layout(
+        height=520,
+        margin={"t": 90, "b": 120},
+        legend={"y": -0.16, "yanchor": "top", "x": 0, "xanchor": "left"},
+    )
     _year_axis(
         fig, [*(p.year for p in points), *(b.year for b in baselines), *(r.year for r in reported)]
     )
@@ -197,9 +202,10 @@ def _summary(
     held = [(year, value) for year, value in pairs if value is not None]
     if held:
         label = dict(metrics)[history.metric].lower()
-        (first_year, first), (last_year, last) = held[0], held[-1]
+        (first_year, first), last = held[0], held[-1][1]
+        set_in = next(year for year, value in held if value == last)  # when it was reached
         text += f": the record {label} went from {cell(first)} in {first_year}"
-        text += f" to {cell(last)} in {last_year}"
+        text += f" to {cell(last)}, set in {set_in}"
     return (
         f"{text}; {len(points)} scored submissions, {len(baselines)} baselines trained here, "
         f"{len(reported)} results reported on {history.challenge.title} (published)."

@@ -134,7 +134,7 @@ def robustness_chart(*, panel: RobustnessPanel, filename: str) -> Chart:
             f" {panel.n_corruptions} corruptions {cell(means['top1'])}"
         )
     rows = [
-        (label, description, cell(top1), cell(top5), _increase_text(increase).strip(" ()"))
+        (label, description, cell(top1), cell(top5), _increase_cell(increase))
         for label, description, top1, top5, increase in zip(
             labels, descriptions, ys["top1"], ys["top5"], increases["top1"], strict=True
         )
@@ -168,3 +168,8 @@ def _increase_text(increase: float | None) -> str:
     if increase is None:
         return ""
     return f" ({100 * increase:+.0f}% vs clean)"
+
+
+def _increase_cell(increase: float | None) -> str:
+    """The increase over the clean error as the table prints it ("+200%"), blank for clean."""
+    return "" if increase is None else f"{100 * increase:+.0f}%"

@@ -274,7 +274,7 @@ def test_the_edition_charts_tables_hold_the_plotted_values(client, challenge):
     table = chart_table(body, "chart-activity")
     assert [int(r["Scored"]) for r in table] == activity["Scored"]["y"]
     other = activity["Not scored (queued, failed, hidden)"]["y"]
-    assert [int(r["Not scored (queued, failed, hidden)"]) for r in table] == other
+    assert [int(r["Not scored"]) for r in table] == other
     assert sum(int(r["All"]) for r in table) == 6
 
     # Parameters: three teams' best entries and two baselines; throughput: the teams only (the
@@ -316,6 +316,8 @@ def test_the_robustness_charts_table_holds_the_plotted_values(client, challenge)
     table = chart_table(body, "chart-robustness")
     assert [r["Transform"] for r in table[:-1]] == bars["x"]
     assert [r["Top-1 error"] for r in table[:-1]] == [pct(y) for y in bars["y"]]
+    hovered = [c[1].strip(" ()").removesuffix(" vs clean") for c in bars["customdata"]]
+    assert [r["Top-1 vs clean"] for r in table[:-1]] == hovered == ["", "+200%", "+50%"]
     top5 = fig["layout"]["updatemenus"][0]["buttons"][1]["args"][0]["y"]
     assert [r["Top-5 error"] for r in table[:-1]] == [pct(y) for y in top5[0]]
     mean = next(t for t in fig["data"] if t["name"].startswith("Mean over"))
