@@ -94,11 +94,15 @@ def _summary(result: dict) -> str:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from evaluator.robustness import score_robust
-    from evaluator.scoring import score
+    # Only the robustness track needs torch in this process (to compile its copies); a plain
+    # score imports neither torch nor torchvision here: the sandboxed child does.
+    if args.robustness:
+        from evaluator.robustness import score_robust as run
+    else:
+        from evaluator.scoring import score as run
 
     try:
-        result = (score_robust if args.robustness else score)(
+        result = run(
             dataset_dir=args.dataset,
             model_path=args.model,
             arch=args.arch,

@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from evaluator import layout, robustness
-from evaluator.datasets.importer import move_into_place
 from evaluator.datasets.store import check_array, load_array, open_images, read_json
 from evaluator.errors import DatasetError
 
@@ -140,6 +138,8 @@ def open_robust_images(*, images_dir: Path, name: str, shape: tuple[int, ...]) -
 
 def _write_copy(images: np.ndarray, *, name: str, path: Path, progress: bool) -> str:
     """Transform every image into a new .npy at ``path``, chunk by chunk; returns its digest."""
+    import torch  # only to compile: reading current copies (every score after the first) needs none
+
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=images.shape)
     per_image = max(1, int(np.prod(images.shape[1:])))
     step = max(1, CHUNK_BYTES // per_image)
@@ -184,6 +184,13 @@ def _meta_json(
         **body,
     }
     return json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def move_into_place(tmp: Path, out: Path) -> None:
+    """The importer's atomic rename, imported on first use: the importer loads torchvision."""
+    from evaluator.datasets.importer import move_into_place as move
+
+    move(tmp, out)
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:

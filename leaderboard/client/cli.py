@@ -7,13 +7,13 @@ not be scored; 2 bad arguments; 3 the followed submission failed scoring; 130 in
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from . import commands, config
-from .architectures import list_architectures
+from . import config
 from .console import Console
 from .errors import CliError
 
@@ -67,17 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("login", "check an API token and store it for this server")
     p.add_argument("--token", help="the token; '-' reads it from stdin (default: prompt)")
-    p.set_defaults(run=commands.login)
+    p.set_defaults(run="commands:login")
 
     p = command("logout", "forget the stored token for this server")
-    p.set_defaults(run=commands.logout)
+    p.set_defaults(run="commands:logout")
 
     p = command("challenges", "list the challenges and their editions")
-    p.set_defaults(run=commands.challenges)
+    p.set_defaults(run="commands:challenges")
 
     p = command("architectures", "list the architecture names a safetensors file can give")
     p.add_argument("--family", help="only this family: torchvision, timm or baselines")
-    p.set_defaults(run=list_architectures)
+    p.set_defaults(run="architectures:list_architectures")
 
     p = command("submit", "upload a model file to an edition")
     p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
@@ -87,24 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--description", help="a longer description of the method")
     p.add_argument("--wait", action="store_true", help="follow it until scored or failed")
     p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
-    p.set_defaults(run=commands.submit)
+    p.set_defaults(run="commands:submit")
 
     p = command("check", "check a model on the public samples, free: exit 0 if it would score")
     p.add_argument("file", help="ONNX, safetensors (with --arch), .pt2 or TorchScript file")
     p.add_argument("--edition", required=True, metavar="SLUG", help=EDITION_HELP)
     p.add_argument("--arch", help="architecture name, needed for safetensors (e.g. resnet18)")
     p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
-    p.set_defaults(run=commands.check)
+    p.set_defaults(run="commands:check")
 
     p = command("status", "show a submission's status and result")
     p.add_argument("id", help="the submission's id (printed by submit)")
     p.add_argument("--wait", action="store_true", help="follow it until scored or failed")
     p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")
-    p.set_defaults(run=commands.status)
+    p.set_defaults(run="commands:status")
 
     p = command("submissions", "list your submissions, newest first")
     p.add_argument("--all", action="store_true", help="every page, not only the latest 50")
-    p.set_defaults(run=commands.submissions)
+    p.set_defaults(run="commands:submissions")
 
     p = command("leaderboard", "show an edition's leaderboard")
     p.add_argument("edition", metavar="SLUG", help=EDITION_HELP)
@@ -114,12 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after the close: the public part's board instead of the final standings",
     )
-    p.set_defaults(run=commands.leaderboard)
+    p.set_defaults(run="commands:leaderboard")
 
     p = command("history", "a challenge's year-by-year winners and best baselines")
     p.add_argument("challenge", metavar="CHALLENGE", help="the challenge's slug, e.g. demo")
-    p.set_defaults(run=commands.history)
+    p.set_defaults(run="commands:history")
     return parser
+
+
+def _command(spec: str) -> Callable[..., int]:
+    """The ``module:function`` of this package that runs a command, imported only then: the
+    parser, ``--help`` and usage errors start without requests or tqdm."""
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(json_mode=args.json, quiet=args.quiet)
     try:
         target = config.resolve(server=args.server)
-        return args.run(args, target=target, console=console)
+        return _command(args.run)(args, target=target, console=console)
     except CliError as exc:
         print(f"error: {exc.message} [{exc.code}]", file=console.err, flush=True)
         return 1

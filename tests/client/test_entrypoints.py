@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,48 @@ def test_module_help_and_usage_errors(tmp_path):
         assert command in done.stdout
     done = run_module("submit", "model.onnx", home=tmp_path)  # no --edition
     assert done.returncode == 2 and "--edition" in done.stderr
+
+
+# ``python -m leaderboard.client ARGS``, writing the names in ``sys.modules`` at exit to a file.
+RUN_AND_LIST = """
+import atexit, json, runpy, sys
+out, sys.argv = sys.argv[1], ["leaderboard-cli", *sys.argv[2:]]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+runpy.run_module("leaderboard.client", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["submit", "--help"], ["submit", "model.onnx"]])
+def test_help_imports_neither_the_site_nor_the_http_stack(args, tmp_path):
+    """``--help`` and usage errors start at once: no Django, torch, requests or tqdm."""
+    listing = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, str(listing), *args],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == (0 if "--help" in args else 2), done.stderr[-2000:]
+    names = json.loads(listing.read_text())
+    assert "leaderboard.client.cli" in names
+    heavy = ("django", "celery", "torch", "torchvision", "numpy", "requests", "tqdm")
+    assert [name for name in names if name.split(".")[0] in heavy] == []
+
+
+def test_a_command_imports_what_it_needs(tmp_path):
+    """The listing above could fail: a command that talks to a server loads requests."""
+    listing = tmp_path / "modules.json"
+    url = f"http://127.0.0.1:{closed_port()}"
+    subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, str(listing), "history", "x", "--server", url],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert "requests" in json.loads(listing.read_text())
 
 
 def test_module_failure_exits_non_zero_with_the_message(tmp_path):
