@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import logging
 
-ROUTINE_TASKS = ("leaderboard.tasks.sweep_submissions", "leaderboard.tasks.sweep_shards")
+ROUTINE_TASKS = (
+    "leaderboard.tasks.sweep_submissions",
+    "leaderboard.tasks.sweep_shards",
+    "leaderboard.tasks.notify_editions",
+)
 _CELERY_CHATTER = frozenset({"celery.beat", "celery.worker.strategy", "celery.app.trace"})
 
 

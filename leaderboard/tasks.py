@@ -13,6 +13,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from leaderboard import services, sharding, workflows
+from leaderboard.services.people import people_mail_send
 
 logger = logging.getLogger(__name__)
 
@@ -114,4 +115,25 @@ def notify_editions() -> int:
     """Periodic (Celery beat): editions that opened, or close within a day, tell their people
     (each edition's notice of each kind once); queues the mails, returns how many."""
     ids = services.edition_notices_create()
+    if ids:
+        logger.info("edition notices: %d to mail", len(ids))
     return services.mail_enqueue(notification_ids=ids)
+
+
+@shared_task(bind=True, name="leaderboard.tasks.send_people_mail", acks_late=True)
+def send_people_mail(self, kind: str, pk: int) -> str:
+    """Mail a roster invitation or a role invitation to an address; retried with backoff."""
+    try:
+        return people_mail_send(kind=kind, pk=pk)
+    except Exception as exc:
+        retries = self.request.retries
+        if retries >= settings.MAIL_RETRIES:
+            logger.error("giving up the %s mail %s: %r", kind, pk, exc)
+            return "failed"
+        countdown = get_exponential_backoff_interval(
+            factor=settings.MAIL_RETRY_BACKOFF_S,
+            retries=retries,
+            maximum=settings.MAIL_RETRY_BACKOFF_MAX_S,
+            full_jitter=False,
+        )
+        raise self.retry(exc=exc, countdown=countdown, max_retries=settings.MAIL_RETRIES) from exc

@@ -135,7 +135,7 @@ def _scored_text(submission: Submission, *, name: str) -> tuple[str, str]:
     lines += [f"Errors on the {part}:"]
     for metric in metrics_shown(challenge=challenge, first=primary):
         value = shown.errors.get(metric.field)
-        if value is not None or not metric.track:
+        if value is not None or metric == primary:  # a metric this score lacks: left out
             lines.append(f"  {metric.label}: {metric.format(value)}")
     rows = leaderboard_rows(edition=edition, phase=shown.phase, metric=primary.key)
     teams = [row for row in rows if not row.is_baseline]
