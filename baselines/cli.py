@@ -91,7 +91,14 @@ def _train_on_files(args: argparse.Namespace, baseline: catalogue.Baseline, reci
         test = None
         if args.test_source:
             test = (args.test_format or args.data_format, args.test_source)
-        record = ship(trained=trained, data=data, test_source=test, weights_dir=args.weights_dir)
+        record = ship(
+            trained=trained,
+            data=data,
+            test_source=test,
+            test_class_names=args.test_class_names,
+            weights_dir=args.weights_dir,
+            first_epoch_digest=args.first_epoch_digest,
+        )
         keep = ("file", "sha256", "bytes", "dtype", "validation", "test")
         print(json.dumps({k: record[k] for k in keep}, indent=2))
         return 0
@@ -120,7 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     _train_arguments(ship)
     ship.add_argument("--test-source", type=Path, help="the hidden test set's files (recorded)")
     ship.add_argument("--test-format", choices=("idx", "npz", "cifar-bin"), help="default: data's")
+    ship.add_argument(
+        "--test-class-names", type=Path, help="one a line, as the site imports the test set"
+    )
     ship.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)
+    ship.add_argument(
+        "--first-epoch-digest",
+        help="the state digest after epoch 1 if already computed (else trained again here)",
+    )
     return parser
 
 

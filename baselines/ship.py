@@ -42,15 +42,19 @@ def ship(
     trained: TrainedBaseline,
     data: TrainingData,
     test_source: tuple[str, Path] | None = None,
+    test_class_names: Path | None = None,
     weights_dir: Path = WEIGHTS_DIR,
     first_epoch: bool = True,
+    first_epoch_digest: str | None = None,
     log=print,
 ) -> dict:
     """Write ``<arch>.safetensors`` and ``<arch>.json`` under ``weights_dir``; return the record.
 
     ``test_source`` is (format, path) of the hidden test set, compiled as the demo does (half
-    public, seed 0). ``first_epoch`` trains one epoch again to record its state digest: the
-    reproducibility test compares a fresh first epoch with it.
+    public, seed 0, ``test_class_names`` one a line: the names are part of its fingerprint).
+    ``first_epoch`` trains one epoch again to record its state digest: the reproducibility
+    test compares a fresh first epoch with it; ``first_epoch_digest`` gives one computed
+    beforehand (by ``first_epoch_state_digest``), which that test checks too.
     """
     arch = trained.baseline.arch
     weights_dir = Path(weights_dir)
@@ -77,7 +81,13 @@ def ship(
             fmt, source = test_source
             test_dir = work / "test"
             import_dataset(
-                fmt=fmt, source=source, out=test_dir, spec=data.spec, workers=1, progress=False
+                fmt=fmt,
+                source=source,
+                out=test_dir,
+                spec=data.spec,
+                class_names_file=test_class_names,
+                workers=1,
+                progress=False,
             )
             test_result = _score(test_dir, target, arch)
             test = {
@@ -87,7 +97,9 @@ def ship(
                 "images": test_result["n_images"],
                 "data_fingerprint": test_result["dataset_fingerprint"],
             }
-    digest = _first_epoch_digest(trained, data) if first_epoch else None
+    digest = first_epoch_digest
+    if digest is None and first_epoch:
+        digest = first_epoch_state_digest(arch=arch, recipe=trained.recipe, data=data)
     meta = trained.meta
     record = {
         "record_version": RECORD_VERSION,
@@ -169,13 +181,13 @@ def _score(dataset_dir: Path, model_path: Path, arch: str) -> dict:
     return score(dataset_dir=dataset_dir, model_path=model_path, arch=arch, require_sandbox=True)
 
 
-def _first_epoch_digest(trained: TrainedBaseline, data: TrainingData) -> str:
+def first_epoch_state_digest(*, arch: str, recipe, data: TrainingData) -> str:
     """The weights' digest after the recipe's first epoch, trained again here (one thread)."""
     with tempfile.TemporaryDirectory() as work:
         result = train(
-            arch=trained.baseline.arch,
+            arch=arch,
             data=data,
-            recipe=trained.recipe,
+            recipe=recipe,
             stop_after=1,
             progress=False,
             threads=1,

@@ -25,7 +25,8 @@ from leaderboard.processes import Child, emit
 
 DEFAULT_USERNAME = "demo"
 DEFAULT_PASSWORD = "demo-password"
-# Run after the demo import when some app provides it; it queues the baseline networks.
+# Run after the demo import when some app provides it; it queues the baseline networks whose
+# weights ship with the code (no training: `seed_baselines --retrain` trains).
 BASELINES_COMMAND = "seed_baselines"
 WEB_START_TIMEOUT_S = 60.0
 # The worker's last start-up line ("devserver@host ready."): the banner comes after Celery's.
@@ -40,8 +41,8 @@ WORKER_GRACE_S = 15.0
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings.local")
-    import django
     os.environ.setdefault("SITE_URL", f"http://{args.host}:{args.port}")  # links in mail
+    import django
 
     django.setup()
     _prepare(username=args.username, password=args.password)
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def finished(name: str, status: int) -> None:
         if name == "baselines" and status == 0:  # again, as their lines pushed it away
-            banner(note="The baselines are in: scored in a minute, then on the leaderboard.")
+            banner(note="The baselines are queued: the worker scores them one by one now.")
 
     try:
         children.append(_start_web(host=args.host, port=args.port))
@@ -221,15 +222,14 @@ def _banner(*, host: str, port: int, username: str, password: str, note: str = "
         lines.append(f"  leaderboard: {base}{edition.get_absolute_url()}")
     lines += [
         f"  log in as:   {username} / {password} (the password set when the account was made)",
-        "Ctrl-C stops the web server and the worker.",
         f"  mail:        {_describe_mail()}",
+        "Ctrl-C stops the web server and the worker.",
         "",
     ]
     for line in lines:
         emit(line)
 
 
-def _supervise(
 def _describe_mail() -> str:
     """Where the site's e-mail goes (EMAIL_URL; files under var/mail by default)."""
     from django.conf import settings
@@ -244,6 +244,7 @@ def _describe_mail() -> str:
     return f"handled by {settings.EMAIL_BACKEND}"
 
 
+def _supervise(
     *,
     children: list[Child],
     stopping: threading.Event,

@@ -2,7 +2,8 @@
 
 Everything comes from what the platform stored: the score the worker recorded (errors over all
 of the hidden set, the evaluator's parameter count, the robustness report when the track ran)
-and the training run's ``meta.json`` in the baseline cache (time, device, epochs). It backs
+and the training run: its ``meta.json`` in the baseline cache (time, device, epochs), or for
+shipped weights their record (``baselines/weights/<arch>.json``). It backs
 ``manage.py baselines_report``, which prints the README's baseline tables.
 """
 
@@ -12,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from baselines import shipped
 from leaderboard.models import Edition, Submission
 
 META_FILE = "meta.json"  # written by baselines.pipeline beside the exported files
@@ -29,6 +31,8 @@ class BaselineRow:
     robust_increase: float | None = None  # relative to the clean top-1 error
     transforms: dict[str, float | None] = field(default_factory=dict)  # top-1 per transform
     training: dict = field(default_factory=dict)  # the cache entry's meta.json, if found
+    throughput: float | None = None  # images per second, measured by the scoring run
+    shipped: bool = False  # the weights shipped with the code (not trained on this site)
 
 
 def edition_baseline_report(*, edition: Edition, cache_root: Path) -> list[BaselineRow]:
@@ -44,6 +48,7 @@ def edition_baseline_report(*, edition: Edition, cache_root: Path) -> list[Basel
 
 def _row(submission: Submission, *, cache_root: Path) -> BaselineRow:
     training = _training_meta(submission, cache_root=cache_root)
+    from_shipped = not training and bool(training := _shipped_meta(submission))
     score = getattr(submission, "score", None) if submission.status == "scored" else None
     if score is None:
         return BaselineRow(
@@ -51,6 +56,7 @@ def _row(submission: Submission, *, cache_root: Path) -> BaselineRow:
             year=submission.method_year,
             status=submission.status,
             training=training,
+            shipped=from_shipped,
         )
     robust = score.record.get("robustness") if isinstance(score.record, dict) else None
     summary = ((robust or {}).get("summary") or {}).get("all") or {}
@@ -68,6 +74,8 @@ def _row(submission: Submission, *, cache_root: Path) -> BaselineRow:
             name: (parts.get("all") or {}).get("top1_error") for name, parts in results.items()
         },
         training=training,
+        throughput=score.record.get("throughput_img_s"),
+        shipped=from_shipped,
     )
 
 
@@ -79,3 +87,16 @@ def _training_meta(submission: Submission, *, cache_root: Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _shipped_meta(submission: Submission) -> dict:
+    """The shipped record's training run, in meta.json's words, when the entry is that file."""
+    weights = shipped.get(submission.arch) if submission.arch else None
+    if weights is None or Path(submission.original_name).stem != weights.stem:
+        return {}
+    training = weights.record.get("training") or {}
+    return {
+        "recipe": weights.record.get("recipe"),
+        "train_seconds": training.get("wall_seconds") or 0,
+        "device": training.get("device"),
+    }

@@ -50,6 +50,7 @@ def test_report_reads_the_recorded_scores_and_the_training_run(
     mlp_row = next(line for line in lines if line.startswith("| MLP"))
     assert _pct(result["top1_error"]) in lenet_row and _pct(result["top5_error"]) in lenet_row
     assert f"{result['params']:,}" in lenet_row
+    assert f"| {result['throughput_img_s']:,.0f} |" in lenet_row  # measured by the scoring run
     meta = json.loads(next((tmp_path / "cache").glob("baseline-lenet5-*/meta.json")).read_text())
     assert f"1 epochs, {meta['train_seconds']:.0f} s, {meta['device']}" in lenet_row
     assert "| queued |" in mlp_row  # not scored yet: no numbers invented

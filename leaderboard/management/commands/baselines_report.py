@@ -60,13 +60,14 @@ class Command(BaseCommand):
             raise CommandError(f"{edition} has no baseline entries: run seed_baselines first")
         out = self.stdout.write
         out(f"{edition}: {len(rows)} baseline entries\n")
-        out("| network (year) | top-1 error | top-5 error | parameters | training |")
-        out("|---|---|---|---|---|")
+        out("| network (year) | top-1 error | top-5 error | parameters | images/s | training |")
+        out("|---|---|---|---|---|---|")
         for row in rows:
+            speed = "" if row.throughput is None else f"{row.throughput:,.0f}"
             out(
                 f"| {row.method_name} ({row.year}) | {_pct(row.top1) or row.status} | "
                 f"{_pct(row.top5)} | {'' if row.params is None else f'{row.params:,}'} | "
-                f"{_training(row)} |"
+                f"{speed} | {_training(row)} |"
             )
         robust = [row for row in rows if row.transforms]
         if not robust:
@@ -90,4 +91,5 @@ def _training(row: BaselineRow) -> str:
     if not meta:
         return ""
     epochs = (meta.get("recipe") or {}).get("epochs")
-    return f"{epochs} epochs, {meta.get('train_seconds', 0):.0f} s, {meta.get('device', '?')}"
+    text = f"{epochs} epochs, {meta.get('train_seconds', 0):.0f} s, {meta.get('device', '?')}"
+    return f"{text} (shipped weights)" if row.shipped else text
