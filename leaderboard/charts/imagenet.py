@@ -53,7 +53,7 @@ def record_steps(rows: Sequence[ReferenceRow], *, field: str) -> list[RecordStep
 def largest_fall(steps: Sequence[RecordStep]) -> RecordStep | None:
     """The year whose new record fell furthest below the one before (ILSVRC: 2012's AlexNet)."""
     falls = [s for s in steps if s.previous is not None and s.value < s.previous]
-    return max(falls, key=lambda s: s.previous - s.value, default=None)  # type: ignore[operator]
+    return max(falls, key=lambda s: (s.previous or 0.0) - s.value, default=None)
 
 
 def imagenet_chart(*, rows: Sequence[ReferenceRow]) -> Chart:
