@@ -324,3 +324,30 @@ def test_the_robustness_charts_table_holds_the_plotted_values(client, challenge)
     assert table[-1]["Transform"] == "Mean over the corruptions"
     assert table[-1]["Top-1 error"] == pct(mean["y"][0])
     assert "clean 20.00%" in aria_label(body, "chart-robustness")
+
+
+def test_the_record_holds_through_a_worse_year_and_takes_each_years_best():
+    from leaderboard.charts import largest_fall, record_steps
+    from leaderboard.services.references import ReferenceRow
+
+    def row(year: int, team: str, top5: float | None, top1: float | None = None) -> ReferenceRow:
+        return ReferenceRow(year, team, "", top5, top1, "", "s")
+
+    rows = [
+        row(2010, "a", 0.30),
+        row(2011, "b", 0.20),
+        row(2011, "c", 0.25),
+        row(2012, "d", 0.28),  # worse than the record: it holds
+        row(2013, "e", None, 0.4),  # no top-5: not a step of that record
+        row(2014, "f", 0.05),
+    ]
+    steps = record_steps(rows, field="top5_error")
+    assert [(s.year, s.value, s.holder.team) for s in steps] == [
+        (2010, 0.30, "a"),
+        (2011, 0.20, "b"),
+        (2012, 0.20, "b"),
+        (2014, 0.05, "f"),
+    ]
+    fall = largest_fall(steps)
+    assert (fall.year, fall.previous, fall.value) == (2014, 0.20, 0.05)
+    assert largest_fall(record_steps(rows[:1], field="top5_error")) is None
