@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("leaderboard.urls_classroom")),
     path("", include("leaderboard.urls_grades")),
     path("", include("leaderboard.urls_host_control")),
+    path("", include("leaderboard.urls_people")),
     path("", include("leaderboard.urls_kit")),
     path("", include("leaderboard.urls_robustness")),
     path("", include("leaderboard.urls_checks")),

@@ -20,6 +20,7 @@ from .grading import GradingRule
 from .hosting import DatasetImport, ModelCheck
 from .hosting import _check_upload_to as _check_upload_to  # named by its migration
 from .notifications import Announcement, EditionNotice, Notification, NotificationPreference
+from .people import EditionRole, RosterEntry
 from .submissions import (
     RANKED_MODERATION,
     SCORE_SHARED_COLUMNS,
@@ -40,6 +41,7 @@ __all__ = [
     "DatasetImport",
     "Edition",
     "EditionNotice",
+    "EditionRole",
     "GradingRule",
     "Membership",
     "Metric",
@@ -49,6 +51,7 @@ __all__ = [
     "Participant",
     "Precision",
     "ReferenceResult",
+    "RosterEntry",
     "SampleImage",
     "Score",
     "ScoringShard",

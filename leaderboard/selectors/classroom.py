@@ -19,12 +19,13 @@ from leaderboard.models import (
     TeamInvitation,
 )
 
+from .permissions import can_host, can_moderate
 from .quota import SubmissionUsage, quota_usage
 
 
 def edition_can_host(*, edition: Edition, user: AbstractBaseUser) -> bool:
-    """Staff host every edition; an instructor hosts the editions they were made host of."""
-    return bool(user.is_authenticated and (user.is_staff or edition.host_id == user.pk))
+    """Hosts (and staff) of the edition: ``permissions.can_host``, under its older name."""
+    return can_host(user=user, edition=edition)
 
 
 def edition_can_create(*, user: AbstractBaseUser) -> bool:
@@ -36,7 +37,7 @@ def edition_can_create(*, user: AbstractBaseUser) -> bool:
 
 def edition_admits(*, edition: Edition, user: AbstractBaseUser) -> bool:
     """May this user take part? Always, unless the edition requires its join code."""
-    if not edition.join_required or edition_can_host(edition=edition, user=user):
+    if not edition.join_required or can_moderate(user=user, edition=edition):
         return True
     if not user.is_authenticated:
         return False

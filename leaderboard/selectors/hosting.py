@@ -7,6 +7,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from leaderboard.models import Challenge, DatasetImport
 
+from .permissions import can_host_challenge
+
 
 def challenge_can_create(*, user: AbstractBaseUser) -> bool:
     """Staff, users given ``add_challenge``, or anyone signed in when HOSTS_SELF_SERVE is on."""
@@ -18,12 +20,8 @@ def challenge_can_create(*, user: AbstractBaseUser) -> bool:
 
 
 def challenge_can_host(*, challenge: Challenge, user: AbstractBaseUser) -> bool:
-    """Staff, the challenge's creator, and the host of any of its editions."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff or challenge.created_by_id == user.pk:
-        return True
-    return challenge.editions.filter(host_id=user.pk).exists()
+    """Staff, the challenge's creator, and the hosts of any of its editions."""
+    return can_host_challenge(user=user, challenge=challenge)
 
 
 def latest_imports(*, challenge: Challenge) -> dict[str, DatasetImport | None]:

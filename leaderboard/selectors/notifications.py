@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from leaderboard.models import Announcement, Edition, Notification, NotificationPreference
 from leaderboard.models.notifications import Kind
 
-from .classroom import edition_can_host
+from .permissions import can_moderate
 
 LIST_LENGTH = 100
 ANNOUNCEMENTS_SHOWN = 5
@@ -54,7 +54,7 @@ def edition_announcements(
     """What the edition page shows: those to everyone; one to a smaller audience only to the
     people it went to (and the hosts)."""
     rows = Announcement.objects.filter(edition=edition)
-    if not edition_can_host(edition=edition, user=user):
+    if not can_moderate(user=user, edition=edition):
         shown = Q(audience=Announcement.Audience.ALL)
         if user.is_authenticated:
             shown |= Q(notification__user=user)

@@ -1,7 +1,8 @@
 """What a viewer may see of a submission: one rule, for the site's pages and the API alike.
 
-Who: a submission is seen by its team's members and by staff; a baseline by everyone. To anyone
-else it does not exist (404, never 403: another team's id tells nothing).
+Who: a submission is seen by its team's members, by its edition's hosts and teaching assistants
+(``permissions.can_see_all_submissions``) and by staff; a baseline by everyone. To anyone else
+it does not exist (404, never 403: another team's id tells nothing).
 
 What: the parts of the hidden set that its edition shows now (``ranking.edition_phase``). While
 the edition runs, the public part only: its metrics, its per-class accuracy and confusion matrix,
@@ -23,6 +24,7 @@ from django.http import Http404
 from leaderboard.metrics import ALL, METRICS, PRIVATE, PUBLIC
 from leaderboard.models import Membership, Score, Submission
 
+from .permissions import can_see_all_submissions
 from .ranking import edition_phase
 
 PART_LABELS = {PUBLIC: "Public", PRIVATE: "Private", ALL: "All"}
@@ -97,7 +99,8 @@ def submission_shown(*, submission: Submission, now: dt.datetime | None = None) 
 
 
 def submission_get_visible(*, pk: uuid.UUID, user: AbstractBaseUser) -> Submission:
-    """A submission its team members and staff may see; baselines are public. 404 otherwise."""
+    """A submission its team members, its edition's hosts and assistants, and staff may see;
+    baselines are public. 404 otherwise."""
     submission = (
         Submission.objects.select_related("edition__challenge", "team", "score", "submitted_by")
         .filter(pk=pk)
@@ -105,6 +108,8 @@ def submission_get_visible(*, pk: uuid.UUID, user: AbstractBaseUser) -> Submissi
     )
     if submission is None:
         raise Http404("No such submission.")
+    if can_see_all_submissions(user=user, edition=submission.edition):
+        return submission
     mine: set[int] = set()
     if user.is_authenticated and not (submission.is_baseline or user.is_staff):
         rows = Membership.objects.filter(team_id=submission.team_id, user=user)
@@ -126,6 +131,13 @@ def submissions_visible(
     *, submissions: Iterable[Submission], user: AbstractBaseUser, team_ids: Collection[int]
 ) -> set[uuid.UUID]:
     """The ids among ``submissions`` (a board's rows) whose pages ``user`` may open."""
-    return {
-        s.pk for s in submissions if submission_visible(submission=s, user=user, team_ids=team_ids)
-    }
+    sees_all: dict[int, bool] = {}  # per edition: its hosts and assistants open every row
+    shown = set()
+    for s in submissions:
+        if s.edition_id not in sees_all:
+            sees_all[s.edition_id] = user.is_authenticated and can_see_all_submissions(
+                user=user, edition=s.edition
+            )
+        if sees_all[s.edition_id] or submission_visible(submission=s, user=user, team_ids=team_ids):
+            shown.add(s.pk)
+    return shown

@@ -32,8 +32,8 @@ from leaderboard.evaluation.datasets import open_dataset
 from leaderboard.evaluation.formats import UnsupportedFormat, detect_format, model_io_check
 from leaderboard.metrics import score_columns
 from leaderboard.models import RANKED_MODERATION, Challenge, Edition, Score, Submission
-from leaderboard.selectors.classroom import edition_can_host
 from leaderboard.selectors.edition_baselines import REUSED_KEY
+from leaderboard.selectors.permissions import can_host
 
 from .enqueue import submission_enqueue
 
@@ -102,7 +102,7 @@ def challenge_baselines_enter(*, challenge: Challenge) -> dict[Edition, list[Bas
 
 def baseline_switch(*, submission: Submission, by: AbstractBaseUser, shown: bool) -> Submission:
     """Switch a baseline on or off for its edition; only its hosts may (ClassroomRefused)."""
-    if not edition_can_host(edition=submission.edition, user=by):
+    if not can_host(user=by, edition=submission.edition):
         raise ClassroomRefused("Only the edition's hosts switch its baselines.", code="not_host")
     if not submission.is_baseline:
         raise ClassroomRefused(

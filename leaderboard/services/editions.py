@@ -14,6 +14,7 @@ from leaderboard.models import Challenge, Edition, Participant
 
 from .codes import code_assign
 from .edition_baselines import edition_baselines_enter
+from .people.roles import roles_for_new_edition
 
 # What a host may change after creating an edition (the challenge and year stay).
 EDITABLE = (
@@ -47,9 +48,9 @@ def edition_create(
     final_submissions: int = 2,
     join_required: bool = True,
 ) -> Edition:
-    """Create the edition with a fresh join code and the challenge's baselines (their scores
-    copied where the set is the one they were scored on, else queued); ValidationError for bad
-    values or a taken slug."""
+    """Create the edition with a fresh join code, the challenge's hosts as its hosts beside
+    ``host``, and the challenge's baselines (their scores copied where the set is the one they
+    were scored on, else queued); ValidationError for bad values or a taken slug."""
     edition = Edition(
         challenge=challenge,
         host=host,
@@ -75,6 +76,7 @@ def edition_create(
             {"slug": "This challenge already has an edition with that slug."}
         ) from exc
     edition_join_code_renew(edition=edition)
+    roles_for_new_edition(edition=edition, added_by=host)  # its creator and the challenge's hosts
     edition_baselines_enter(edition=edition)
     return edition
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from leaderboard import grading
 from leaderboard.models import Edition, GradingRule, Submission
-from leaderboard.selectors.classroom import edition_can_host
+from leaderboard.selectors.permissions import can_host
 
 
 def grading_rule_set(
@@ -29,7 +29,7 @@ def grading_rule_set(
 ) -> GradingRule:
     """Create or replace the edition's rule; ValidationError (by field) for one that cannot
     grade, and then nothing is written."""
-    if not edition_can_host(edition=edition, user=by):
+    if not can_host(user=by, edition=edition):
         raise PermissionDenied("Only the edition's hosts set its grading rule.")
     with transaction.atomic():
         rule = GradingRule.objects.select_for_update().filter(edition=edition).first()

@@ -26,15 +26,22 @@ from leaderboard.errors import PLATFORM_ERROR_CODES, ClassroomRefused
 from leaderboard.metrics import PRIVATE
 from leaderboard.models import Edition, Submission
 from leaderboard.selectors.leaderboard import leaderboard_rows
+from leaderboard.selectors.permissions import can_host, can_moderate
 
 from .enqueue import submission_enqueue
-from .permissions import can_moderate
 
 Status = Submission.Status
 
 
 def _check_moderator(*, edition: Edition, by: AbstractBaseUser) -> None:
     if not can_moderate(user=by, edition=edition):
+        raise ClassroomRefused(
+            "Only the edition's hosts and assistants may do this.", code="not_host"
+        )
+
+
+def _check_host(*, edition: Edition, by: AbstractBaseUser) -> None:
+    if not can_host(user=by, edition=edition):
         raise ClassroomRefused("Only the edition's hosts may do this.", code="not_host")
 
 
@@ -96,8 +103,8 @@ def final_entry_ids(*, edition: Edition) -> set[uuid.UUID]:
 def edition_pause(
     *, edition: Edition, by: AbstractBaseUser, paused: bool, now: dt.datetime | None = None
 ) -> Edition:
-    """Pause uploads (from now) or resume them; the closing time never moves."""
-    _check_moderator(edition=edition, by=by)
+    """Pause uploads (from now) or resume them; the closing time never moves. Hosts only."""
+    _check_host(edition=edition, by=by)
     edition.submissions_paused_at = (now or timezone.now()) if paused else None
     edition.save(update_fields=["submissions_paused_at"])
     return edition
@@ -106,8 +113,9 @@ def edition_pause(
 def edition_freeze(
     *, edition: Edition, by: AbstractBaseUser, frozen_at: dt.datetime | None
 ) -> Edition:
-    """Freeze the public board from ``frozen_at`` until the close; None lifts the freeze."""
-    _check_moderator(edition=edition, by=by)
+    """Freeze the public board from ``frozen_at`` until the close; None lifts the freeze.
+    Hosts only."""
+    _check_host(edition=edition, by=by)
     if frozen_at is not None and frozen_at >= edition.closes_at:
         closes = timezone.localtime(edition.closes_at, edition.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
         raise ClassroomRefused(

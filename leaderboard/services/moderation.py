@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Submission
-from leaderboard.selectors.classroom import edition_can_host
+from leaderboard.selectors.permissions import can_moderate
 
 Moderation = Submission.Moderation
 
@@ -26,8 +26,10 @@ def submission_moderate(
     now: dt.datetime | None = None,
 ) -> Submission:
     """Set the entry's moderation state; every state but "none" needs a reason."""
-    if not edition_can_host(edition=submission.edition, user=by):
-        raise ClassroomRefused("Only the edition's hosts moderate entries.", code="not_host")
+    if not can_moderate(user=by, edition=submission.edition):
+        raise ClassroomRefused(
+            "Only the edition's hosts and assistants moderate entries.", code="not_host"
+        )
     if action not in Moderation.values:
         raise ClassroomRefused(f"Unknown moderation {action!r}.", code="bad_moderation")
     reason = reason.strip()

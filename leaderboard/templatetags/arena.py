@@ -132,3 +132,21 @@ def can_host_challenges(user) -> bool:
     from leaderboard.selectors.hosting import challenge_can_create
 
     return challenge_can_create(user=user)
+
+
+@register.filter
+def runs_edition(user, edition) -> bool:
+    """Whether to link the edition's host page: its hosts and assistants
+    (``selectors.permissions.can_moderate``)."""
+    from leaderboard.selectors.permissions import can_moderate
+
+    return can_moderate(user=user, edition=edition)
+
+
+@register.filter
+def hosts_edition(user, edition) -> bool:
+    """Whether to offer the host-only controls (settings, people, pause and freeze):
+    ``selectors.permissions.can_host``; teaching assistants see the rest of the host page."""
+    from leaderboard.selectors.permissions import can_host
+
+    return can_host(user=user, edition=edition)

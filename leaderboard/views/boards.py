@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from leaderboard import charts, selectors
 from leaderboard.models import Challenge, Edition
+from leaderboard.selectors.permissions import can_moderate
 from leaderboard.selectors.score_history import team_scores_after_freeze
 
 
@@ -51,7 +52,7 @@ def leaderboard_context(*, request: HttpRequest, edition: Edition) -> dict:
             submissions=board.rows, user=user, team_ids={team.pk} if team else set()
         ),
         "admitted": selectors.edition_admits(edition=edition, user=user),
-        "can_host": selectors.edition_can_host(edition=edition, user=user),
+        "can_host": can_moderate(user=user, edition=edition),
         # A frozen public board: the team's own scores since the freeze, marked as such.
         "after_freeze": team_scores_after_freeze(edition=edition, team=team, now=now)
         if board.frozen_at

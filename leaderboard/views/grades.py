@@ -1,6 +1,7 @@
 """The host's grades page: the edition's grading rule, a preview of the grades, the CSV files.
 
-Hosts and staff only (``selectors.edition_can_host``); anyone else signed in is told so (403).
+Hosts and teaching assistants see the page and the files; only hosts set the rule
+(``selectors.permissions``); anyone else signed in is told so (403).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from leaderboard.selectors.grades import (
     grade_columns,
     grade_rows,
 )
+from leaderboard.selectors.permissions import can_host, can_moderate
 from leaderboard.services.grading import grading_rule_set
 
 NOT_HOST = "Only the edition's hosts see and set its grades."
@@ -37,7 +39,9 @@ NOT_HOST = "Only the edition's hosts see and set its grades."
 @require_http_methods(["GET", "POST"])
 def edition_grades(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-    if not selectors.edition_can_host(edition=found, user=request.user):
+    if not can_moderate(user=request.user, edition=found):
+        return _refused(request)
+    if request.method == "POST" and not can_host(user=request.user, edition=found):
         return _refused(request)
     book = edition_gradebook(edition=found)
     form = GradingRuleForm(
@@ -55,7 +59,13 @@ def edition_grades(request: HttpRequest, slug: str, edition: str) -> HttpRespons
     return render(
         request,
         "leaderboard/host_grades.html",
-        {"edition": found, "book": book, "form": form, "closed": found.is_closed()},
+        {
+            "edition": found,
+            "book": book,
+            "form": form,
+            "closed": found.is_closed(),
+            "can_set_rule": can_host(user=request.user, edition=found),
+        },
         status=status,
     )
 
@@ -64,7 +74,7 @@ def edition_grades(request: HttpRequest, slug: str, edition: str) -> HttpRespons
 @require_GET
 def edition_grades_csv(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-    if not selectors.edition_can_host(edition=found, user=request.user):
+    if not can_moderate(user=request.user, edition=found):
         return _refused(request)
     layout = request.GET.get("layout", PLAIN)
     if layout not in LAYOUTS:

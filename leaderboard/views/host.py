@@ -1,18 +1,19 @@
 """The instructor's side: create an edition, run it (code, roster, moderation), export CSV.
 
-Every view here checks ``selectors.edition_can_host`` (staff, or the edition's host user) and
-answers 404 otherwise, so the pages do not reveal which editions exist. Creating an edition
+Every view here checks ``selectors.permissions`` (the dashboard, moderation and exports: hosts
+and teaching assistants; settings and the join code: hosts only, 403 for an assistant) and
+answers 404 to anyone else, so the pages do not reveal which editions exist. Creating an edition
 reveals nothing, so a user who may not create one is told why and whom to ask (403).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +32,7 @@ from leaderboard.selectors.exports import (
     export_submissions,
     standings_columns,
 )
+from leaderboard.selectors.permissions import can_host, can_moderate
 from leaderboard.services.editions import EDITABLE
 from leaderboard.views import host_control
 
@@ -72,7 +74,7 @@ def edition_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edition_settings(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
-    found = _hosted(request, slug=slug, edition=edition)
+    found = _hosted(request, slug=slug, edition=edition, may=can_host)
     form = EditionForm(request.POST or None, instance=found, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,7 +114,7 @@ def edition_host(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
 @login_required
 @require_POST
 def join_code_renew(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
-    found = _hosted(request, slug=slug, edition=edition)
+    found = _hosted(request, slug=slug, edition=edition, may=can_host)
     code = services.edition_join_code_renew(edition=found)
     messages.success(request, f"New join code {code}; the old code and link no longer work.")
     return redirect(_host_url(found))
@@ -162,9 +164,15 @@ def submissions_csv(request: HttpRequest, slug: str, edition: str) -> StreamingH
     return _csv(rows, columns=SUBMISSION_COLUMNS, name=f"{slug}-{found.slug}-submissions.csv")
 
 
-def _hosted(request: HttpRequest, *, slug: str, edition: str) -> Edition:
+def _hosted(
+    request: HttpRequest, *, slug: str, edition: str, may: Callable[..., bool] = can_moderate
+) -> Edition:
+    """The edition, if ``may(user=, edition=)`` lets the user in; 403 for an assistant on a
+    host's page, 404 for anyone else."""
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-    if not selectors.edition_can_host(edition=found, user=request.user):
+    if not may(user=request.user, edition=found):
+        if can_moderate(user=request.user, edition=found):
+            raise PermissionDenied("Only the edition's hosts may do this.")
         raise Http404("No such page.")
     return found
 

@@ -1,6 +1,7 @@
 """The host's controls on the edition's host page: re-run entries, pause uploads, freeze the
-public board. Each view checks ``services.permissions.can_moderate`` (403 otherwise), calls one
-service and goes back to the host page with a message."""
+public board. Each view checks ``selectors.permissions`` (403 otherwise: re-runs for hosts and
+teaching assistants, pause and freeze for hosts), calls one service and goes back to the host
+page with a message."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from django.views.decorators.http import require_POST
 from leaderboard import selectors
 from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Edition, Submission
+from leaderboard.selectors.permissions import can_host, can_moderate
 from leaderboard.services import host_control
-from leaderboard.services.permissions import can_moderate
 
 
 @login_required
@@ -58,7 +59,7 @@ def entries_rerun(request: HttpRequest, slug: str, edition: str) -> HttpResponse
 @require_POST
 def submissions_pause(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     """``action=pause`` or ``action=resume``."""
-    found = _moderated(request, slug=slug, edition=edition)
+    found = _hosting(request, slug=slug, edition=edition)
     action = request.POST.get("action")
     if action not in ("pause", "resume"):
         messages.error(request, "Choose pause or resume.")
@@ -76,7 +77,7 @@ def submissions_pause(request: HttpRequest, slug: str, edition: str) -> HttpResp
 def board_freeze(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     """``frozen_at`` (a local time in the edition's zone) freezes the board; ``action=lift``
     lifts the freeze."""
-    found = _moderated(request, slug=slug, edition=edition)
+    found = _hosting(request, slug=slug, edition=edition)
     frozen_at = None
     if request.POST.get("action") != "lift":
         try:
@@ -114,6 +115,13 @@ def _local_time(value: str, *, edition: Edition) -> dt.datetime:
 def _moderated(request: HttpRequest, *, slug: str, edition: str) -> Edition:
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
     if not can_moderate(user=request.user, edition=found):
+        raise PermissionDenied("Only the edition's hosts and assistants may do this.")
+    return found
+
+
+def _hosting(request: HttpRequest, *, slug: str, edition: str) -> Edition:
+    found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
+    if not can_host(user=request.user, edition=found):
         raise PermissionDenied("Only the edition's hosts may do this.")
     return found
 

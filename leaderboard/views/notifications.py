@@ -16,6 +16,7 @@ from leaderboard.errors import ClassroomRefused
 from leaderboard.models.notifications import Kind
 from leaderboard.notification_forms import AnnouncementForm, PreferencesForm
 from leaderboard.selectors import notifications as reads
+from leaderboard.selectors.permissions import can_host
 from leaderboard.services.notifications import UnsubscribeRefused
 
 
@@ -61,7 +62,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def announcements(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     """The host writes an announcement (Markdown) to everyone or those yet to submit."""
     found = selectors.edition_get(challenge_slug=slug, edition_slug=edition)
-    if not selectors.edition_can_host(edition=found, user=request.user):
+    if not can_host(user=request.user, edition=found):
         raise Http404("No such page.")
     form = AnnouncementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,18 @@
+"""URLs of the host's People page: roles (hosts, teaching assistants) and the roster."""
+
+from django.urls import path
+
+from leaderboard.views import people
+
+PEOPLE = "c/<slug:slug>/<slug:edition>/host/people"
+
+urlpatterns = [
+    path(f"{PEOPLE}/", people.edition_people, name="edition_people"),
+    path(f"{PEOPLE}/roles/add/", people.role_add, name="role_add"),
+    path(f"{PEOPLE}/roles/<int:pk>/set/", people.role_set, name="role_set"),
+    path(f"{PEOPLE}/roles/<int:pk>/remove/", people.role_remove, name="role_remove"),
+    path(f"{PEOPLE}/roster/upload/", people.roster_upload, name="roster_upload"),
+    path(f"{PEOPLE}/roster/invite/", people.roster_invite, name="roster_invite"),
+    path(f"{PEOPLE}/roster/teams/", people.roster_teams, name="roster_teams"),
+    path(f"{PEOPLE}/roster/<int:pk>/remove/", people.roster_remove, name="roster_remove"),
+]
