@@ -146,6 +146,13 @@ class LeaderboardPageSerializer(serializers.Serializer):
         help_text="The part of the hidden set that ranks: public while open, private after.",
     )
     metric = serializers.ChoiceField(choices=Metric.values, help_text="What ranks.")
+    frozen_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "Set while the host has frozen the public board: the standings are as at this "
+            "time until the edition closes. Null otherwise."
+        ),
+    )
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)

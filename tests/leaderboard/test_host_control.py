@@ -259,7 +259,11 @@ def test_a_frozen_board_keeps_the_freeze_time_standings(client, edition, user, f
     ]
     # The API's JSON and CSV, and the charts, read the same frozen board.
     url = f"/api/challenges/{edition.challenge.slug}/editions/{edition.slug}/leaderboard/"
-    api = APIClient().get(url).json()["results"]
+    body = APIClient().get(url).json()
+    assert body["frozen_at"] is not None
+    got = dt.datetime.fromisoformat(body["frozen_at"].replace("Z", "+00:00"))
+    assert got == edition.board_frozen_at
+    api = body["results"]
     assert [(r["team"], r["top5_error"]) for r in api] == [("early", 0.2), ("late", 0.3)]
     csv = APIClient().get(url, {"format": "csv"}).content.decode()
     assert "fast" not in csv and "lead" in csv

@@ -85,6 +85,7 @@ class Leaderboard(APIView):
                 "year": found.year,
                 "phase": board.phase,
                 "metric": board.metric,
+                "frozen_at": board.frozen_at,
                 "count": len(board.rows),
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
