@@ -103,6 +103,7 @@ def workers(transactional_db, settings, scoring_queue, tmp_path) -> Iterator[Wor
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "SCORING_QUEUE": scoring_queue,
+        "NOTIFICATIONS_QUEUE": scoring_queue,  # a score's notification too: consumed, purged
         "LEADERBOARD_VAR_DIR": str(tmp_path / "worker-var"),
         "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "LEADERBOARD_DATA_ROOT": str(settings.DATA_ROOT),
