@@ -79,7 +79,7 @@ def train_or_reuse(
     stop_after: int | None = None,
     log: Callable[[str], None] = print,
     position: int | None = None,
-    on_epoch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[float, int, float], None] | None = None,
 ) -> TrainedBaseline | None:
     """The cached result if complete; else train (resuming), export and check the files.
 
@@ -165,7 +165,7 @@ def train_or_reuse_logging_to(queue: LineQueue, **kwargs) -> TrainedBaseline | N
     keeps the board's training notice from them."""
     arch = kwargs["baseline"].arch
 
-    def on_epoch(done: int, epochs: int, seconds: float) -> None:
+    def on_epoch(done: float, epochs: int, seconds: float) -> None:
         queue.put({"arch": arch, "done": done, "epochs": epochs, "seconds": seconds})
 
     return train_or_reuse(**kwargs, log=queue.put, on_epoch=on_epoch)

@@ -27,6 +27,7 @@ from baselines.recipes import Recipe
 from evaluator import architectures
 
 EVAL_BATCH = 1000
+TICK_S = 30.0  # within an epoch, the progress callback's interval
 
 
 @dataclass
@@ -53,7 +54,7 @@ def train(
     threads: int | None = None,
     position: int | None = None,
     log: Callable[[str], None] | None = None,
-    on_epoch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[float, int, float], None] | None = None,
 ) -> TrainResult:
     """Train ``arch`` (a registry name) on ``data``; resume from ``checkpoint_path`` if it is ours.
 
@@ -64,7 +65,9 @@ def train(
     gives the progress bar its own terminal line when several runs train side by side.
     Without a terminal, each epoch is one line to ``log`` (stderr if none), the stream its
     caller logs "training on ..." to, so the lines keep their order. ``on_epoch(done, epochs,
-    seconds)`` is called before the first epoch and after each one (a board's progress notice).
+    seconds)`` follows the run for a board's progress notice: before the first epoch, after
+    each one, and within an epoch every ``TICK_S`` seconds (``done`` then counts the part of
+    the epoch done: 2.5 is halfway through the third), so a slow epoch still shows progress.
     """
     dev = torch.device(device)
     run_id = f"{arch}:{recipe.key()}:{data.fingerprint}"
@@ -98,8 +101,11 @@ def train(
             if stop_after is not None and epochs_this_call >= stop_after:
                 break
             started = time.perf_counter()
+            tick = None
+            if on_epoch is not None:
+                tick = _ticker(on_epoch, state=state, epochs=recipe.epochs, started=started)
             row = _epoch(
-                model, optimizer, data, normalise, recipe, state.epoch, dev, bars, position
+                model, optimizer, data, normalise, recipe, state.epoch, dev, bars, position, tick
             )
             state.seconds += time.perf_counter() - started
             state.epoch += 1
@@ -125,6 +131,25 @@ def train(
     )
 
 
+def _ticker(
+    on_epoch: Callable[[float, int, float], None],
+    *,
+    state: checkpoint.RunState,
+    epochs: int,
+    started: float,
+) -> Callable[[float], None]:
+    """``on_epoch`` with the part of the epoch done, at most every ``TICK_S`` seconds."""
+    last = [started]
+
+    def tick(fraction: float) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= TICK_S:
+            last[0] = now
+            on_epoch(state.epoch + fraction, epochs, state.seconds + now - started)
+
+    return tick
+
+
 def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -139,6 +164,7 @@ def _epoch(
     device: torch.device,
     progress: bool,
     position: int | None = None,
+    tick: Callable[[float], None] | None = None,
 ) -> dict:
     """One pass over the shuffled training part, then the validation accuracy."""
     seed = recipe.seed * 1_000_003 + epoch
@@ -178,6 +204,8 @@ def _epoch(
         correct_sum += (logits.argmax(1) == labels).sum()
         seen += len(labels)
         bar.update()
+        if tick is not None:
+            tick((step + 1) / steps)
         if progress and (step % 50 == 0 or step == steps - 1):
             bar.set_postfix(
                 loss=f"{float(loss_sum) / seen:.3f}", acc=f"{int(correct_sum) / seen:.3f}"

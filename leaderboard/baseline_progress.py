@@ -1,6 +1,6 @@
 """Where the baselines' training stands, for the board: one small JSON file per edition.
 
-The seeding command (the only writer) updates it after each epoch; the web process reads it
+The seeding command (the only writer) updates it during each epoch; the web process reads it
 to say which network trains, at which epoch, and how long is left. A file under VAR_DIR works
 on SQLite and PostgreSQL alike and needs no cache shared between processes. It is removed when
 the command ends; one not updated for ``STALE_AFTER_S`` (a killed command) is ignored.
@@ -22,11 +22,12 @@ STALE_AFTER_S = 600.0
 
 @dataclass(frozen=True)
 class NetworkProgress:
-    """One network in training: ``done`` epochs of ``epochs`` after ``seconds`` of training."""
+    """One network in training: ``done`` epochs of ``epochs`` (a fraction within an epoch)
+    after ``seconds`` of training."""
 
     arch: str
     method_name: str
-    done: int
+    done: float
     epochs: int
     seconds: float
     updated_at: dt.datetime
@@ -34,12 +35,12 @@ class NetworkProgress:
     @property
     def current(self) -> int:
         """The epoch in progress (1-based), the last one once all are done."""
-        return min(self.done + 1, self.epochs)
+        return min(int(self.done) + 1, self.epochs)
 
     @property
     def seconds_left(self) -> float | None:
-        """From the epochs done so far; None before the first one ends."""
-        if self.done <= 0:
+        """From the time per epoch so far; None until a tenth of an epoch is done."""
+        if self.done < 0.1:
             return None
         return max(0.0, (self.epochs - self.done) * self.seconds / self.done)
 
@@ -53,7 +54,7 @@ def progress_update(
     edition_id: int,
     arch: str,
     method_name: str,
-    done: int,
+    done: float,
     epochs: int,
     seconds: float,
     now: dt.datetime | None = None,
@@ -63,7 +64,7 @@ def progress_update(
     networks = _read_raw(edition_id)
     networks[arch] = {
         "method_name": method_name,
-        "done": int(done),
+        "done": round(float(done), 4),
         "epochs": int(epochs),
         "seconds": float(seconds),
         "updated_at": now.isoformat(),
@@ -92,7 +93,7 @@ def progress_read(*, edition_id: int, now: dt.datetime | None = None) -> list[Ne
             item = NetworkProgress(
                 arch=arch,
                 method_name=str(row["method_name"]),
-                done=int(row["done"]),
+                done=float(row["done"]),
                 epochs=int(row["epochs"]),
                 seconds=float(row["seconds"]),
                 updated_at=updated,

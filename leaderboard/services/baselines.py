@@ -93,7 +93,7 @@ def baseline_seed(
     progress: bool = True,
     stop_after: int | None = None,
     log: Callable[[str], None] = print,
-    on_epoch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[float, int, float], None] | None = None,
     train_again: bool = False,
 ) -> SeedOutcome:
     """Make sure ``edition`` has this baseline's entry: existing, or trained/reused and queued.
@@ -235,7 +235,7 @@ def baseline_shipped_enter(*, edition: Edition, shipped: Shipped) -> tuple[Submi
 def baseline_training_started(*, edition: Edition, baseline: Baseline) -> Callable:
     """An ``on_epoch`` callback that records this network's epochs for the board's notice."""
 
-    def on_epoch(done: int, epochs: int, seconds: float) -> None:
+    def on_epoch(done: float, epochs: int, seconds: float) -> None:
         baseline_progress.progress_update(
             edition_id=edition.pk,
             arch=baseline.arch,

@@ -25,9 +25,9 @@ def baseline_notice(target: Edition | Challenge | None) -> BaselineNotice | None
 
 @register.filter
 def minutes_left(seconds: float | None) -> str:
-    """'about 4 min left', 'under a minute left'; before the first epoch, 'estimating'."""
+    """'about 4 min left', 'under a minute left'; at the very start, 'estimating'."""
     if seconds is None:
-        return "time left known after the first epoch"
+        return "estimating the time left"
     if seconds < 60:
         return "under a minute left"
     minutes = round(seconds / 60)
