@@ -91,6 +91,8 @@ def test_devserver_serves_the_demo_and_stops_every_child_on_sigterm(tmp_path):
         assert url == f"http://127.0.0.1:{port}/"
         login = output.wait_for(r"log in as:\s+(\S+) / (\S+)", timeout_s=5)
         assert login.groups() == ("demo", "demo-password")
+        mail = output.wait_for(r"mail:\s+written to files in (\S+)", timeout_s=5).group(1)
+        assert mail == str(var / "mail")  # make run's mail, where the banner says
         output.wait_for(r"Ctrl-C stops", timeout_s=5)
         banner_at = len(output.lines)
 
