@@ -21,7 +21,7 @@ from ..processes import kill_all, processes_with_env
 from ..test_devserver import ROOT, VAR_KEY, Output, free_port
 
 # Migrations, the demo's import (Fashion-MNIST and its robustness copies), the worker's start.
-START_TIMEOUT_S = 240
+START_TIMEOUT_S = 420  # generous: the start takes minutes on a heavily loaded machine
 STOP_TIMEOUT_S = 60
 
 

@@ -3,15 +3,15 @@
 The dev server runs as ``make run`` runs it (its web server and its real Celery worker, SQLite
 and the filesystem queue under a var directory of its own), without the baselines' training.
 
-- A visitor: home, challenge (with its starting kit), leaderboard, charts, robustness board, a
-  baseline's submission page where the board has baselines, the export help, the API docs and
-  the login page.
+- A visitor: home, the ImageNet story, challenge (with its starting kit), leaderboard, charts,
+  robustness board, a baseline's submission page where the board has baselines, the export
+  help, the API docs and the login page.
 - A student: signs up, creates a team, checks a small CNN for free, uploads it, and watches the
   submission page turn to "scored" by itself; the leaderboard row links to that page and shows
   the errors as the submission page does, as percentages with two decimals.
 - A teacher: logs in with the account the banner prints, creates a titled edition of the demo
-  challenge and reaches its host page; the title names the edition in the home page's pills,
-  the headings and the breadcrumbs.
+  challenge and reaches its host page (and the pages it links to: settings, people...); the
+  title names the edition in the home page's pills, the headings and the breadcrumbs.
 
 Every page visited is checked with axe-core's WCAG 2.0 and 2.1 A and AA rules, tabbed through
 (each control it reaches shows a focus ring; the first is "Skip to content", which moves the
@@ -250,6 +250,9 @@ def walk_as_visitor(browser, platform, shots, problems, skipped) -> str:
     edition = page.get_attribute("main a.pill", "href")
     challenge = page.get_attribute("main .card h2 a", "href")
     assert edition.startswith(challenge)
+    visitor.follow("#imagenet-link a")
+    visitor.visit("imagenet-reported")
+    visitor.goto("/")
     visitor.follow(f"main .card h2 a[href='{challenge}']")
     visitor.visit("challenge")  # the history chart and the starting kit
     visitor.follow(f"main a[href='{edition}']")
@@ -391,6 +394,12 @@ def walk_as_teacher(browser, platform, shots, problems) -> None:
     assert EDITION_TITLE in page.inner_text("main h1")
     assert EDITION_TITLE in page.inner_text("main .crumbs")
     teacher.visit("host")
+    pages = page.eval_on_selector_all(
+        f"main a[href^='{host}'][href$='/']", "links => links.map(a => a.getAttribute('href'))"
+    )
+    for path in dict.fromkeys(pages):  # settings, people, grades, announcements...
+        teacher.goto(path)
+        teacher.visit("host-" + path.removeprefix(host).strip("/").replace("/", "-"))
 
     teacher.follow(".site-header a.brand")
     pills = page.eval_on_selector_all("main a.pill", "pills => pills.map(p => p.innerText)")
