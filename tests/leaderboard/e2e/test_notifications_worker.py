@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from onnx import TensorProto, helper
 
@@ -241,3 +242,39 @@ def test_opening_and_closing_notices_go_once_when_the_periodic_task_runs_twice(
         ("bob@example.org", True),
     ]
     assert digits_edition.notices.count() == 2
+
+
+def test_an_announcement_to_those_yet_to_submit_is_mailed_only_to_them(
+    workers, scoring_queue, digits_edition, tmp_path, settings
+):
+    settings.NOTIFICATIONS_QUEUE = scoring_queue  # the host's request queues the task there
+    mail_dir = tmp_path / "mail"
+    workers.start("mail1", **mail_env(scoring_queue, EMAIL_URL=f"filemail://{mail_dir}"))
+    host = person("teacher")
+    digits_edition.host = host
+    digits_edition.save()
+    done, waiting, solo = person("done"), person("waiting"), person("solo")
+    submitted = make_team(edition=digits_edition, name="submitted", users=[done])
+    make_team(edition=digits_edition, name="not yet", users=[waiting])
+    Participant.objects.create(edition=digits_edition, user=solo)
+    Submission.objects.create(
+        edition=digits_edition, team=submitted, status=Status.FAILED, file="submissions/x"
+    )
+
+    client = Client()
+    assert client.login(username="teacher", password=PASSWORD)
+    url = reverse(
+        "announcements",
+        kwargs={"slug": digits_edition.challenge.slug, "edition": digits_edition.slug},
+    )
+    form = {
+        "subject": "Deadline",
+        "body": "Submit **something** by Friday.",
+        "audience": "not_submitted",
+    }
+    assert client.post(url, form).status_code == 302
+
+    messages = read_mail(mail_dir, count=2)
+    assert sorted(m["To"] for m in messages) == ["solo@example.org", "waiting@example.org"]
+    html = messages[0].get_body(preferencelist=("html",)).get_content()
+    assert "<strong>something</strong>" in html
