@@ -235,7 +235,24 @@ class SubmissionAdmin(admin.ModelAdmin):
         if {"moderation", "moderation_reason"} & set(form.changed_data):
             obj.moderated_by = request.user
             obj.moderated_at = timezone.now()
+        editions = {obj.edition_id, form.initial.get("edition", obj.edition_id)}
         super().save_model(request, obj, form, change)
+        _activity_rebuild(edition_ids=editions)  # a change here may move an entry's day
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _activity_rebuild(edition_ids={obj.edition_id})
+
+    def delete_queryset(self, request, queryset):
+        editions = set(queryset.values_list("edition_id", flat=True))
+        super().delete_queryset(request, queryset)
+        _activity_rebuild(edition_ids=editions)
+
+
+def _activity_rebuild(*, edition_ids: set[int]) -> None:
+    """The charts' stored days of these editions, counted again after an edit by staff."""
+    for edition in Edition.objects.filter(pk__in=edition_ids).select_related("challenge"):
+        services.activity_rebuild(edition=edition)
 
 
 @admin.register(Score)

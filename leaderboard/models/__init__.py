@@ -6,6 +6,7 @@ class must be imported below.
 
 from leaderboard.metrics import Metric
 
+from .activity import ActivityDay, ActivitySummary, day_totals
 from .challenges import (
     Challenge,
     Edition,
@@ -35,6 +36,8 @@ from .tokens import ApiToken
 __all__ = [
     "RANKED_MODERATION",
     "SCORE_SHARED_COLUMNS",
+    "ActivityDay",
+    "ActivitySummary",
     "Announcement",
     "ApiToken",
     "Challenge",
@@ -60,5 +63,6 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "WorkerHeartbeat",
+    "day_totals",
     "validate_time_zone",
 ]

@@ -1,7 +1,7 @@
 """Data for an edition's charts page: submissions and the best public score per day, and the
 accuracy of each team's best entry and of every baseline against size and speed (from the
-evaluator's record). Three queries in all, whose results are bounded by days or by teams: a
-chart of every submission costs seconds per request at 100,000 of them, and is unreadable.
+evaluator's record). A few queries, whose results are bounded by days or by teams: a chart of
+every submission costs seconds per request at 100,000 of them, and is unreadable.
 
 Size and speed are plotted only as the platform measured them: the parameter count the worker
 read from the model file (``params_source`` "file") and the throughput it timed itself
@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, FilteredRelation, Max, Min, Q
-from django.db.models.functions import TruncDate
+from django.db.models import F, OuterRef, Subquery
 
-from leaderboard.metrics import PUBLIC, TOP1, metric_get
-from leaderboard.models import RANKED_MODERATION, Edition, Score, Submission
+from leaderboard.metrics import TOP1, metric_get
+from leaderboard.models import ActivityDay, ActivitySummary, Edition, Score, day_totals
 
 from .ranking import Ranking, edition_phase, ranked_rows
+
+DAY_FIELDS = ("day", "submissions", "scored", "best")
 
 
 @dataclass(frozen=True)
@@ -47,33 +48,17 @@ def edition_daily(*, edition: Edition, now: dt.datetime | None = None) -> list[D
     """Per day (edition time zone): participant submissions made, and the best public value
     of the challenge's ranking metric.
 
-    One GROUP BY over the edition's submissions: the rows that come back are one a day. The
-    scores are filtered to this edition's in the join's own condition, so that the join does
-    not hash every edition's scores.
+    Read from the stored days (``models.activity``: one row a day, kept up to date by every
+    write), in one query. Counted from the rows instead (``day_totals``, one GROUP BY over the
+    edition's submissions) when none are stored, when they were counted on another basis than
+    the edition's now (its time zone or ranking metric changed since), or while the board is
+    frozen, since its charts show no score recorded after the freeze (``selectors.ranking``).
     """
     metric = metric_get(edition.challenge.primary_metric)
-    column = f"own_score__{metric.column(PUBLIC)}"
-    best = Min if metric.lower_is_better else Max
-    ranked = Q(status=Submission.Status.SCORED, moderation__in=RANKED_MODERATION)
-    if (frozen := edition.board_frozen_as_of(now=now)) is not None:
-        # A frozen board's charts show no score recorded after the freeze (selectors.ranking).
-        ranked &= Q(own_score__created_at__lte=frozen)
-    rows = (
-        Submission.objects.filter(edition=edition, is_baseline=False)
-        .annotate(
-            own_score=FilteredRelation(
-                "score", condition=Q(score__edition=edition, score__is_baseline=False)
-            ),
-            day=TruncDate("created_at", tzinfo=edition.tzinfo),
-        )
-        .values("day")
-        .annotate(
-            submissions=Count("pk"),
-            scored=Count("pk", filter=ranked),
-            best=best(column, filter=ranked),
-        )
-        .order_by("day")
-    )
+    frozen = edition.board_frozen_as_of(now=now)
+    rows = _stored_days(edition=edition) if frozen is None else None
+    if rows is None:
+        rows = day_totals(edition=edition, frozen=frozen)
     days, record = [], None
     for row in rows:
         record = metric.best([record, row["best"]])
@@ -87,6 +72,24 @@ def edition_daily(*, edition: Edition, now: dt.datetime | None = None) -> list[D
             )
         )
     return days
+
+
+def _stored_days(*, edition: Edition) -> list[dict] | None:
+    """The stored days with the basis they were counted on; None unless it is the edition's."""
+    basis = ActivitySummary.objects.filter(edition=OuterRef("edition"))
+    rows = list(
+        ActivityDay.objects.filter(edition=edition)
+        .order_by("day")
+        .annotate(
+            counted_zone=Subquery(basis.values("time_zone")),
+            counted_metric=Subquery(basis.values("metric")),
+        )
+        .values(*DAY_FIELDS, "counted_zone", "counted_metric")
+    )
+    now_counted = (edition.time_zone, edition.challenge.primary_metric)
+    if not rows or (rows[0]["counted_zone"], rows[0]["counted_metric"]) != now_counted:
+        return None
+    return rows
 
 
 def edition_efficiency(

@@ -3,6 +3,7 @@
 Views, tasks and management commands call these functions and nothing else that writes.
 """
 
+from .activity import activity_rebuild, activity_refresh
 from .challenges import (
     challenge_get_or_create,
     challenge_import_dataset,
@@ -68,6 +69,8 @@ __all__ = [
     "ReferenceCSVError",
     "ScoringJob",
     "SweepReport",
+    "activity_rebuild",
+    "activity_refresh",
     "announcement_create",
     "baseline_submission_create",
     "baseline_switch",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Challenge, Edition, Participant
 
+from .activity import activity_rebuild
 from .codes import code_assign
 from .edition_baselines import edition_baselines_enter
 from .people.roles import roles_for_new_edition
@@ -86,10 +87,14 @@ def edition_update(*, edition: Edition, changes: dict[str, object]) -> Edition:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    rezoned = changes.get("time_zone", edition.time_zone) != edition.time_zone
     for field, value in changes.items():
         setattr(edition, field, value)
     edition.full_clean()
-    edition.save(update_fields=list(changes))
+    with transaction.atomic():
+        edition.save(update_fields=list(changes))
+        if rezoned:  # the charts' days are counted again in the new time zone
+            activity_rebuild(edition=edition)
     return edition
 
 

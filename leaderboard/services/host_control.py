@@ -28,6 +28,7 @@ from leaderboard.models import Edition, Submission
 from leaderboard.selectors.leaderboard import leaderboard_rows
 from leaderboard.selectors.permissions import can_host, can_moderate
 
+from .activity import activity_refresh
 from .enqueue import submission_enqueue
 
 Status = Submission.Status
@@ -73,7 +74,8 @@ def submissions_rerun(
             .filter(edition=edition, pk__in=wanted, status__in=(Status.SCORED, Status.FAILED))
             .exclude(status=Status.FAILED, error_code__in=PLATFORM_ERROR_CODES)
         )
-        ids = list(rows.values_list("pk", flat=True))
+        found = list(rows.values_list("pk", "created_at", "is_baseline"))
+        ids = [pk for pk, _, _ in found]
         Submission.objects.filter(pk__in=ids).update(
             status=Status.QUEUED,
             attempts_before_run=F("attempts"),
@@ -86,6 +88,9 @@ def submissions_rerun(
             error_code="",
             error_message="",
         )
+        # Scored entries queued again leave their days' scored counts until scored anew.
+        moments = [created for _, created, baseline in found if not baseline]
+        activity_refresh(edition_id=edition.pk, moments=moments)
         for pk in ids:
             transaction.on_commit(partial(submission_enqueue, submission_id=pk))
     return [str(pk) for pk in ids]

@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Submission
 from leaderboard.selectors.permissions import can_moderate
+
+from .activity import activity_refresh
 
 Moderation = Submission.Moderation
 
@@ -41,7 +44,10 @@ def submission_moderate(
     submission.moderation_reason = reason if action != Moderation.NONE else ""
     submission.moderated_by = by
     submission.moderated_at = now or timezone.now()
-    submission.save(
-        update_fields=["moderation", "moderation_reason", "moderated_by", "moderated_at"]
-    )
+    with transaction.atomic():
+        submission.save(
+            update_fields=["moderation", "moderation_reason", "moderated_by", "moderated_at"]
+        )
+        if not submission.is_baseline:  # a hidden entry leaves its day's scored count
+            activity_refresh(edition_id=submission.edition_id, moments=[submission.created_at])
     return submission

@@ -22,6 +22,7 @@ from leaderboard.evaluation.jobs import ScoringJob
 from leaderboard.metrics import score_values
 from leaderboard.models import SCORE_SHARED_COLUMNS, Score, Submission, SupersededScore
 
+from .activity import activity_refresh
 from .notifications.enqueue import notifies_final
 
 logger = logging.getLogger(__name__)
@@ -123,9 +124,11 @@ def score_record(
         fields = _score_fields(result)
         current = Score.objects.select_for_update().filter(submission_id=submission_id).first()
         if current is None:
-            Score.objects.create(submission_id=submission_id, **fields)
+            current = Score.objects.create(submission_id=submission_id, **fields)
         else:
             _score_supersede(current=current, fields=fields, now=now)
+        if not current.is_baseline:  # the charts' day of the submission: one more scored
+            activity_refresh(edition_id=current.edition_id, moments=[current.submitted_at])
     return True
 
 

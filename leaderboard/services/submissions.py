@@ -27,6 +27,7 @@ from leaderboard.models import Challenge, Edition, Submission, Team
 from leaderboard.selectors.classroom import edition_admits
 from leaderboard.selectors.quota import quota_usage
 
+from .activity import activity_refresh
 from .enqueue import submission_enqueue
 from .teams import team_get_or_create_solo
 
@@ -72,6 +73,7 @@ def submission_create(
         )
         stored.append(submission)
         _store(submission=submission, content=upload)
+        activity_refresh(edition_id=edition.pk, moments=[submission.created_at])
     return submission
 
 
