@@ -357,6 +357,9 @@ def student_sees_it_scored(student: Person, *, edition: str, submission: str) ->
     assert all(PERCENT.fullmatch(text) or text == DASH for text in on_board.values()), on_board
     assert PERCENT.fullmatch(next(iter(on_board.values())))  # the ranking metric, scored
     student.visit("leaderboard-with-entry")
+    student.follow(f"main a[href='{edition}charts/']")
+    student.visit("charts-with-entry")  # drawn by Plotly this time: the mode bar by keyboard
+    student.goto(edition)
     student.follow(f"{row} a[href='{submission}']")
     assert student.path == submission
 
