@@ -253,13 +253,19 @@ def _place_baselines(
     years: dict[int, YearRow], baselines: list[tuple[Entry, Submission, int]], metric: RankedMetric
 ) -> None:
     """Each paper year's baselines, the best first by the ranking's order, whatever their
-    edition; listed by paper year, then edition year, then that place."""
+    edition; listed by paper year, then edition year, then that place. One model entered on
+    several editions (``services.edition_baselines``) with the same value is one point."""
     ordered = sorted(
         baselines, key=lambda b: (*metric.sort_key(b[1].metric_value), b[1].created_at, b[1].pk)
     )
     place: dict[int, int] = {}
     placed = []
-    for entry, _row, edition_year in ordered:
+    seen = set()
+    for entry, row, edition_year in ordered:
+        model = (row.method_name, row.original_name, row.metric_value)
+        if model in seen:
+            continue
+        seen.add(model)
         place[entry.year] = place.get(entry.year, 0) + 1
         placed.append((entry.year, edition_year, place[entry.year], entry))
     for paper_year, _, rank, entry in sorted(placed, key=lambda p: p[:3]):

@@ -7,7 +7,8 @@ When the model's score on the very set this edition is ranked on already exists 
 fingerprint, same public part, and the robustness track's results where the challenge runs it),
 that score is copied, its record saying which submission it came from; otherwise the entry goes
 to the scoring queue like any upload and a worker scores it on this set. An edition whose
-challenge has no hidden set yet gets its baselines when the set's import is done.
+challenge has no hidden set yet gets its baselines when the set's import is done; a baseline
+that ``seed_baselines`` enters later reaches the challenge's other open editions as well.
 
 The edition's host may switch each of them off (``Submission.hidden_by_host``): the one ranking
 then leaves it off this edition's boards, charts and exports.
@@ -84,7 +85,7 @@ def edition_baselines_enter(*, edition: Edition) -> list[BaselineEntered]:
                     BaselineEntered(method_name=key[1], outcome=SKIPPED, reason=str(exc))
                 )
     for row in entered:
-        logger.info("%s: baseline %s %s %s", edition, row.method_name, row.outcome, row.reason)
+        logger.info("%s: baseline %s %s %s", edition.display_name, row.method_name, row.outcome, row.reason)
     return entered
 
 

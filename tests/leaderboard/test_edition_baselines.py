@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from evaluator.spec import InputSpec
-from leaderboard import services
+from leaderboard import selectors, services
 from leaderboard.metrics import score_columns
 from leaderboard.models import Edition, Submission
 from leaderboard.tasks import score_submission
@@ -133,6 +133,12 @@ def test_an_edition_created_on_the_same_set_shows_the_baselines_with_their_score
     assert "LeNet-5" in board and entry.get_absolute_url() in board
     host_page = client.get(host_url(spring)).content.decode()
     assert 'id="baselines"' in host_page and "copied: scored on this set before" in host_page
+
+    # The challenge's history shows the one model once, not once per edition.
+    (year,) = [
+        row for row in selectors.challenge_history(challenge=challenge).years if row.baselines
+    ]
+    assert year.year == 1998 and [b.method for b in year.baselines] == ["LeNet-5"]
 
     # Entered once: the seeding command's idempotence sees the same entry (same file name).
     assert services.edition_baselines_enter(edition=spring) == []

@@ -32,6 +32,7 @@ from baselines.pipeline import train_or_reuse_logging_to
 from baselines.recipes import Recipe
 from leaderboard.models import Challenge, Edition
 from leaderboard.services import baselines as service
+from leaderboard.services import edition_baselines as editions_service
 
 
 class Command(BaseCommand):
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         for challenge in challenges:
             self._seed(challenge, baselines, options)
+            self._spread(challenge)
         self.stdout.write(f"done in {time.perf_counter() - started:.0f} s")
 
     def _pick(self, options: dict) -> list[catalogue.Baseline]:
@@ -267,6 +269,16 @@ class Command(BaseCommand):
         )
         verb = "queued" if created else "kept"
         self.stdout.write(f"{baseline.arch}: {verb} submission {submission.pk}")
+
+    def _spread(self, challenge: Challenge) -> None:
+        """The challenge's other open editions (a class made while these trained) get each
+        baseline they lack: queued, or its score copied where it was scored on this set."""
+        for edition, entered in editions_service.challenge_baselines_enter(
+            challenge=challenge
+        ).items():
+            for row in entered:
+                why = f": {row.reason}" if row.reason else ""
+                self.stdout.write(f"{row.method_name}: {row.outcome} on {edition.display_name}{why}")
 
     def _edition(self, challenge: Challenge, slug: str | None) -> Edition | None:
         editions = challenge.editions.order_by("-year", "-opens_at")
