@@ -387,3 +387,53 @@ def test_a_closed_edition_is_not_frozen(challenge, db):
     edition.board_frozen_at = edition.closes_at - dt.timedelta(days=1)
     edition.save()
     assert edition.board_frozen_as_of() is None
+
+
+def test_a_frozen_board_matches_the_scores_held_at_the_freeze(edition, host):
+    """Entries scored before and after the freeze, some re-run after it: the frozen board is
+    each team's best of the scores its entries held at the freeze, computed here in Python."""
+    teams = [make_team(edition=edition, name=f"t{i}") for i in range(6)]
+    now = timezone.now()
+    frozen_at = now - dt.timedelta(hours=10)
+    entries = []
+    for i, team in enumerate(teams):
+        for j in range(4):
+            top5 = 0.1 + 0.05 * ((i * 7 + j * 3) % 11)
+            entries.append(make_scored(edition=edition, team=team, top1=top5 + 0.1, top5=top5))
+    # Scores recorded 20 h to 1 h ago: about half before the freeze.
+    for k, submission in enumerate(entries):
+        Score.objects.filter(submission=submission).update(
+            created_at=now - dt.timedelta(hours=20 - (k * 19) // len(entries))
+        )
+    for k, submission in enumerate(entries[::3]):
+        host_control.submissions_rerun(edition=edition, by=host, submission_ids=[submission.pk])
+        new = 0.02 + 0.13 * (k % 4)
+        score_once(
+            submission.pk, result(public=(new + 0.1, new), private=(new, new), fingerprint="f2")
+        )
+    host_control.edition_freeze(edition=edition, by=host, frozen_at=frozen_at)
+    edition.refresh_from_db()
+
+    held = {}  # submission -> (public top-5, submitted_at) at the freeze
+    for score in Score.objects.filter(edition=edition, created_at__lte=frozen_at):
+        held[score.submission_id] = (score.public_top5_error, score.submitted_at)
+    for old in SupersededScore.objects.filter(
+        edition=edition, scored_at__lte=frozen_at, superseded_at__gt=frozen_at
+    ):
+        held[old.submission_id] = (old.public_top5_error, old.submitted_at)
+    best = {}
+    for submission in entries:
+        if submission.pk in held:
+            key = (*held[submission.pk], str(submission.pk))
+            best[submission.team_id] = min(best.get(submission.team_id, key), key)
+    expected = sorted(best.values())
+    assert len(expected) >= 4 and any(
+        SupersededScore.objects.filter(submission_id=pk, scored_at__lte=frozen_at).exists()
+        for _, _, pk in expected
+    )  # some team's standing at the freeze comes from a score a re-run replaced since
+
+    board = selectors.edition_leaderboard(edition=edition, now=now)
+    assert board.frozen_at == frozen_at
+    assert [(r.metric_value, str(r.pk)) for r in board.rows] == [(v, pk) for v, _, pk in expected]
+    live = selectors.edition_leaderboard(edition=edition, now=frozen_at - dt.timedelta(hours=1))
+    assert live.frozen_at is None
