@@ -85,7 +85,9 @@ def edition_baselines_enter(*, edition: Edition) -> list[BaselineEntered]:
                     BaselineEntered(method_name=key[1], outcome=SKIPPED, reason=str(exc))
                 )
     for row in entered:
-        logger.info("%s: baseline %s %s %s", edition.display_name, row.method_name, row.outcome, row.reason)
+        logger.info(
+            "%s: baseline %s %s %s", edition.display_name, row.method_name, row.outcome, row.reason
+        )
     return entered
 
 

@@ -278,7 +278,9 @@ class Command(BaseCommand):
         ).items():
             for row in entered:
                 why = f": {row.reason}" if row.reason else ""
-                self.stdout.write(f"{row.method_name}: {row.outcome} on {edition.display_name}{why}")
+                self.stdout.write(
+                    f"{row.method_name}: {row.outcome} on {edition.display_name}{why}"
+                )
 
     def _edition(self, challenge: Challenge, slug: str | None) -> Edition | None:
         editions = challenge.editions.order_by("-year", "-opens_at")
