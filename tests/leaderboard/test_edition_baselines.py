@@ -134,6 +134,9 @@ def test_an_edition_created_on_the_same_set_shows_the_baselines_with_their_score
     host_page = client.get(host_url(spring)).content.decode()
     assert 'id="baselines"' in host_page and "copied: scored on this set before" in host_page
 
+    page = client.get(entry.get_absolute_url()).content.decode()
+    assert 'id="score-copied"' in page and scored_baseline.get_absolute_url() in page
+
     # The challenge's history shows the one model once, not once per edition.
     (year,) = [
         row for row in selectors.challenge_history(challenge=challenge).years if row.baselines
