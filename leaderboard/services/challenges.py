@@ -25,6 +25,7 @@ from leaderboard.metrics import metric_for_classes
 from leaderboard.models import Challenge, Edition, Metric, Precision, SampleImage
 
 from .edition_baselines import edition_baselines_enter
+from .people.roles import roles_for_new_edition
 
 
 def challenge_get_or_create(
@@ -193,7 +194,8 @@ def edition_get_or_create(
     max_upload_mb: int = 500,
 ) -> tuple[Edition, bool]:
     """The edition for ``year`` (slug = the year); by default open from now to the year's end.
-    A new one gets the challenge's baselines (``edition_baselines``)."""
+    A new one gets the challenge's hosts (``people.roles``) and its baselines
+    (``edition_baselines``)."""
     now = timezone.now()
     opens_at = opens_at or now
     closes_at = closes_at or dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
@@ -211,5 +213,6 @@ def edition_get_or_create(
         },
     )
     if created:
+        roles_for_new_edition(edition=edition)
         edition_baselines_enter(edition=edition)
     return edition, created

@@ -273,6 +273,9 @@ def test_a_new_edition_of_a_challenge_gets_the_challenges_hosts(client, hosted):
     )
     assert hosts == {"prof", "co", "author"}  # the challenge's hosts; assistants are per term
     assert not can_moderate(user=ta, edition=newer)
+    yearly, created = services.edition_get_or_create(challenge=hosted.challenge, year=2033)
+    assert created  # as create_challenge and the demo make editions
+    assert {r.user.username for r in EditionRole.objects.filter(edition=yearly)} == hosts
     other = services.edition_create(
         challenge=make_challenge(slug="other", title="Other"),
         host=user("solo"),
