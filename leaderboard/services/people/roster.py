@@ -118,6 +118,7 @@ def roster_import(
     now = timezone.now()
     created = updated = unchanged = 0
     with transaction.atomic():
+        Edition.objects.select_for_update().filter(pk=edition.pk).first()  # one upload at a time
         existing = {
             entry.email.lower(): entry
             for entry in RosterEntry.objects.select_for_update().filter(edition=edition)
@@ -162,7 +163,7 @@ def roster_invite(
 def roster_teams_make(*, edition: Edition, by: AbstractBaseUser) -> int:
     """A team for each student on the roster who has an account and no team yet: the team the
     roster names (made once, filled up to the edition's size), else a team of their own named
-    after them. Returns how many students were placed."""
+    after their username. Returns how many students were placed."""
     _check_host(edition=edition, by=by)
     placed = 0
     with transaction.atomic():
@@ -170,7 +171,9 @@ def roster_teams_make(*, edition: Edition, by: AbstractBaseUser) -> int:
         for row in roster_status(edition=edition):
             if row.user is None or row.team is not None:
                 continue
-            name = row.entry.team_name or row.entry.name
+            # A team of one is named after the username, as a first submission names it: the
+            # roster's real names stay off the public board.
+            name = row.entry.team_name or row.user.get_username()
             team = _team_for(edition=edition, name=name, shared=bool(row.entry.team_name))
             if team is None:
                 continue  # the named team is full: the host sees the student still without one
