@@ -20,3 +20,9 @@ def host_baselines(context: template.Context, edition: Edition) -> dict:
         "metric": metric_get(edition.challenge.primary_metric),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def team_rows(rows: list) -> list:
+    """A board's team rows, the baselines left out (the host's standings preview)."""
+    return [row for row in rows if not row.is_baseline]

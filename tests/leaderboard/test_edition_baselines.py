@@ -133,6 +133,7 @@ def test_an_edition_created_on_the_same_set_shows_the_baselines_with_their_score
     assert "LeNet-5" in board and entry.get_absolute_url() in board
     host_page = client.get(host_url(spring)).content.decode()
     assert 'id="baselines"' in host_page and "copied: scored on this set before" in host_page
+    assert "Nothing scored yet." in host_page  # the standings preview lists teams only
 
     page = client.get(entry.get_absolute_url()).content.decode()
     assert 'id="score-copied"' in page and scored_baseline.get_absolute_url() in page
