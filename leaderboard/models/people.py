@@ -14,7 +14,7 @@ from .challenges import Edition
 
 class EditionRole(models.Model):
     """One person's role in one edition; ``user`` is empty while an invitation by e-mail waits
-    for that address to sign up or log in (then the row is claimed: ``user`` set)."""
+    for someone to open its signed claim link while signed in (then ``user`` is set)."""
 
     class Role(models.TextChoices):
         HOST = "host", "Host"
@@ -34,6 +34,10 @@ class EditionRole(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The invitation's claim link is signed over this nonce: a new invitation draws a new one,
+    # so the old link stops working. Claimed: ``user`` set, ``claimed_at`` when.
+    claim_nonce = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["edition", "role", "created_at", "pk"]
@@ -75,11 +79,27 @@ class RosterEntry(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     invited_at = models.DateTimeField(null=True, blank=True)  # the latest invitation queued
     invitations = models.PositiveSmallIntegerField(default=0)
+    # The student is the account that opened this row's claim link (signed over ``claim_nonce``,
+    # renewed at each invitation); never an account found by its e-mail address.
+    claim_nonce = models.CharField(max_length=32, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="roster_entries",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["edition", "name", "email"]
         constraints = [
             models.UniqueConstraint("edition", Lower("email"), name="roster_entry_once_per_email"),
+            models.UniqueConstraint(
+                fields=["edition", "user"],
+                condition=models.Q(user__isnull=False),
+                name="roster_entry_once_per_user",
+            ),
         ]
 
     def __str__(self) -> str:

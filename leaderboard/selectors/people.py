@@ -4,13 +4,10 @@ queries whatever the roster's size."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
-from django.db.models.functions import Lower
 
 from leaderboard.models import (
     Edition,
@@ -38,7 +35,7 @@ def edition_roles(*, edition: Edition) -> list[EditionRole]:
 @dataclass(frozen=True)
 class RosterStatus:
     entry: RosterEntry
-    user: AbstractBaseUser | None  # the account using the address, if any
+    user: AbstractBaseUser | None  # the account that opened the row's claim link, if any
     joined: bool  # joined with the code or link, or is in a team
     team: Team | None
     submitted: int  # how many submissions the student's team has made
@@ -47,7 +44,7 @@ class RosterStatus:
     def state(self) -> str:
         """One word for the table and its filter."""
         if self.user is None:
-            return "no account"
+            return "not accepted"
         if not self.joined:
             return "not joined"
         if self.team is None:
@@ -79,24 +76,20 @@ class RosterSummary:
     def teamless_with_account(self) -> int:
         return sum(r.user is not None and r.team is None for r in self.rows)
 
-
-def users_by_email(emails: Iterable[str]) -> dict[str, AbstractBaseUser]:
-    """Active accounts by lower-cased address (the oldest where several share one)."""
-    wanted = {e.lower() for e in emails}
-    users = (
-        get_user_model()
-        .objects.annotate(address=Lower("email"))
-        .filter(address__in=wanted, is_active=True)
-        .order_by("-pk")
-    )
-    return {user.address: user for user in users}
+    @property
+    def waiting(self) -> int:
+        """Rows whose student has not opened their link: one team per student skips them."""
+        return sum(r.user is None for r in self.rows)
 
 
 def roster_status(*, edition: Edition) -> list[RosterStatus]:
-    """Each roster row with the student's account, admission, team and submissions."""
-    entries = list(RosterEntry.objects.filter(edition=edition).order_by("name", "email"))
-    users = users_by_email(e.email for e in entries)
-    ids = [u.pk for u in users.values()]
+    """Each roster row with the student's account, admission, team and submissions. The account
+    is the one that claimed the row through its mailed link, never one that merely uses the
+    address (addresses are not verified)."""
+    entries = list(
+        RosterEntry.objects.filter(edition=edition).select_related("user").order_by("name", "email")
+    )
+    ids = [e.user_id for e in entries if e.user_id is not None]
     joined = set(
         Participant.objects.filter(edition=edition, user_id__in=ids).values_list(
             "user_id", flat=True
@@ -114,7 +107,7 @@ def roster_status(*, edition: Edition) -> list[RosterStatus]:
     )
     rows = []
     for entry in entries:
-        user = users.get(entry.email.lower())
+        user = entry.user if entry.user is not None and entry.user.is_active else None
         team = teams.get(user.pk) if user else None
         rows.append(
             RosterStatus(

@@ -48,8 +48,8 @@ def role_add(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     if row.pending:
         messages.success(
             request,
-            f"Invitation mailed to {row.email}: they become {label} when they sign up or log in "
-            "with that address.",
+            f"Invitation mailed to {row.email}: they become {label} when they open its link "
+            "and accept while signed in.",
         )
     else:
         messages.success(request, f"{row.user.get_username()} is now {label}.")
@@ -71,6 +71,17 @@ def role_set(request: HttpRequest, slug: str, edition: str, pk: int) -> HttpResp
             messages.success(request, f"Role changed to {EditionRole.Role(role).label.lower()}.")
     else:
         messages.error(request, "Choose host or teaching assistant.")
+    return redirect(_people_url(found))
+
+
+@login_required
+@require_POST
+def role_invite_again(request: HttpRequest, slug: str, edition: str, pk: int) -> HttpResponse:
+    found = _hosted(request, slug=slug, edition=edition)
+    if _attempt(
+        request, lambda: people.role_invite_again(edition=found, by=request.user, role_id=pk)
+    ):
+        messages.success(request, "Mailed again with a new link; the old link no longer works.")
     return redirect(_people_url(found))
 
 
@@ -119,7 +130,11 @@ def roster_invite(request: HttpRequest, slug: str, edition: str) -> HttpResponse
     entry = request.POST.get("entry", "")
     ids = [int(entry)] if entry.isdigit() else None
     n = people.roster_invite(edition=found, by=request.user, entry_ids=ids)
-    messages.success(request, f"{n} invitation{'s' if n != 1 else ''} mailed again.")
+    messages.success(
+        request,
+        f"{n} invitation{'s' if n != 1 else ''} mailed again, each with a new link; "
+        "the old links no longer work.",
+    )
     return redirect(_people_url(found))
 
 
@@ -130,8 +145,8 @@ def roster_teams(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     n = people.roster_teams_make(edition=found, by=request.user)
     messages.success(
         request,
-        f"{n} student{'s' if n != 1 else ''} placed in a team. Students without an account "
-        "yet get theirs when you press again after they sign up.",
+        f"{n} student{'s' if n != 1 else ''} placed in a team. Students who have not accepted "
+        "their invitation yet get theirs when you press again after they do.",
     )
     return redirect(_people_url(found))
 

@@ -1,10 +1,11 @@
 """People of an edition (issue 16, section 1): hosts and teaching assistants, invitations by
-e-mail claimed at sign-up, the challenge's hosts on new editions, and the roster.
+e-mail claimed through their mailed link (more in test_people_claims), the challenge's hosts
+on new editions, and the roster.
 
 Through the real services, pages, database (PostgreSQL) and broker (Redis): a teaching assistant
 moderates, re-runs and sees every submission but changes no setting and no role (403); the last
 host stays; the roster imports whole or not at all, names each bad row, and updates on a second
-upload; the invitation's join link admits the student; one team per student.
+upload; the invitation's claim link admits the student; one team per student.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import re
 import uuid
 
 import pytest
@@ -148,7 +150,7 @@ def test_a_host_adds_a_cohost_who_then_does_everything(client, hosted):
     page = client.get(url("edition_host", hosted)).content.decode()
     assert url("edition_people", hosted) in page  # the People link on the host page
     co = user("co")
-    response = client.post(url("role_add", hosted), {"who": "co@example.org", "role": HOST})
+    response = client.post(url("role_add", hosted), {"who": "co", "role": HOST})
     assert response.status_code == 302
     assert can_host(user=co, edition=hosted)
     client.force_login(co)
@@ -202,7 +204,7 @@ def test_the_last_host_can_be_neither_removed_nor_made_an_assistant(client, host
     assert not can_host(user=creator, edition=hosted) and can_moderate(user=creator, edition=hosted)
 
 
-def test_an_invitation_by_email_is_claimed_at_sign_up(
+def test_an_invitation_by_email_is_claimed_through_its_link(
     client, hosted, people_queue, mailoutbox, django_capture_on_commit_callbacks
 ):
     with pytest.raises(ClassroomRefused, match="not an e-mail address"):
@@ -218,11 +220,12 @@ def test_an_invitation_by_email_is_claimed_at_sign_up(
     assert people.people_mail_send(kind="role", pk=row.pk) == "sent"
     (message,) = mailoutbox
     assert message.to == ["New.TA@Example.org"]
-    assert "teaching assistant of" in message.body and "/accounts/signup/" in message.body
+    assert "teaching assistant of" in message.body and "/invitation/" in message.body
+    link = re.search(r"http://[^/\s]+(/invitation/\S+/)", message.body).group(1)
 
     client.logout()
     signed = client.post(
-        reverse("signup"),
+        f"{reverse('signup')}?next={link}",
         {
             "username": "newta",
             "email": "new.ta@example.org",
@@ -232,6 +235,8 @@ def test_an_invitation_by_email_is_claimed_at_sign_up(
     )
     assert signed.status_code == 302, signed.content.decode()[:2000]
     newta = get_user_model().objects.get(username="newta")
+    assert not can_moderate(user=newta, edition=hosted)  # the address alone grants nothing
+    assert client.post(link).status_code == 302
     row.refresh_from_db()
     assert row.user == newta and not row.pending
     assert can_moderate(user=newta, edition=hosted) and not can_host(user=newta, edition=hosted)
@@ -239,15 +244,15 @@ def test_an_invitation_by_email_is_claimed_at_sign_up(
     assert people.people_mail_send(kind="role", pk=row.pk) == "skipped"  # claimed: no mail
 
 
-def test_an_invitation_is_claimed_at_log_in_by_an_existing_account(client, hosted):
+def test_an_invitation_is_not_claimed_at_log_in_by_an_account_using_the_address(client, hosted):
     add(hosted, "later@example.org", role=HOST)
     later = make_user("later")  # an account made without the address, which it adds later
     later.email = "LATER@example.org"
     later.save()
     assert not can_host(user=later, edition=hosted)
     client.post(reverse("login"), {"username": "later", "password": "pw-for-tests-1"})
-    assert can_host(user=later, edition=hosted)
-    assert not EditionRole.objects.filter(edition=hosted, user__isnull=True).exists()
+    assert not can_host(user=later, edition=hosted)  # addresses are not verified
+    assert EditionRole.objects.filter(edition=hosted, user__isnull=True).exists()
 
 
 def test_a_new_edition_of_a_challenge_gets_the_challenges_hosts(client, hosted):
@@ -355,7 +360,7 @@ def test_a_good_roster_is_imported_and_each_student_invited(
     by_address = {m.to[0]: m for m in mailoutbox}
     assert set(by_address) == {"ann@example.org", "bob@example.org", "cy@example.org"}
     ann = by_address["ann@example.org"]
-    assert f"/join/{hosted.join_code}/" in ann.body and "Hello Ann Lee" in ann.body
+    assert "/invitation/" in ann.body and "Hello Ann Lee" in ann.body
     assert 'team "Owls"' in ann.body
     page = client.get(url("edition_people", hosted)).content.decode()
     assert "0</strong> of 3 joined" in page and "Cy Day" in page
@@ -417,15 +422,15 @@ def test_uploading_the_roster_again_updates_without_duplicating(
     assert len(people_queue()) == sent + 1  # only the new student
 
 
-def test_the_join_link_admits_an_invited_student_and_the_roster_shows_it(client, hosted):
+def test_the_claim_link_admits_an_invited_student_and_the_roster_shows_it(client, hosted):
     people.roster_import(edition=hosted, by=hosted.host, data=GOOD, invite=False)
     ann = user("ann")
     entry = RosterEntry.objects.get(edition=hosted, email="ann@example.org")
     message = people.people_message(kind="roster", pk=entry.pk)
-    link = next(line for line in message.body.splitlines() if "/join/" in line).strip()
+    link = next(line for line in message.body.splitlines() if "/invitation/" in line).strip()
     path = link.removeprefix("http://127.0.0.1:8000")
     client.force_login(ann)
-    assert hosted.join_code in client.get(path).content.decode()
+    assert "Accept as ann" in client.get(path).content.decode()
     joined = client.post(path)
     assert joined.status_code == 302
     assert Participant.objects.filter(edition=hosted, user=ann).exists()
@@ -438,6 +443,11 @@ def test_one_team_per_student_uses_the_rosters_team_names(client, hosted, settin
     ann, bob, cy = user("ann"), user("bob"), user("cy")
     for student in (ann, bob, cy):
         services.edition_join(edition=hosted, user=student, code=hosted.join_code)
+        entry = RosterEntry.objects.get(edition=hosted, email=student.email)
+        message = people.people_message(kind="roster", pk=entry.pk)
+        link = re.search(r"http://[^/\s]+(/invitation/\S+/)", message.body).group(1)
+        client.force_login(student)
+        assert client.post(link).status_code == 302  # each student accepts their invitation
     make_team(edition=hosted, name="cy", users=[user("other")])  # the name is taken
     client.force_login(hosted.host)
     response = client.post(url("roster_teams", hosted))

@@ -1,6 +1,7 @@
-"""Mail to people who may have no account yet: a roster invitation (the edition's join link) and
-an invitation to help run an edition. Sent by a Celery task (``tasks.send_people_mail``) through
-Django's mail framework, never in a request; queued after the commit, never raising into it.
+"""Mail to people who may have no account yet: a roster invitation and an invitation to help run
+an edition, each carrying its signed claim link (``claims``). Sent by a Celery task
+(``tasks.send_people_mail``) through Django's mail framework, never in a request; queued after
+the commit, never raising into it.
 
 These go to an address, not to a user, so they are not the in-site notifications
 (``services.notifications``), which need an account.
@@ -15,10 +16,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from leaderboard.celery import app
 from leaderboard.models import EditionRole, RosterEntry
+
+from .claims import claim_nonce, claim_path
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +39,15 @@ def people_mail_enqueue(*, kind: str, pk: int) -> None:
 def people_message(*, kind: str, pk: int) -> EmailMessage | None:
     """The mail for a roster row or a pending role; None if the row is gone (or was claimed)."""
     if kind == "roster":
-        entry = RosterEntry.objects.select_related("edition__challenge").filter(pk=pk).first()
+        entry = (
+            RosterEntry.objects.select_related("edition__challenge")
+            .filter(pk=pk, user__isnull=True)
+            .first()
+        )
         if entry is None:
             return None
         edition, to, template = entry.edition, entry.email, "roster_invitation"
-        link = reverse("join_link", kwargs={"code": edition.join_code}) if edition.join_code else ""
-        context = {"entry": entry, "link": _site_url(link or edition.get_absolute_url())}
+        context = {"entry": entry, "link": _site_url(_claim_path(kind, entry))}
     else:
         row = (
             EditionRole.objects.select_related("edition__challenge", "added_by")
@@ -55,8 +60,7 @@ def people_message(*, kind: str, pk: int) -> EmailMessage | None:
         context = {
             "row": row,
             "role": row.get_role_display().lower(),
-            "signup": _site_url(reverse("signup")),
-            "login": _site_url(reverse("login")),
+            "link": _site_url(_claim_path(kind, row)),
         }
     context["edition"] = edition
     subject = render_to_string(f"leaderboard/emails/{template}_subject.txt", context).strip()
@@ -79,6 +83,15 @@ def people_mail_send(*, kind: str, pk: int) -> str:
         logger.warning("%s mail %s to %s failed: %r", kind, pk, message.to, exc)
         raise
     return "sent"
+
+
+def _claim_path(kind: str, row: EditionRole | RosterEntry) -> str:
+    """The row's link; a row invited before links existed gets its nonce now."""
+    if not row.claim_nonce:
+        row.claim_nonce = claim_nonce()
+        type(row).objects.filter(pk=row.pk, claim_nonce="").update(claim_nonce=row.claim_nonce)
+        row.refresh_from_db(fields=["claim_nonce"])
+    return claim_path(kind=kind, pk=row.pk, nonce=row.claim_nonce)
 
 
 def _site_url(path: str) -> str:

@@ -1,5 +1,7 @@
 """Hosts and teaching assistants of an edition: added by a host (by username or e-mail),
-changed, removed; an invitation by e-mail is claimed when that address signs up or logs in.
+changed, removed. An e-mail address always becomes a pending invitation, granted only to the
+signed-in user who opens the signed link mailed to it (``claims``): the platform does not verify
+addresses, so an account that merely uses the address gets nothing.
 
 An edition keeps at least one host: the last one can be neither removed nor made an assistant.
 ``Edition.host`` (the creator) stays set only while that user is a host.
@@ -17,14 +19,15 @@ from leaderboard.errors import ClassroomRefused
 from leaderboard.models import Edition, EditionRole
 from leaderboard.selectors.permissions import HOST, can_host, challenge_hosts_ids
 
+from .claims import claim_nonce
 from .mail import people_mail_enqueue
 
 Role = EditionRole.Role
 
 
 def role_add(*, edition: Edition, by: AbstractBaseUser, who: str, role: str) -> EditionRole:
-    """Give ``who`` (a username, or an e-mail address) a role. An address without an account
-    becomes a pending invitation, mailed to it and claimed at sign-up or log-in."""
+    """Give ``who`` a role: a username at once; an e-mail address (whether or not an account
+    uses it) becomes a pending invitation, mailed with its claim link."""
     _check_host(edition=edition, by=by)
     role = _check_role(role)
     who = who.strip()
@@ -33,12 +36,16 @@ def role_add(*, edition: Edition, by: AbstractBaseUser, who: str, role: str) -> 
     with transaction.atomic():
         _ensure_creator(edition=edition)
         user = _find_user(who)
-        if user is None:  # an address nobody uses yet: invite it
+        if user is None:  # an address: invite it, whoever uses it
             if EditionRole.objects.filter(
                 edition=edition, user__isnull=True, email__iexact=who
             ).exists():
-                raise ClassroomRefused(f"{who} is already invited.", code="role_exists")
-            row = EditionRole.objects.create(edition=edition, email=who, role=role, added_by=by)
+                raise ClassroomRefused(
+                    f"{who} is already invited; use Mail again in the list.", code="role_exists"
+                )
+            row = EditionRole.objects.create(
+                edition=edition, email=who, role=role, added_by=by, claim_nonce=claim_nonce()
+            )
             people_mail_enqueue(kind="role", pk=row.pk)
             return row
         existing = EditionRole.objects.filter(edition=edition, user=user).first()
@@ -79,29 +86,19 @@ def role_remove(*, edition: Edition, by: AbstractBaseUser, role_id: int) -> None
         row.delete()
 
 
-def roles_claim(*, user: AbstractBaseUser) -> int:
-    """Invitations to ``user``'s address become their roles (a host invitation outranks an
-    assistant role they already have); returns how many were claimed."""
-    email = (getattr(user, "email", "") or "").strip()
-    if not email:
-        return 0
-    claimed = 0
+def role_invite_again(*, edition: Edition, by: AbstractBaseUser, role_id: int) -> EditionRole:
+    """Mail a pending invitation again with a fresh link; the old link stops working."""
+    _check_host(edition=edition, by=by)
     with transaction.atomic():
-        pending = EditionRole.objects.select_for_update().filter(
-            user__isnull=True, email__iexact=email
-        )
-        for row in pending:
-            held = EditionRole.objects.filter(edition_id=row.edition_id, user=user).first()
-            if held is None:
-                row.user = user
-                row.save(update_fields=["user"])
-            else:
-                if row.role == HOST and held.role != HOST:
-                    held.role = HOST
-                    held.save(update_fields=["role"])
-                row.delete()
-            claimed += 1
-    return claimed
+        row = _row(edition=edition, role_id=role_id)
+        if not row.pending:
+            raise ClassroomRefused(
+                f"{row.user.get_username()} already accepted.", code="role_claimed"
+            )
+        row.claim_nonce = claim_nonce()
+        row.save(update_fields=["claim_nonce"])
+        people_mail_enqueue(kind="role", pk=row.pk)
+    return row
 
 
 def roles_for_new_edition(*, edition: Edition, added_by: AbstractBaseUser | None = None) -> int:
@@ -124,8 +121,8 @@ def roles_for_new_edition(*, edition: Edition, added_by: AbstractBaseUser | None
 
 
 def _find_user(who: str) -> AbstractBaseUser | None:
-    """The account named by a username, or using an e-mail address; None for an address no
-    account uses; refused for an unknown username or an address several accounts share."""
+    """The account named by a username; None for an e-mail address (never matched to an
+    account: see the module's note); refused for an unknown username or a bad address."""
     users = get_user_model().objects.filter(is_active=True)
     if "@" not in who:
         user = users.filter(username=who).first()
@@ -140,12 +137,7 @@ def _find_user(who: str) -> AbstractBaseUser | None:
         validate_email(who)
     except ValidationError:
         raise ClassroomRefused(f"{who!r} is not an e-mail address.", code="bad_email") from None
-    found = list(users.filter(email__iexact=who)[:2])
-    if len(found) > 1:
-        raise ClassroomRefused(
-            f"Several accounts use {who}; add the person by username.", code="ambiguous_email"
-        )
-    return found[0] if found else None
+    return None
 
 
 def _ensure_creator(*, edition: Edition) -> None:

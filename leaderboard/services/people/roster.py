@@ -1,5 +1,6 @@
 """The roster: a host uploads a CSV of the students they expect (e-mail, name, optional team);
-each is invited by e-mail with the edition's join link; the host may have a team made for each.
+each is invited by e-mail with a signed claim link (``claims``): the account that opens it
+becomes that row's student and joins the edition; the host may have a team made for each.
 
 A file with any bad row imports nothing, and every bad row is named (its line, what is wrong).
 Rows are keyed by e-mail (case-blind), so uploading a corrected file again updates the rows
@@ -26,6 +27,7 @@ from leaderboard.selectors.people import roster_status
 from leaderboard.selectors.permissions import can_host
 
 from ..codes import code_assign
+from .claims import claim_nonce
 from .mail import people_mail_enqueue
 
 MAX_BYTES = 2 * 2**20
@@ -111,7 +113,7 @@ def roster_parse(data: bytes) -> list[RosterRow]:
 def roster_import(
     *, edition: Edition, by: AbstractBaseUser, data: bytes, invite: bool = True
 ) -> RosterImport:
-    """Import the file whole or not at all; with ``invite``, mail the join link to each student
+    """Import the file whole or not at all; with ``invite``, mail a claim link to each student
     not invited before."""
     _check_host(edition=edition, by=by)
     rows = roster_parse(data)
@@ -152,18 +154,20 @@ def roster_import(
 def roster_invite(
     *, edition: Edition, by: AbstractBaseUser, entry_ids: Iterable[int] | None = None
 ) -> int:
-    """Mail the join link again: to ``entry_ids``, or to every student who has not joined."""
+    """Mail a fresh claim link (the old one stops working): to ``entry_ids``, or to every
+    student who has not accepted yet."""
     _check_host(edition=edition, by=by)
     if entry_ids is None:
-        entry_ids = [row.entry.pk for row in roster_status(edition=edition) if not row.joined]
+        entry_ids = [row.entry.pk for row in roster_status(edition=edition) if row.user is None]
     with transaction.atomic():
         return _invite(edition=edition, entry_ids=list(entry_ids), now=timezone.now())
 
 
 def roster_teams_make(*, edition: Edition, by: AbstractBaseUser) -> int:
-    """A team for each student on the roster who has an account and no team yet: the team the
-    roster names (made once, filled up to the edition's size), else a team of their own named
-    after their username. Returns how many students were placed."""
+    """A team for each student on the roster who accepted their invitation (the row's account,
+    never one found by its address) and has no team yet: the team the roster names (made once,
+    filled up to the edition's size), else a team of their own named after their username. Rows
+    not accepted yet are skipped. Returns how many students were placed."""
     _check_host(edition=edition, by=by)
     placed = 0
     with transaction.atomic():
@@ -216,10 +220,16 @@ def _team_for(*, edition: Edition, name: str, shared: bool) -> Team | None:
 
 
 def _invite(*, edition: Edition, entry_ids: list[int], now) -> int:
-    rows = RosterEntry.objects.filter(edition=edition, pk__in=entry_ids)
-    ids = list(rows.values_list("pk", flat=True))
-    RosterEntry.objects.filter(pk__in=ids).update(invited_at=now, invitations=F("invitations") + 1)
+    """Queue a mail to each unclaimed row, each with a fresh claim link (the old one dies)."""
+    ids = list(
+        RosterEntry.objects.filter(edition=edition, pk__in=entry_ids, user__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for pk in ids:
+        RosterEntry.objects.filter(pk=pk).update(
+            invited_at=now, invitations=F("invitations") + 1, claim_nonce=claim_nonce()
+        )
         people_mail_enqueue(kind="roster", pk=pk)
     return len(ids)
 
