@@ -1,10 +1,12 @@
 """In Chromium: the host opens People from the host page, adds a teaching assistant by username,
 uploads a roster with a bad row (refused whole, the row named), then the corrected file; the
-assistant then sees the host page without its host-only controls."""
+assistant then sees the host page without its host-only controls. An assistant invited by e-mail
+opens the mailed link, signs up, comes back to it and accepts; the used link is then refused."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from django.db import connections
 
 from leaderboard.celery import app as celery_app
 from leaderboard.models import Edition, EditionRole, RosterEntry
+from leaderboard.services import people
 
 from .factories import make_edition, make_user
 
@@ -103,3 +106,32 @@ def test_the_host_adds_an_assistant_and_uploads_the_roster(
     assert ta.locator("text=Pause submissions").count() == 0
     response = ta.goto(f"{host_page}people/")
     assert response.status == 403
+
+
+def test_an_invited_assistant_signs_up_from_the_link_and_accepts(browser, live_server, challenge):
+    edition = make_edition(challenge=challenge)
+    Edition.objects.filter(pk=edition.pk).update(host=make_user("teacher"))
+    edition.refresh_from_db()
+    row = people.role_add(edition=edition, by=edition.host, who="ta@example.org", role="ta")
+    body = people.people_message(kind="role", pk=row.pk).body
+    (path,) = re.findall(r"https?://[^/\s]+(/invitation/\S+/)", body)
+
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}{path}")
+    assert "teaching assistant" in page.inner_text("#claim-offer")
+    page.click("#claim-signup")
+    page.fill("input[name=username]", "tia")
+    page.fill("input[name=email]", "tia@example.org")
+    page.fill("input[name=password1]", "a-long-pass-phrase-9")
+    page.fill("input[name=password2]", "a-long-pass-phrase-9")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#claim-accept")
+    assert page.url == f"{live_server.url}{path}"  # back at the link after signing up
+    page.click("#claim-accept")
+    page.wait_for_selector("text=You are now teaching assistant")
+    assert page.url.endswith(f"/c/{challenge.slug}/{edition.slug}/host/")
+    assert EditionRole.objects.get(pk=row.pk).user.username == "tia"
+
+    page.goto(f"{live_server.url}{path}")
+    assert "already been used" in page.inner_text("#claim-refused")
