@@ -11,7 +11,7 @@ class RoleAddForm(forms.Form):
     who = forms.CharField(
         label="Username or e-mail",
         max_length=254,
-        help_text="An address without an account gets an invitation, claimed at sign-up.",
+        help_text="A username gets the role at once; an e-mail address gets an invitation link.",
     )
     role = forms.ChoiceField(choices=EditionRole.Role.choices, initial=EditionRole.Role.TA)
 
@@ -27,5 +27,5 @@ class RosterUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     invite = forms.BooleanField(
-        label="Mail each new student the join link", required=False, initial=True
+        label="Mail each new student their invitation link", required=False, initial=True
     )
