@@ -11,6 +11,7 @@ import os
 
 from celery import Celery
 from django.core.exceptions import ImproperlyConfigured
+from kombu.transport import TRANSPORT_ALIASES
 
 if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     # Not an ImportError: ``celery -A leaderboard`` would take that for "no such module" and
@@ -20,6 +21,10 @@ if not os.environ.get("DJANGO_SETTINGS_MODULE"):
         "use (leaderboard.settings.production on a server; `make run` sets "
         "leaderboard.settings.local itself)."
     )
+
+# "filesystem://" (the embedded default) is kombu's transport with whole messages only: see
+# leaderboard.fsqueue. Every process that sends or takes a task imports this module first.
+TRANSPORT_ALIASES["filesystem"] = "leaderboard.fsqueue:Transport"
 
 app = Celery("leaderboard")
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
