@@ -197,3 +197,8 @@ def test_one_team_per_student_places_only_students_who_accepted(client, hosted):
         "bob@example.org": "not accepted",
         "cy@example.org": "not accepted",
     }
+
+
+def test_sign_up_follows_next_only_on_this_site(client):
+    away = sign_up(client, "wanderer", "w@example.org", next_url="https://elsewhere.example/")
+    assert away.status_code == 302 and away["Location"] == reverse("challenge_list")
