@@ -1,7 +1,7 @@
 """The walk: ``make run``'s platform in one Chromium, as a visitor, a student and a teacher.
 
 The dev server runs as ``make run`` runs it (its web server and its real Celery worker, SQLite
-and the filesystem queue under a var directory of its own), without the baselines' training.
+and the filesystem queue under a var directory of its own), without the baselines.
 
 - A visitor: home, the ImageNet story, challenge (with its starting kit), leaderboard, charts,
   robustness board, a baseline's submission page where the board has baselines, the export
@@ -270,7 +270,8 @@ def walk_as_visitor(browser, platform, shots, problems, skipped) -> str:
     else:
         skipped.append(
             "walk: no baseline's submission page visited: the dev server runs with "
-            "--no-baselines here (no training in a test), so the board has no baselines"
+            "--no-baselines here (their scoring would hold the one worker for minutes), "
+            "so the board has no baselines"
         )
     visitor.follow("footer a[href='/docs/export/']")
     visitor.visit("export-help")
