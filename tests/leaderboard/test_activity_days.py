@@ -14,6 +14,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard import selectors, services
@@ -245,3 +246,23 @@ def test_parallel_uploads_and_scores_leave_the_days_exact(challenge, gpu_queue):
     assert results == [None] * 6, results
     (day,) = assert_exact(edition).values()
     assert day == (6, 6, pytest.approx(0.1))
+
+
+def test_a_submission_deleted_in_the_admin_leaves_its_day(zoned, client):
+    ann, bob = make_user("ann"), make_user("bob")
+    kept = services.submission_create(
+        edition=zoned, user=ann, upload=onnx_upload(), method_name="kept"
+    )
+    gone = services.submission_create(
+        edition=zoned, user=bob, upload=onnx_upload(), method_name="gone"
+    )
+    score(kept, public_top5=0.3)
+    score(gone, public_top5=0.1)
+    assert list(assert_exact(zoned).values()) == [(2, 2, 0.1)]
+    admin = make_user("root")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    url = reverse("admin:leaderboard_submission_delete", args=[gone.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert list(assert_exact(zoned).values()) == [(1, 1, 0.3)]
