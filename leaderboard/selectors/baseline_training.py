@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Count
+
 from leaderboard.baseline_progress import NetworkProgress, progress_read
 from leaderboard.models import Challenge, Edition, Submission
 
@@ -36,9 +38,23 @@ def baseline_notice(*, edition: Edition) -> BaselineNotice:
 
 
 def challenge_baseline_notice(*, challenge: Challenge) -> BaselineNotice | None:
-    """The notice of the challenge's latest edition with something to say, if any."""
-    for edition in challenge.editions.order_by("-year", "-opens_at"):
-        notice = baseline_notice(edition=edition)
+    """The notice of the challenge's latest edition with something to say, if any. Two queries
+    (the editions, then every edition's pending baselines counted at once), however many."""
+    editions = list(challenge.editions.order_by("-year", "-opens_at"))
+    pending = dict(
+        Submission.objects.filter(
+            edition__challenge=challenge, is_baseline=True, status__in=PENDING
+        )
+        .values("edition_id")
+        .annotate(n=Count("id"))
+        .values_list("edition_id", "n")
+    )
+    for edition in editions:
+        notice = BaselineNotice(
+            edition=edition,
+            training=progress_read(edition_id=edition.pk),
+            scoring=pending.get(edition.pk, 0),
+        )
         if notice:
             return notice
     return None

@@ -165,6 +165,6 @@ def test_bench_leaderboard_times_both_pages_and_removes_its_rows(capsys):
         "charts",
     )
     out = capsys.readouterr().out
-    assert "leaderboard page /c/bench-test/" in out and "15 rows, 2 queries" in out
+    assert "leaderboard page /c/bench-test/" in out and "15 rows, 4 queries" in out
     assert "charts page /c/bench-test/" in out and "15 points, 4 queries" in out
     assert not Challenge.objects.filter(slug="bench-test").exists()

@@ -238,7 +238,8 @@ def test_the_leaderboard_page_shows_a_robust_column_when_the_track_is_on(
     assert "Robust error" not in html and board_url not in html
     challenge.robustness = True
     challenge.save(update_fields=["robustness"])
-    with django_assert_num_queries(2):  # still the edition and the ranking: no query added
+    # still the edition, the ranking, the announcements and the pending baselines: none added
+    with django_assert_num_queries(4):
         html = client.get(url).content.decode()
     assert "Robust error" in html and board_url in html
     assert html.count('class="num robust"') == n + 1
