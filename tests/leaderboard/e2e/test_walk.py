@@ -5,7 +5,8 @@ and the filesystem queue under a var directory of its own), without the baseline
 
 - A visitor: home, the ImageNet story, challenge (with its starting kit), leaderboard, charts,
   robustness board, a baseline's submission page where the board has baselines, the export
-  help, the API docs and the login page.
+  help, the API docs and the login page; and the board's notice while a baseline trains (from
+  a training record in the platform's var directory), gone once the record is.
 - A student: signs up, creates a team, checks a small CNN for free, uploads it, and watches the
   submission page turn to "scored" by itself; the leaderboard row links to that page and shows
   the errors as the submission page does, as percentages with two decimals.
@@ -24,13 +25,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import sqlite3
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import torch
+from django.test import override_settings
 from torch import nn
+
+from leaderboard.baseline_progress import progress_clear, progress_update
 
 from .accessibility import describe, violations
 from .make_run import Platform, make_run
@@ -233,6 +238,9 @@ def test_a_visitor_a_student_and_a_teacher_walk_through_make_run(browser, tmp_pa
     skipped: list[str] = []
     with make_run(tmp_path / "var") as platform:
         edition = walk_as_visitor(browser, platform, shots, problems, skipped)
+        visitor_sees_training(
+            browser, platform, shots, problems, var=tmp_path / "var", edition=edition
+        )
         student, submission = student_submits(browser, platform, shots, problems, edition, tmp_path)
         walk_as_teacher(browser, platform, shots, problems)  # while the worker scores
         student_sees_it_scored(student, edition=edition, submission=submission)
@@ -282,6 +290,40 @@ def walk_as_visitor(browser, platform, shots, problems, skipped) -> str:
     visitor.follow(".site-header a[href='/accounts/login/']")
     visitor.visit("login")
     return edition
+
+
+def visitor_sees_training(browser, platform, shots, problems, *, var: Path, edition: str) -> None:
+    """The board says which network trains, at which epoch, and the time left, from the record a
+    training run keeps under the platform's var directory (written here by the trainer's own
+    function: this walk starts the platform without training)."""
+    challenge_slug, edition_slug = edition.strip("/").split("/")[1:3]
+    with sqlite3.connect(var / "db.sqlite3") as db:
+        (edition_id,) = db.execute(
+            "SELECT e.id FROM leaderboard_edition e JOIN leaderboard_challenge c"
+            " ON c.id = e.challenge_id WHERE c.slug = ? AND e.slug = ?",
+            (challenge_slug, edition_slug),
+        ).fetchone()
+    with override_settings(VAR_DIR=var):
+        # One and a half epochs of 15 in 90 s: 13.5 epochs left at 60 s each.
+        progress_update(
+            edition_id=edition_id,
+            arch="lenet5",
+            method_name="LeNet-5",
+            done=1.5,
+            epochs=15,
+            seconds=90.0,
+        )
+        try:
+            visitor = Person(browser, platform, role="visitor", shots=shots, problems=problems)
+            visitor.goto(edition)
+            notice = visitor.page.locator("#baseline-notice").inner_text()
+            assert "LeNet-5" in notice and "epoch 2 of 15" in notice, notice
+            assert "about 14 min left" in notice, notice
+            visitor.visit("leaderboard-training")
+        finally:
+            progress_clear(edition_id=edition_id)
+    visitor.goto(edition)
+    assert visitor.page.locator("#baseline-notice").count() == 0  # gone once training ends
 
 
 def student_submits(
