@@ -71,7 +71,8 @@ def sweep_shards() -> dict[str, list[str]]:
 
 @shared_task(name="leaderboard.tasks.sweep_submissions")
 def sweep_submissions() -> dict[str, list[str]]:
-    """Periodic (Celery beat): re-enqueue lost submissions, fail those out of attempts."""
+    """Periodic (Celery beat): re-enqueue lost submissions, fail those out of attempts and
+    the model checks whose worker is gone."""
     report = services.submission_sweep()
     if changed := report.summary():
         logger.info("sweep: %s", changed)

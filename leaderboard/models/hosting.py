@@ -87,6 +87,10 @@ class ModelCheck(models.Model):
     report = models.JSONField(default=dict, blank=True)
     error_message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a worker claims the check; past the deadline with no result, the sweeper fails it
+    # (the worker died: killed, out of memory, machine lost).
+    started_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

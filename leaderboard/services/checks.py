@@ -43,6 +43,14 @@ NO_SAMPLES = (
 NOT_QUEUED = (
     "The check could not be queued (the task queue is down). Please try again in a few minutes."
 )
+WORKER_LOST = (
+    "The worker running this check stopped before it finished (it was restarted, ran out of "
+    "memory or its machine was lost). It does not count against your checks; run it again."
+)
+QUEUE_LOST = (
+    "No worker took this check in time (its message was lost from the queue). It does not "
+    "count against your checks; run it again."
+)
 
 
 def model_check_create(
@@ -137,10 +145,23 @@ def model_check_enqueue(*, check_id: uuid.UUID | str) -> bool:
     return True
 
 
-def model_check_start(*, check_id: uuid.UUID | str) -> ModelCheck | None:
-    """Claim a queued check for this worker (queued -> running, once); None if not queued."""
+def model_check_time_allowed() -> dt.timedelta:
+    """How long a check may stay queued or running before the sweeper takes its worker for
+    lost: the task's hard time limit (a check runs under the same one as scoring) plus the
+    margin submissions get."""
+    return dt.timedelta(
+        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.SCORING_DEADLINE_MARGIN_S
+    )
+
+
+def model_check_start(
+    *, check_id: uuid.UUID | str, now: dt.datetime | None = None
+) -> ModelCheck | None:
+    """Claim a queued check for this worker (queued -> running, once, with the deadline the
+    sweeper reads); None if not queued."""
+    now = now or timezone.now()
     if not ModelCheck.objects.filter(pk=check_id, status=Status.QUEUED).update(
-        status=Status.RUNNING
+        status=Status.RUNNING, started_at=now, deadline=now + model_check_time_allowed()
     ):
         return None  # a duplicate delivery, or finished already
     return ModelCheck.objects.select_related("edition__challenge").get(pk=check_id)
@@ -173,3 +194,24 @@ def model_check_file_delete(*, check_id: uuid.UUID | str) -> None:
         return
     check.file.delete(save=False)
     ModelCheck.objects.filter(pk=check_id).update(file="")
+
+
+def model_check_sweep(*, now: dt.datetime | None = None) -> list[str]:
+    """Fail the checks whose worker is gone: running past their deadline, or queued longer
+    than a check may take (a lost message). Failed checks do not count against the hourly cap
+    (``_counted``); a late delivery of the task finds the check no longer queued and skips it.
+    Returns the ids this call failed; a second call fails nothing more."""
+    now = now or timezone.now()
+    failed: list[str] = []
+    overdue = ModelCheck.objects.filter(status=Status.RUNNING, deadline__lt=now)
+    queued_before = now - model_check_time_allowed()
+    lost = ModelCheck.objects.filter(status=Status.QUEUED, created_at__lt=queued_before)
+    for rows, message in ((overdue, WORKER_LOST), (lost, QUEUE_LOST)):
+        for pk in rows.values_list("pk", flat=True)[:500]:
+            # The conditions again in the UPDATE: a worker finishing now keeps its result.
+            if rows.filter(pk=pk).update(
+                status=Status.FAILED, error_message=message, finished_at=now
+            ):
+                model_check_file_delete(check_id=pk)
+                failed.append(str(pk))
+    return failed

@@ -1,4 +1,5 @@
-"""The sweeper: finds submissions the queue lost and puts them back, a bounded number of times.
+"""The sweeper: finds submissions the queue lost and puts them back, a bounded number of times,
+and fails the free model checks whose worker is gone (``checks.model_check_sweep``).
 
 Run every minute by Celery beat (``leaderboard.tasks.sweep_submissions``) or by hand with
 ``manage.py sweep_submissions``. The database row is the source of truth, so sending a task
@@ -17,6 +18,7 @@ from django.utils import timezone
 from leaderboard.logs import ids_in_words
 from leaderboard.models import Submission
 
+from .checks import model_check_sweep
 from .enqueue import submission_enqueue
 from .scoring import submission_fail_exhausted
 
@@ -34,6 +36,7 @@ class SweepReport:
     enqueued: list[str] = field(default_factory=list)  # queued but never (or long ago) sent
     failed: list[str] = field(default_factory=list)  # out of attempts
     unsent: list[str] = field(default_factory=list)  # broker still unreachable
+    checks_failed: list[str] = field(default_factory=list)  # model checks whose worker is gone
 
     def as_dict(self) -> dict[str, list[str]]:
         return asdict(self)
@@ -45,14 +48,16 @@ class SweepReport:
             ids_in_words(self.enqueued, "queued submission", "sent to the workers again"),
             ids_in_words(self.failed, "submission", "failed, out of attempts"),
             ids_in_words(self.unsent, "submission", "not sent, the broker is unreachable"),
+            ids_in_words(self.checks_failed, "model check", "failed, its worker is gone"),
         ]
         return "; ".join(part for part in parts if part)
 
 
 def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:
-    """Re-enqueue stuck submissions; fail those that used up their attempts."""
+    """Re-enqueue stuck submissions; fail those that used up their attempts, and the model
+    checks whose worker is gone."""
     now = now or timezone.now()
-    report = SweepReport()
+    report = SweepReport(checks_failed=model_check_sweep(now=now))
     max_attempts = settings.SCORING_MAX_ATTEMPTS
 
     overdue = Submission.objects.filter(status=Status.RUNNING, deadline__lt=now)

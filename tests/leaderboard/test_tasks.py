@@ -116,4 +116,5 @@ def test_sweep_task_returns_its_report(db):
         "enqueued": [],
         "failed": [],
         "unsent": [],
+        "checks_failed": [],
     }

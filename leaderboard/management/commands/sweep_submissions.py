@@ -11,7 +11,8 @@ from leaderboard import services
 
 class Command(BaseCommand):
     help = (
-        "Re-enqueue submissions stuck queued or running past their deadline; fail exhausted ones."
+        "Re-enqueue submissions stuck queued or running past their deadline; fail exhausted ones "
+        "and the model checks whose worker is gone."
     )
 
     def handle(self, *args, **options) -> None:
