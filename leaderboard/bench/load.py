@@ -58,12 +58,32 @@ class PageStats:
 
 
 @dataclass
+class CpuUse:
+    """CPU seconds spent during a level: the whole box, gunicorn's workers, the users."""
+
+    box_busy_s: float
+    box_total_s: float  # wall time times cores
+    server_s: float
+    users_s: float
+
+    def line(self) -> str:
+        rest = self.box_busy_s - self.server_s - self.users_s
+        busy = 100 * self.box_busy_s / self.box_total_s if self.box_total_s else 0.0
+        return (
+            f"CPU: box {busy:.0f}% busy ({self.box_busy_s:.1f} of {self.box_total_s:.1f} core-s): "
+            f"gunicorn workers {self.server_s:.1f} s, the users {self.users_s:.1f} s, "
+            f"the rest (PostgreSQL, Redis, other work) {rest:.1f} s"
+        )
+
+
+@dataclass
 class LevelResult:
     users: int
     duration_s: float
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     pages: dict[str, PageStats]
+    cpu: CpuUse | None = None
 
     @property
     def requests(self) -> int:
@@ -84,6 +104,35 @@ class LevelResult:
         if ms:
             out |= {f"p{q}_ms": percentile(ms, q) for q in (50, 95, 99)}
         return out
+
+
+def box_cpu_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (Linux)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle and waiting for I/O
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def children_cpu_s(pid: int) -> float:
+    """User and system CPU seconds of a process's live children (gunicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0.0
+    for child in children:
+        try:
+            stat = Path(f"/proc/{child}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def free_port() -> int:
@@ -159,7 +208,9 @@ def start_gunicorn(*, env: dict[str, str], port: int, workers: int, log: Path) -
     raise SystemExit(f"gunicorn did not answer within {START_TIMEOUT_S} s; see {log}")
 
 
-def run_level(*, base: str, urls: dict[str, str], users: int, duration: float) -> LevelResult:
+def run_level(
+    *, base: str, urls: dict[str, str], users: int, duration: float, server_pid: int
+) -> LevelResult:
     """``users`` threads, each with its own session, cycling through ``urls`` until time's up."""
     pages = {name: PageStats() for name in urls}
     order = list(urls.items())
@@ -197,17 +248,27 @@ def run_level(*, base: str, urls: dict[str, str], users: int, duration: float) -
     for thread in threads:
         thread.start()
     load_before = os.getloadavg()
+    box_before, server_before = box_cpu_s(), children_cpu_s(server_pid)
+    users_before = time.process_time()
     deadline[0] = time.monotonic() + duration
     began = time.monotonic()
     start.wait()
     for thread in threads:
         thread.join()
+    box_after = box_cpu_s()
+    cpu = CpuUse(
+        box_busy_s=box_after[0] - box_before[0],
+        box_total_s=box_after[1] - box_before[1],
+        server_s=children_cpu_s(server_pid) - server_before,
+        users_s=time.process_time() - users_before,
+    )
     return LevelResult(
         users=users,
         duration_s=time.monotonic() - began,
         load_before=load_before,
         load_after=os.getloadavg(),
         pages=pages,
+        cpu=cpu,
     )
 
 
@@ -231,6 +292,8 @@ def report(level: LevelResult, single: LevelResult | None, out: Callable[[str], 
         if single and "p95_ms" in s and "p95_ms" in single.summary(name):
             ratio = f"  {s['p95_ms'] / single.summary(name)['p95_ms']:13.1f}x"
         out(f"  {name:<16}{s['requests']:9.0f}{s['errors']:9.0f}{cells}{ratio}")
+    if level.cpu:
+        out(f"  {level.cpu.line()}")
     if single:
         out(f"  requests/s vs 1 user: {level.per_second / single.per_second:.2f}x")
     for name, stats in level.pages.items():
@@ -249,6 +312,7 @@ def as_json(level: LevelResult) -> dict:
         "load_after": list(level.load_after),
         "pages": {name: level.summary(name) for name in level.pages},
         "first_errors": {n: p.first_error for n, p in level.pages.items() if p.first_error},
+        "cpu_s": level.cpu.__dict__ if level.cpu else None,
     }
 
 
@@ -326,13 +390,19 @@ def main(argv: list[str] | None = None) -> int:
         base = f"http://127.0.0.1:{port}"
         out(f"pages: {', '.join(f'{name} {path}' for name, path in urls.items())}")
         # One pass first: every worker's first request of each page pays for imports and caches.
-        run_level(base=base, urls=urls, users=args.workers, duration=2)
+        run_level(base=base, urls=urls, users=args.workers, duration=2, server_pid=proc.pid)
         levels = sorted(set(args.users) | {1})
-        results = [run_level(base=base, urls=urls, users=1, duration=args.duration)]
+        results = [
+            run_level(base=base, urls=urls, users=1, duration=args.duration, server_pid=proc.pid)
+        ]
         single = results[0]
         report(single, None, out)
         for users in levels[1:]:
-            results.append(run_level(base=base, urls=urls, users=users, duration=args.duration))
+            results.append(
+                run_level(
+                    base=base, urls=urls, users=users, duration=args.duration, server_pid=proc.pid
+                )
+            )
             report(results[-1], single, out)
         if args.json:
             args.json.write_text(
