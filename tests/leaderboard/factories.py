@@ -104,8 +104,16 @@ def make_scored(
     return submission
 
 
-def onnx_bytes(*, channels: int = 1, height: int = 8, width: int = 8, classes: int = 4) -> bytes:
-    """A tiny valid ONNX classifier (flatten + linear), built without torch."""
+def onnx_bytes(
+    *,
+    channels: int = 1,
+    height: int = 8,
+    width: int = 8,
+    classes: int = 4,
+    declared: str | int | None = None,
+) -> bytes:
+    """A tiny valid ONNX classifier (flatten + linear), built without torch. ``declared`` is the
+    class dimension its header announces when it is not ``classes`` (a name: unknown until run)."""
     features = channels * height * width
     weight = helper.make_tensor(
         "W",
@@ -121,7 +129,11 @@ def onnx_bytes(*, channels: int = 1, height: int = 8, width: int = 8, classes: i
         ],
         "tiny",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", channels, height, width])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])],
+        [
+            helper.make_tensor_value_info(
+                "logits", TensorProto.FLOAT, ["N", classes if declared is None else declared]
+            )
+        ],
         initializer=[weight, bias],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
