@@ -25,6 +25,7 @@ from leaderboard.services.notifications import preference_set
 
 from ..factories import make_team, make_user, onnx_bytes
 from .helpers import PASSWORD, upload, wait_for_status
+from .mailbox import read_mail
 
 pytestmark = pytest.mark.slow
 Status = Submission.Status
@@ -44,25 +45,6 @@ def person(name: str):
 
 def mail_env(queue: str, **more: str) -> dict[str, str]:
     return {"NOTIFICATIONS_QUEUE": queue, "SITE_URL": SITE, **more}
-
-
-def read_mail(folder: Path, *, count: int, timeout_s: float = 150) -> list[email.message.Message]:
-    """The messages Django's file backend wrote (one file per connection), once there are
-    ``count``; a little longer, so that a duplicate would show."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        files = sorted(folder.glob("*.log")) if folder.is_dir() else []
-        if len(files) >= count:
-            time.sleep(1.5)
-            files = sorted(folder.glob("*.log"))
-            return [parse(path.read_bytes()) for path in files]
-        time.sleep(0.2)
-    raise AssertionError(f"{len(files)} mail files in {folder} after {timeout_s:g} s, not {count}")
-
-
-def parse(raw: bytes) -> email.message.Message:
-    body = raw.rsplit(b"\n" + b"-" * 79, 1)[0]
-    return email.message_from_bytes(body, policy=email.policy.default)
 
 
 def text_of(message: email.message.Message) -> str:

@@ -5,11 +5,7 @@ assistant's sign-up claims the role."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import time
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,30 +17,10 @@ from leaderboard.selectors.permissions import can_moderate
 
 from ..factories import make_user
 from .helpers import PASSWORD
+from .mailbox import read_mail
 
 pytestmark = pytest.mark.slow
 SITE = "https://arena.example.org"
-
-
-def read_mail(folder: Path, *, count: int, timeout_s: float = 120) -> list[email.message.Message]:
-    """The messages Django's file backend wrote, once there are ``count`` (then a moment more,
-    so that a duplicate would show)."""
-    deadline = time.monotonic() + timeout_s
-    files: list[Path] = []
-    while time.monotonic() < deadline:
-        files = sorted(folder.glob("*.log")) if folder.is_dir() else []
-        if len(files) >= count:
-            time.sleep(1.5)
-            files = sorted(folder.glob("*.log"))
-            break
-        time.sleep(0.2)
-    messages = []
-    for path in files:
-        for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-            if raw.strip():
-                messages.append(email.message_from_bytes(raw, policy=email.policy.default))
-    assert len(messages) == count, f"{len(messages)} messages in {folder}, not {count}"
-    return messages
 
 
 def test_the_worker_mails_the_roster_and_the_role_invitation(
