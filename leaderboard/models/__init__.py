@@ -22,6 +22,7 @@ from .hosting import DatasetImport, ModelCheck
 from .hosting import _check_upload_to as _check_upload_to  # named by its migration
 from .notifications import Announcement, EditionNotice, Notification, NotificationPreference
 from .people import EditionRole, RosterEntry
+from .reruns import RerunFailure
 from .submissions import (
     RANKED_MODERATION,
     SCORE_SHARED_COLUMNS,
@@ -54,6 +55,7 @@ __all__ = [
     "Participant",
     "Precision",
     "ReferenceResult",
+    "RerunFailure",
     "RosterEntry",
     "SampleImage",
     "Score",

@@ -46,6 +46,9 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     mail = models.CharField(max_length=10, choices=Mail.choices, default=Mail.PENDING)
     mailed_at = models.DateTimeField(null=True, blank=True)
+    # When a mail task was last put on the queue for this row; empty while none is (the broker
+    # was down). The sweep re-queues rows pending too long (``services.sweep``).
+    mail_queued_at = models.DateTimeField(null=True, blank=True)
     mail_error = models.TextField(blank=True)
 
     class Meta:

@@ -3,7 +3,10 @@
 Re-run: the submission goes back to the queue as it is (no new row, so the team's limits do not
 move: ``selectors.quota``); its attempts count afresh, the sweeper watches it as any other, and
 once scored its new score replaces the old one, which is kept with its dataset fingerprint
-(``services.scoring.score_record``). Until then the board keeps ranking the old score.
+(``services.scoring.score_record``). Until then the board keeps ranking the old score. A re-run
+that fails (the model now crashes, or the changed set breaks it, or the platform gives up) does
+not drop the entry: it goes back to scored with the score it had, and the failure is kept in
+its history (``RerunFailure``, ``rerun_failure_record``) for the team and the hosts to see.
 Pause: uploads from the web form, the API and the CLI are refused until the host resumes; the
 closing time stays. Freeze: from the chosen time until the close the public board shows the
 standings as at that time (``selectors.ranking.board_freezes``); at the close the private
@@ -13,6 +16,7 @@ board is revealed as always.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterable
 from functools import partial
@@ -24,13 +28,14 @@ from django.utils import timezone
 
 from leaderboard.errors import PLATFORM_ERROR_CODES, ClassroomRefused
 from leaderboard.metrics import PRIVATE
-from leaderboard.models import Edition, Submission
+from leaderboard.models import Edition, RerunFailure, Submission
 from leaderboard.selectors.leaderboard import leaderboard_rows
 from leaderboard.selectors.permissions import can_host, can_moderate
 
 from .activity import activity_refresh
 from .enqueue import submission_enqueue
 
+logger = logging.getLogger(__name__)
 Status = Submission.Status
 
 
@@ -96,6 +101,76 @@ def submissions_rerun(
     return [str(pk) for pk in ids]
 
 
+def rerun_failure_record(
+    *,
+    submission_id: uuid.UUID | str,
+    status: str,
+    attempts: int,
+    error_code: str,
+    error_message: str,
+    now: dt.datetime,
+) -> bool:
+    """A host's re-run of a scored entry failed: keep its score current, record the failure.
+
+    Only while the row is still in ``status`` at ``attempts`` (the attempt that failed holds
+    it), is a re-run and has a score. The entry goes back to scored, so every board, export
+    and count keeps it as it was; False when this is not such a re-run (the caller then fails
+    the submission as usual).
+    """
+    code = (error_code or "evaluation_failed")[:50]
+    with transaction.atomic():
+        kept = Submission.objects.filter(
+            pk=submission_id,
+            status=status,
+            attempts=attempts,
+            reruns__gt=0,
+            score__isnull=False,
+        ).update(
+            status=Status.SCORED,
+            finished_at=now,
+            deadline=None,
+            error_code="",
+            error_message="",
+        )
+        if not kept:
+            return False
+        row = (
+            Submission.objects.filter(pk=submission_id)
+            .values(
+                "edition_id", "created_at", "is_baseline", "edition__challenge__dataset_fingerprint"
+            )
+            .get()
+        )
+        RerunFailure.objects.create(
+            submission_id=submission_id,
+            edition_id=row["edition_id"],
+            attempt=attempts,
+            error_code=code,
+            error_message=error_message,
+            dataset_fingerprint=(row["edition__challenge__dataset_fingerprint"] or "")[:128],
+            failed_at=now,
+        )
+        if not row["is_baseline"]:  # back in its day's scored count, which the re-run left
+            activity_refresh(edition_id=row["edition_id"], moments=[row["created_at"]])
+    logger.warning(
+        "re-run of submission %s failed (%s); its previous score stays current", submission_id, code
+    )
+    return True
+
+
+def rerun_failures_standing(*, edition: Edition, limit: int = 50) -> list[RerunFailure]:
+    """The edition's failed re-runs whose entry still holds the score from before (no re-run
+    has scored it since), newest first: what the host page lists."""
+    rows = (
+        RerunFailure.objects.filter(
+            edition=edition, failed_at__gt=F("submission__score__created_at")
+        )
+        .select_related("submission__team", "submission__score")
+        .order_by("-failed_at", "-pk")
+    )
+    return list(rows[:limit])
+
+
 def final_entry_ids(*, edition: Edition) -> set[uuid.UUID]:
     """What the private board ranks: each team's chosen finals, the best entry of a team that
     chose none, and the baselines."""
@@ -113,6 +188,22 @@ def edition_pause(
     edition.submissions_paused_at = (now or timezone.now()) if paused else None
     edition.save(update_fields=["submissions_paused_at"])
     return edition
+
+
+def edition_local_time(*, value: str, edition: Edition) -> dt.datetime:
+    """``2026-12-07T14:30`` (or with a space, or with an offset) as a time: without an offset,
+    in the edition's time zone. The pages' and the API's freeze time are read here."""
+    try:
+        naive = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ClassroomRefused(
+            f"{value!r} is not a date and time; give one like 2026-12-07 14:30 "
+            f"({edition.time_zone}), or with an offset (2026-12-07T14:30+01:00).",
+            code="bad_time",
+        ) from None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=edition.tzinfo)
 
 
 def edition_freeze(

@@ -23,6 +23,7 @@ from leaderboard.metrics import score_values
 from leaderboard.models import SCORE_SHARED_COLUMNS, Score, Submission, SupersededScore
 
 from .activity import activity_refresh
+from .host_control import rerun_failure_record
 from .notifications.enqueue import notifies_final
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,13 @@ def attempts_exhausted_message(attempts: int) -> str:
         f"Scoring stopped after {attempts} attempts because of a problem on the platform, not "
         "with your model. This submission does not count against your limits; please submit "
         "it again."
+    )
+
+
+def rerun_exhausted_message(attempts: int) -> str:
+    return (
+        f"The re-run stopped after {attempts} attempts because of a problem on the platform, "
+        "not with the model; the score from before stays current."
     )
 
 
@@ -105,11 +113,21 @@ def score_record(
 
     Only the attempt that holds the row may finish it, and only once. A host's re-run of a
     scored submission moves its score to ``SupersededScore`` and records the new one in its
-    place, so that every board keeps reading exactly one current score.
+    place, so that every board keeps reading exactly one current score; a re-run that fails
+    leaves that score current and is recorded beside it (``host_control``).
     """
     now = now or timezone.now()
     running = Submission.objects.filter(pk=submission_id, status=Status.RUNNING, attempts=attempt)
     if result is None:
+        if rerun_failure_record(
+            submission_id=submission_id,
+            status=Status.RUNNING,
+            attempts=attempt,
+            error_code=error_code,
+            error_message=error_message,
+            now=now,
+        ):
+            return True
         return bool(
             running.update(
                 status=Status.FAILED,
@@ -171,7 +189,17 @@ def submission_fail_exhausted(
     """Fail a submission that used up its attempts, if it is still in ``status``.
 
     ``this_run``: the attempts of the current run (a re-run counts afresh); all by default.
+    A host's re-run of a scored entry keeps its score instead (``host_control``).
     """
+    if rerun_failure_record(
+        submission_id=submission_id,
+        status=status,
+        attempts=attempts,
+        error_code=PLATFORM_ERROR,
+        error_message=rerun_exhausted_message(attempts if this_run is None else this_run),
+        now=now,
+    ):
+        return True
     failed = Submission.objects.filter(pk=submission_id, status=status, attempts=attempts).update(
         status=Status.FAILED,
         error_code=PLATFORM_ERROR,

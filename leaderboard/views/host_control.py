@@ -5,8 +5,6 @@ page with a message."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -79,13 +77,11 @@ def board_freeze(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
     lifts the freeze."""
     found = _hosting(request, slug=slug, edition=edition)
     frozen_at = None
-    if request.POST.get("action") != "lift":
-        try:
-            frozen_at = _local_time(request.POST.get("frozen_at", ""), edition=found)
-        except ValueError as exc:
-            messages.error(request, str(exc))
-            return redirect(_host_url(found))
     try:
+        if request.POST.get("action") != "lift":
+            frozen_at = host_control.edition_local_time(
+                value=request.POST.get("frozen_at", ""), edition=found
+            )
         host_control.edition_freeze(edition=found, by=request.user, frozen_at=frozen_at)
     except ClassroomRefused as exc:
         messages.error(request, exc.message)
@@ -96,20 +92,6 @@ def board_freeze(request: HttpRequest, slug: str, edition: str) -> HttpResponse:
             when = frozen_at.strftime("%Y-%m-%d %H:%M %Z")
             messages.success(request, f"The public board freezes at {when} until the close.")
     return redirect(_host_url(found))
-
-
-def _local_time(value: str, *, edition: Edition) -> dt.datetime:
-    """``2026-12-07T14:30`` (the form's datetime-local) in the edition's time zone."""
-    try:
-        naive = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not a date and time; give one like 2026-12-07 14:30 "
-            f"({edition.time_zone})."
-        ) from None
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=edition.tzinfo)
 
 
 def _moderated(request: HttpRequest, *, slug: str, edition: str) -> Edition:
@@ -134,7 +116,11 @@ def host_page_context(*, edition: Edition) -> dict:
     """What the host page's control panels show (``_host_pause_freeze.html``, ``_host_rerun``)."""
     now = timezone.now()
     frozen_at = edition.board_frozen_at
+    failures = host_control.rerun_failures_standing(edition=edition)
     return {
+        # Failed re-runs whose entry still holds its score from before, newest first.
+        "rerun_failures": failures,
+        "rerun_failed_ids": {failure.submission_id for failure in failures},
         "frozen_now": edition.board_frozen_as_of(now=now) is not None,
         "freeze_value": (
             timezone.localtime(frozen_at, edition.tzinfo).strftime("%Y-%m-%dT%H:%M")

@@ -118,15 +118,19 @@ def test_a_rerun_counts_its_attempts_afresh(edition, user, host, gpu_queue, sett
     host_control.submissions_rerun(edition=edition, by=host, submission_ids=[submission.pk])
     job = services.submission_start(submission_id=submission.pk, worker="w")
     assert job is not None and job.attempt == 2  # a new number: never an old run's shards
-    # A lost re-run is taken back by the sweeper, then failed once its own attempts are used.
+    # A lost re-run is taken back by the sweeper, then failed once its own attempts are used:
+    # the entry keeps its score from before, and the failure is in its history.
     Submission.objects.filter(pk=submission.pk).update(
         deadline=timezone.now() - dt.timedelta(seconds=1)
     )
     report = services.submission_sweep()
     assert report.failed == [str(submission.pk)]
     submission.refresh_from_db()
-    assert submission.error_code == PLATFORM_ERROR
-    assert "after 1 attempts" in submission.error_message
+    assert (submission.status, submission.error_code) == (Status.SCORED, "")
+    (failure,) = submission.rerun_failures.all()
+    assert failure.error_code == PLATFORM_ERROR and failure.attempt == 2
+    assert "after 1 attempts" in failure.error_message
+    assert Score.objects.get(submission=submission).record["dataset_fingerprint"] == "fp-before-fix"
     # A platform failure of a re-run refunds nothing: the entry had counted, and still does.
     assert quota_usage(edition=edition, user=user).total == 1
 

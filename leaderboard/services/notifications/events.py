@@ -103,7 +103,22 @@ def submission_notifications(ref: str) -> list[int]:
         return []  # not final (any more): a re-run took it back to the queue
     edition = submission.edition
     name = submission.method_name or "Your submission"
-    if submission.status == Status.SCORED:
+    status = submission.status
+    rerun_failed = (
+        submission.rerun_failures.filter(attempt=submission.attempts).first()
+        if submission.reruns and status == Status.SCORED
+        else None
+    )
+    if rerun_failed is not None:
+        status = "rerun_failed"
+        subject = f"Re-run failed: {name} ({rerun_failed.error_code}), its score stays"
+        body = (
+            f"The hosts of {edition.display_name} had {name} scored again, and the re-run "
+            "failed. Its previous score stays current and keeps its place on the leaderboard.\n\n"
+            f"Error code: {rerun_failed.error_code}\n"
+            f"Message: {rerun_failed.error_message or '(none)'}"
+        )
+    elif status == Status.SCORED:
         subject, body = _scored_text(submission, name=name)
     else:
         subject = f"Failed: {name} ({submission.error_code}) in {edition.display_name}"
@@ -116,7 +131,7 @@ def submission_notifications(ref: str) -> list[int]:
     return rows_create(
         user_ids=members.values_list("user_id", flat=True),
         kind=Kind.SUBMISSION,
-        key=f"submission:{submission.pk}:{submission.attempts}:{submission.status}",
+        key=f"submission:{submission.pk}:{submission.attempts}:{status}",
         subject=subject,
         body=body,
         url=submission.get_absolute_url(),
