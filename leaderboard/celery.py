@@ -33,3 +33,4 @@ app.autodiscover_tasks()
 
 # Workers write heartbeat rows (the staff fleet page); the handlers touch Django only when run.
 import leaderboard.fleet.signals  # noqa: E402, F401
+from leaderboard import account_mail  # noqa: E402, F401  (allauth's mail: its task)

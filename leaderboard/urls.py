@@ -1,10 +1,11 @@
 """URLs: public pages, the participant's pages, accounts, the API and the admin."""
 
+from allauth.account import views as accounts
 from django.contrib import admin
 from django.urls import include, path
 
 from leaderboard.fleet import views as fleet
-from leaderboard.views import accounts, favicon, imagenet, pages, submit, tokens
+from leaderboard.views import favicon, imagenet, pages, submit, tokens
 
 urlpatterns = [
     path("", pages.challenge_list, name="challenge_list"),
@@ -35,7 +36,11 @@ urlpatterns = [
     path("", include("leaderboard.urls_checks")),
     path("", include("leaderboard.urls_docs")),
     path("", include("leaderboard.urls_notifications")),
+    # Accounts are django-allauth's (sign-up, verification, password reset, e-mail addresses,
+    # single sign-on when configured); the site's templates name these three as before.
+    path("accounts/login/", accounts.login, name="login"),
+    path("accounts/logout/", accounts.logout, name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import environ
 
+from leaderboard.sso import oidc_providers
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 env = environ.Env()
@@ -40,6 +42,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files served from here: the docs work offline
     "axes",  # failed logins counted, then locked out (below)
     "leaderboard",
+    # Accounts (below): after ``leaderboard`` so that its templates under account/ win.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -96,10 +104,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# The first backend refuses a login that django-axes has locked out; the second checks passwords.
+# The first backend refuses a login that django-axes has locked out; the others check passwords
+# (allauth's takes an e-mail address as well as a username).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "challenge_list"
@@ -121,6 +131,40 @@ AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are still
 # address): leaderboard/login_throttle.py.
 LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "leaderboard.login_throttle.client_ip"
+# The login form takes a username or an address: both count against the one account.
+AXES_USERNAME_CALLABLE = "leaderboard.login_throttle.login_name"
+
+# --- Accounts: django-allauth ------------------------------------------------------------------
+# https://docs.allauth.org/en/latest/account/configuration.html
+# Sign-up asks for an e-mail address (password resets and course mail need one) and mails a
+# link to verify it. Verification is optional by default: a student signs up and submits in the
+# same lab session even when the university's mail is slow, and accounts made before addresses
+# were verified keep logging in. "mandatory" refuses a login until the address is verified.
+ACCOUNT_ADAPTER = "leaderboard.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "leaderboard.adapters.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Arena] "
+ACCOUNT_MAX_EMAIL_ADDRESSES = 5
+ACCOUNT_SESSION_REMEMBER = True  # as before: no "remember me" box, the session lasts
+# django-axes counts failed logins (above); allauth's other limits (sign-ups, reset mails,
+# verification mails per address) stay as allauth sets them.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+
+# --- Single sign-on with a university's OpenID Connect provider (off unless configured) -------
+# https://docs.allauth.org/en/latest/socialaccount/providers/openid_connect.html
+# OIDC_PROVIDER_URL is the issuer (its /.well-known/openid-configuration is read at login);
+# the provider's redirect URI for this site is SITE_URL/accounts/oidc/<OIDC_PROVIDER_ID>/login/
+# callback/. Without OIDC_PROVIDER_URL there is no button and nothing is configured.
+SOCIALACCOUNT_STORE_TOKENS = False  # the provider's tokens are not needed after login
+SOCIALACCOUNT_PROVIDERS = oidc_providers(
+    url=env.str("OIDC_PROVIDER_URL", default=""),
+    client_id=env.str("OIDC_CLIENT_ID", default=""),
+    secret=env.str("OIDC_CLIENT_SECRET", default=""),
+    name=env.str("OIDC_NAME", default="University login"),
+    provider_id=env.str("OIDC_PROVIDER_ID", default="university"),
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")

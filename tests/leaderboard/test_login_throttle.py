@@ -33,7 +33,7 @@ def alice(db):
 
 
 def log_in(client: Client, username: str, password: str, *, ip: str = HOME, **headers):
-    data = {"username": username, "password": password}
+    data = {"login": username, "password": password}
     return client.post(reverse("login"), data, REMOTE_ADDR=ip, **headers)
 
 

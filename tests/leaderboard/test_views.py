@@ -51,7 +51,12 @@ def leftover_files(settings) -> list[Path]:
 def test_signup_logs_in_and_logout_logs_out(client):
     response = client.post(
         reverse("signup"),
-        {"username": "newbie", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+        {
+            "username": "newbie",
+            "email": "newbie@example.org",
+            "password1": "a-long-pass-123",
+            "password2": "a-long-pass-123",
+        },
     )
     assert response.status_code == 302
     assert "newbie" in client.get(reverse("challenge_list")).content.decode()
