@@ -148,9 +148,13 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Arena] "
 ACCOUNT_MAX_EMAIL_ADDRESSES = 5
 ACCOUNT_SESSION_REMEMBER = True  # as before: no "remember me" box, the session lasts
-# django-axes counts failed logins (above); allauth's other limits (sign-ups, reset mails,
-# verification mails per address) stay as allauth sets them.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# django-axes counts failed logins per account and address (above), so allauth's own login
+# limits are off: its 30 logins a minute per address would refuse a lab of students behind one
+# university NAT. For the same reason sign-ups are 100 a minute per address (allauth: 20); its
+# limits per address typed (reset and verification mails) stay as allauth sets them.
+# https://docs.allauth.org/en/latest/account/rate_limits.html
+ACCOUNT_RATE_LIMITS = {"login_failed": False, "login": False, "signup": "100/m/ip"}
+ALLAUTH_TRUSTED_PROXY_COUNT = LOGIN_PROXY_COUNT  # the client's address, as for lockouts
 
 # --- Single sign-on with a university's OpenID Connect provider (off unless configured) -------
 # https://docs.allauth.org/en/latest/socialaccount/providers/openid_connect.html

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from allauth.account.models import EmailAddress
 from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
@@ -113,3 +114,13 @@ def test_behind_a_proxy_the_forwarded_address_counts(settings, alice):
     garbage = log_in(Client(), "alice", "wrong", HTTP_X_FORWARDED_FOR="<script>", **proxy)
     assert garbage.status_code == 200
     assert AccessAttempt.objects.filter(ip_address="10.0.0.2").exists()  # the peer, then
+
+
+def test_wrong_passwords_by_name_and_by_address_count_against_one_account(alice):
+    EmailAddress.objects.create(user=alice, email="alice@example.org", primary=True)
+    browser = Client()
+    assert fail(browser, "alice", 2) + fail(browser, "Alice@Example.org", 2) == [200] * 4
+    assert fail(browser, "ALICE", 1) == [429]  # the fifth, however the account was named
+    for login in ("alice", "alice@example.org"):
+        assert log_in(Client(), login, PASSWORD).status_code == 429
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"alice"}
