@@ -141,7 +141,11 @@ AXES_USERNAME_CALLABLE = "leaderboard.login_throttle.login_name"
 # same lab session even when the university's mail is slow, and accounts made before addresses
 # were verified keep logging in. "mandatory" refuses a login until the address is verified.
 ACCOUNT_ADAPTER = "leaderboard.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"login": "leaderboard.adapters.LoginForm"}
+ACCOUNT_FORMS = {
+    "login": "leaderboard.adapters.LoginForm",
+    "signup": "leaderboard.adapters.SignupForm",
+    "add_email": "leaderboard.adapters.AddEmailForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")

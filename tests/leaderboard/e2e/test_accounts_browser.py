@@ -1,0 +1,118 @@
+"""Accounts in a real browser (Debian's chromium), with allauth's mail sent by a real Celery
+worker process into files (EMAIL_URL=filemail://...): a student signs up, reads the
+verification mail, follows its link and confirms, logs out and in again with the address;
+then forgets the password, resets it through the mailed link and logs in with the new one.
+Screenshots of each page go to the test's tmp dir and, when ARTIFACTS_DIR is set, there too.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from .mailbox import read_mail
+from .test_classroom_browser import CHROMIUM, Shots, browser  # noqa: F401 (the fixture)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed"),
+]
+PASSWORD = "a-long-walk-in-2026"
+NEW_PASSWORD = "a-brand-new-phrase-77"
+
+
+def link_in(message, path: str) -> str:
+    (found,) = re.findall(rf"(https?://\S+{re.escape(path)}\S+/)", message.get_content())
+    return found
+
+
+def test_sign_up_verify_log_in_and_reset_the_password_through_the_mail(
+    browser,  # noqa: F811
+    live_server,
+    workers,
+    scoring_queue,
+    tmp_path,
+    settings,
+):
+    settings.NOTIFICATIONS_QUEUE = scoring_queue  # the site queues the mail where the worker is
+    mail_dir = tmp_path / "mail"
+    workers.start("mail1", EMAIL_URL=f"filemail://{mail_dir}")
+    shots = Shots(tmp_path / "shots")
+    site = live_server.url
+    page = browser.new_context(viewport={"width": 1100, "height": 760}).new_page()
+    page.set_default_timeout(20_000)
+
+    page.goto(f"{site}/accounts/login/")
+    shots.take(page, "login")
+    page.click("main a[href='/accounts/signup/']")
+    page.fill("input[name=username]", "kim")
+    page.fill("input[name=email]", "Kim@Example.org")
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    shots.take(page, "signup")
+    page.click("form button.button")
+    page.wait_for_selector(".site-header .who")
+    assert page.inner_text(".site-header .who") == "kim"  # in at once; verification optional
+    assert "kim@example.org" in page.inner_text(".messages").lower()
+    shots.take(page, "signed-up")
+
+    (verification,) = read_mail(mail_dir, count=1)
+    assert verification["To"] == "kim@example.org"
+    assert verification["Subject"].startswith("[Arena] ")
+    link = link_in(verification, "/accounts/confirm-email/")
+    assert link.startswith(site)
+    page.goto(link)
+    assert "kim@example.org" in page.inner_text("main").lower()
+    shots.take(page, "confirm-email")
+    page.click("main form button.button")
+    page.wait_for_load_state()
+    assert EmailAddress.objects.get(user__username="kim").verified
+    page.goto(f"{site}/accounts/email/")
+    assert "verified" in page.inner_text("#email-list")
+    shots.take(page, "email-addresses")
+    page.goto(f"{site}/accounts/confirm-email/")
+    shots.take(page, "verification-sent")
+
+    page.click(".site-header button:has-text('Log out')")
+    page.wait_for_selector(".site-header a[href='/accounts/login/']")
+    page.goto(f"{site}/accounts/login/")
+    page.fill("input[name=login]", "kim@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button.button")
+    page.wait_for_selector(".site-header .who")
+    assert page.inner_text(".site-header .who") == "kim"
+
+    page.click(".site-header button:has-text('Log out')")
+    page.wait_for_selector(".site-header a[href='/accounts/login/']")
+    page.goto(f"{site}/accounts/login/")
+    page.click("main a[href='/accounts/password/reset/']")
+    page.fill("input[name=email]", "KIM@example.org")
+    shots.take(page, "password-reset")
+    page.click("form button.button")
+    page.wait_for_selector("#reset-sent")
+    shots.take(page, "password-reset-sent")
+
+    reset = read_mail(mail_dir, count=2)[-1]
+    assert reset["To"] == "kim@example.org"
+    page.goto(link_in(reset, "/accounts/password/reset/key/"))
+    page.wait_for_selector("#new-password-form")
+    page.fill("input[name=password1]", NEW_PASSWORD)
+    page.fill("input[name=password2]", NEW_PASSWORD)
+    shots.take(page, "new-password")
+    page.click("form button.button")
+    page.wait_for_selector("#reset-done")
+    shots.take(page, "password-changed")
+
+    page.goto(f"{site}/accounts/login/")
+    page.fill("input[name=login]", "kim")
+    page.fill("input[name=password]", PASSWORD)  # the old one no longer works
+    page.click("form button.button")
+    page.wait_for_selector(".errors")
+    shots.take(page, "login-refused")
+    page.fill("input[name=password]", NEW_PASSWORD)
+    page.click("form button.button")
+    page.wait_for_selector(".site-header .who")
+    assert page.inner_text(".site-header .who") == "kim"
+    assert "Traceback" not in workers.log(workers.started[0])
