@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from leaderboard.errors import SubmissionRefused
+from leaderboard.errors import ClassroomRefused, SubmissionRefused
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ REFUSAL_FIELDS = {
     "pickle_refused": "file",
     "arch_required": "arch",
 }
+# A host's, team's or moderator's request the edition's rules refuse (``ClassroomRefused``):
+# 400 with its code, unless listed here.
+CLASSROOM_STATUS = {"not_host": status.HTTP_403_FORBIDDEN}
 DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.NotAuthenticated, "not_authenticated"),
     (exceptions.AuthenticationFailed, "token_invalid"),
@@ -68,6 +71,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: one JSON shape for every error the API answers with."""
     if isinstance(exc, SubmissionRefused):
         response = _refusal(exc)
+    elif isinstance(exc, ClassroomRefused):
+        status_code = CLASSROOM_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        response = _error(status_code, exc.code, exc.message)
     elif isinstance(exc, Http404):
         response = _error(status.HTTP_404_NOT_FOUND, "not_found", _not_found(exc, context))
     elif isinstance(exc, PermissionDenied):

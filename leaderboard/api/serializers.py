@@ -244,18 +244,51 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return _absolute(self, submission.get_absolute_url())
 
 
+class RerunFailureSerializer(serializers.Serializer):
+    """A host's re-run that failed; the entry kept the score it had."""
+
+    attempt = serializers.IntegerField()
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    dataset_fingerprint = serializers.CharField(help_text="The test set the re-run used.")
+    failed_at = serializers.DateTimeField()
+
+
 class SubmissionDetailSerializer(SubmissionSerializer):
     """Status plus the full result, with the private part only once the edition has closed."""
 
     result = serializers.SerializerMethodField()
+    reruns = serializers.IntegerField(read_only=True, help_text="Re-runs a host asked for.")
+    rerun_failures = serializers.SerializerMethodField(
+        help_text="The re-runs that failed, newest first; each left the score as it was."
+    )
+    score_kept = serializers.SerializerMethodField(
+        help_text="True when the current score predates the last re-run, which failed: the "
+        "score from before stays current (and ranks)."
+    )
 
     class Meta(SubmissionSerializer.Meta):
-        fields = [*SubmissionSerializer.Meta.fields, "result"]
+        fields = [
+            *SubmissionSerializer.Meta.fields,
+            "result",
+            "reruns",
+            "rerun_failures",
+            "score_kept",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(ResultSerializer(allow_null=True))
     def get_result(self, submission: Submission) -> dict[str, Any] | None:
         return results.submission_result(submission=submission)
+
+    @extend_schema_field(RerunFailureSerializer(many=True))
+    def get_rerun_failures(self, submission: Submission) -> list[dict[str, Any]]:
+        return RerunFailureSerializer(_rerun_failures(submission), many=True).data
+
+    def get_score_kept(self, submission: Submission) -> bool:
+        failures = _rerun_failures(submission)
+        score = getattr(submission, "score", None) if submission.status == "scored" else None
+        return bool(failures and score is not None and failures[0].failed_at > score.created_at)
 
 
 class SubmissionCreateSerializer(serializers.Serializer):
@@ -338,3 +371,14 @@ class MeSerializer(serializers.Serializer):
 def _absolute(serializer: serializers.Serializer, path: str) -> str:
     request = serializer.context.get("request")
     return request.build_absolute_uri(path) if request is not None else path
+
+
+def _rerun_failures(submission: Submission) -> list:
+    """Newest first, read once per submission; no query for one never re-run."""
+    if not submission.reruns:
+        return []
+    cached = getattr(submission, "_rerun_failures", None)
+    if cached is None:
+        cached = list(submission.rerun_failures.order_by("-failed_at", "-pk"))
+        submission._rerun_failures = cached
+    return cached

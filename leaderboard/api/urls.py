@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from leaderboard.fleet.api import Fleet
 
-from .views import account, boards, catalog, checks, submissions
+from .views import account, boards, catalog, checks, host, submissions
 from .views.architectures import ArchitectureList
 
 EDITION = "challenges/<slug:slug>/editions/<slug:edition>/"
@@ -39,6 +39,11 @@ urlpatterns = [
     ),
     path(f"{EDITION}checks/", checks.ModelCheckCreate.as_view(), name="check_create"),
     path("checks/<uuid:pk>/", checks.ModelCheckDetail.as_view(), name="check_detail"),
+    # A host's controls (hosts and teaching assistants; pause and freeze: hosts only).
+    path(f"{EDITION}host/", host.HostControls.as_view(), name="host_controls"),
+    path(f"{EDITION}host/reruns/", host.Reruns.as_view(), name="host_reruns"),
+    path(f"{EDITION}host/pause/", host.Pause.as_view(), name="host_pause"),
+    path(f"{EDITION}host/freeze/", host.Freeze.as_view(), name="host_freeze"),
     path("fleet/", Fleet.as_view(), name="fleet"),
     re_path(r"^.*$", account.EndpointNotFound.as_view(), name="not_found"),
 ]

@@ -32,6 +32,9 @@ challenge page's starting kit has example.onnx, once the baselines are in):
   leaderboard-cli status <id printed by submit> --wait
   leaderboard-cli leaderboard demo --csv > board.csv
   leaderboard-cli history demo
+  leaderboard-cli host status demo                  (hosts and teaching assistants)
+  leaderboard-cli host rerun --finals demo
+  leaderboard-cli host freeze demo --at 2026-12-20T12:00
 """
 
 
@@ -119,7 +122,44 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("history", "a challenge's year-by-year winners and best baselines")
     p.add_argument("challenge", metavar="CHALLENGE", help="the challenge's slug, e.g. demo")
     p.set_defaults(run="commands:history")
+
+    _add_host(command("host", "an edition's controls, for its hosts and teaching assistants"))
     return parser
+
+
+def _add_host(parser: argparse.ArgumentParser) -> None:
+    """``host status|rerun|pause|resume|freeze|unfreeze EDITION``: the host page's controls."""
+    sub = parser.add_subparsers(dest="host_command", required=True, metavar="ACTION")
+
+    def action(name: str, help_text: str, run: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _add_common(p, below=True)
+        p.add_argument("edition", metavar="EDITION", help=EDITION_HELP)
+        p.set_defaults(run=f"host:{run}")
+        return p
+
+    action("status", "pause, freeze, pending and failed re-runs, as they stand", "status")
+    p = action(
+        "rerun",
+        "score entries again (hosts and teaching assistants); costs the teams nothing",
+        "rerun",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="submissions to re-run")
+    p.add_argument(
+        "--finals",
+        action="store_true",
+        help="also every final entry (each team's finals, or its best) and the baselines",
+    )
+    action("pause", "refuse uploads until resumed (hosts); the closing time stays", "pause")
+    action("resume", "accept uploads again (hosts)", "resume")
+    p = action("freeze", "freeze the public board until the close (hosts)", "freeze")
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        help="from when: 2026-12-07T14:30 in the edition's time zone, or with an offset "
+        "(default: now)",
+    )
+    action("unfreeze", "lift the freeze: the public board is live again (hosts)", "unfreeze")
 
 
 def _command(spec: str) -> Callable[..., int]:

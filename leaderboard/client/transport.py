@@ -47,6 +47,11 @@ class Api:
         response = self._send("GET", path, params=params, headers={"Accept": "application/json"})
         return _json(response)
 
+    def send_json(self, method: str, path: str, *, body: dict | None = None) -> Any:
+        """POST, PUT or DELETE with a JSON body (or none); the answer's JSON."""
+        response = self._send(method, path, json=body, headers={"Accept": "application/json"})
+        return _json(response)
+
     def get_text(self, path: str, *, params: dict | None = None, accept: str) -> str:
         response = self._send("GET", path, params=params, headers={"Accept": accept})
         return response.content.decode(response.encoding or "utf-8")
@@ -102,7 +107,7 @@ class Api:
                 f"{self.server} did not answer in time ({method} {url})", code="timeout"
             ) from exc
         except requests.exceptions.ConnectionError as exc:
-            if method == "POST" and not _never_connected(exc):
+            if method == "POST" and "data" in kwargs and not _never_connected(exc):
                 raise CliError(
                     f"the connection to {self.server} broke during the upload: {_reason(exc)}",
                     code="upload_interrupted",
