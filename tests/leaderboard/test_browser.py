@@ -58,7 +58,7 @@ def page(live_server, monkeypatch):
 
 def log_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", "pw-for-tests-1")
     page.click("button[type=submit]")
     page.wait_for_selector(f"text={username}")

@@ -49,7 +49,7 @@ def test_the_host_sets_bands_and_downloads_the_grades(page, live_server, challen
         make_scored(edition=edition, team=team, top1=0.5, top5=0.5, private=(0.5, error))
 
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "teacher")
+    page.fill("input[name=login]", "teacher")
     page.fill("input[name=password]", "pw-for-tests-1")
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/c/{challenge.slug}/{edition.slug}/host/")

@@ -48,7 +48,7 @@ def log_in(browser, url: str, username: str):
     page = browser.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", "pw-for-tests-1")
     page.click("main button[type=submit]")
     page.wait_for_load_state()

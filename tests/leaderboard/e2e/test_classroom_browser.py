@@ -91,7 +91,7 @@ def open_page(browser, live_server, username: str, outside: list[str]):
         ),
     )
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector(f"text={username}")

@@ -181,7 +181,7 @@ class Person:
 
     def log_in(self, username: str, password: str) -> None:
         self.follow(".site-header a[href='/accounts/login/']")
-        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=login]", username)
         self.page.fill("input[name=password]", password)
         self.follow("main button[type=submit]")
         assert self.page.locator(".site-header .who").inner_text() == username
@@ -336,6 +336,7 @@ def student_submits(
     student.follow("main a[href='/accounts/signup/']")
     student.visit("signup")
     page.fill("input[name=username]", "walker")
+    page.fill("input[name=email]", "walker@example.org")
     page.fill("input[name=password1]", "a-long-walk-in-2026")
     page.fill("input[name=password2]", "a-long-walk-in-2026")
     student.follow("main button[type=submit]")
