@@ -7,13 +7,25 @@ import datetime as dt
 import math
 import re
 
-import plotly.graph_objects as go
-
 from leaderboard.metrics import metric_get
 from leaderboard.models import Edition
 from leaderboard.selectors.charts import DayStat, EfficiencyPoint
 
-from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, ChartTable, cell, chart, layout, percent
+from .base import (
+    BLUE,
+    BLUE_LIGHT,
+    GREEN,
+    ORANGE,
+    Chart,
+    ChartTable,
+    Figure,
+    bar,
+    cell,
+    chart,
+    layout,
+    percent,
+    scatter,
+)
 from .pareto import pareto_front
 
 DAY_MS = 86_400_000  # plotly measures date axes in milliseconds
@@ -23,9 +35,9 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
     """The best public error so far (a step line) and each day's best (points)."""
     label = metric_get(edition.challenge.primary_metric).label
     x = [d.day.isoformat() for d in days]
-    fig = go.Figure(
-        data=[
-            go.Scatter(
+    fig = Figure(
+        [
+            scatter(
                 name="Best so far",
                 x=x,
                 y=[percent(d.best_so_far) for d in days],
@@ -34,7 +46,7 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
                 marker={"size": 4, "color": BLUE},
                 hovertemplate="%{x}: best so far %{y:.2f}%<extra></extra>",
             ),
-            go.Scatter(
+            scatter(
                 name="Best of the day",
                 x=x,
                 y=[percent(d.best) for d in days],
@@ -81,9 +93,9 @@ def progress_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
 def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
     """Submissions per day, the scored part of them darker."""
     x = [d.day.isoformat() for d in days]
-    fig = go.Figure(
-        data=[
-            go.Bar(
+    fig = Figure(
+        [
+            bar(
                 name="Scored",
                 x=x,
                 y=[d.scored for d in days],
@@ -91,7 +103,7 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
                 marker={"color": BLUE},
                 hovertemplate="%{x}: %{y} scored<extra></extra>",
             ),
-            go.Bar(
+            bar(
                 name="Not scored (queued, failed, hidden)",
                 x=x,
                 y=[d.submissions - d.scored for d in days],
@@ -135,7 +147,7 @@ def activity_chart(*, edition: Edition, days: list[DayStat]) -> Chart:
     )
 
 
-def _day_axis(fig: go.Figure, days: list[DayStat]) -> None:
+def _day_axis(fig: Figure, days: list[DayStat]) -> None:
     """Whole days on x: half a day of margin, one tick a day for short spans (never hours)."""
     fig.update_xaxes(type="date", tickformat="%b %-d")
     if not days:
@@ -205,7 +217,7 @@ def efficiency_chart(
             ),
         }
         traces.append(
-            go.Scatter(
+            scatter(
                 name=trace_name,
                 mode="markers+text" if is_baseline else "markers",
                 textfont={"size": 11, "color": color},
@@ -224,7 +236,7 @@ def efficiency_chart(
         [(getattr(p, x_field), p.accuracy) for p in usable], lower_x_is_better=lower_is_better
     )
     traces.append(
-        go.Scatter(
+        scatter(
             name="Pareto front",
             x=[getattr(usable[i], x_field) for i in front],
             y=[percent(usable[i].accuracy) for i in front],
@@ -239,7 +251,7 @@ def efficiency_chart(
             hoverinfo="skip",
         )
     )
-    fig = go.Figure(data=traces)
+    fig = Figure(traces)
     fig.update_layout(**layout(x_title=x_title, y_title="Top-1 accuracy (%)", height=380))
     fig.update_xaxes(type="log")
     fig.update_yaxes(ticksuffix="%")

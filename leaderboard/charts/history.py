@@ -1,6 +1,8 @@
 """The error-rate history of a challenge: years on x, error (%) on y.
 
-Every scored submission is a point, spread across its year's band by when it was submitted;
+Every scored submission is a point, spread across its year's band by when it was submitted (in
+an edition with more than ``CLOUD_CAP`` of them, each team's entry on its board stands for the
+team's entries: the chart's subtitle and table say so);
 the record (the best entry so far, edition winners and baselines alike) is a step line that
 never gets worse, and each year's best is a point on or above it; our baselines are labelled
 markers at the year of their paper; results reported in papers on the challenge's own data
@@ -13,12 +15,23 @@ and between linear and log. The same values, for every metric, are the chart's t
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from leaderboard.metrics import METRICS, metric_get
-from leaderboard.selectors.history import History, HistoryPoint
+from leaderboard.selectors.history import CLOUD_CAP, History, HistoryPoint
 
-from .base import BLUE, BLUE_LIGHT, GREEN, ORANGE, Chart, ChartTable, cell, chart, layout, percent
+from .base import (
+    BLUE,
+    BLUE_LIGHT,
+    GREEN,
+    ORANGE,
+    Chart,
+    ChartTable,
+    Figure,
+    cell,
+    chart,
+    layout,
+    percent,
+    scatter,
+)
 
 # Points of year Y fill [Y - BAND, Y + BAND] in submission order.
 BAND = 0.38
@@ -43,7 +56,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     for metric, _ in metrics:
         ys[metric].append([])  # filled in below
     traces.append(
-        go.Scatter(
+        scatter(
             name="Submissions",
             mode="markers",
             marker={
@@ -65,7 +78,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         values = [percent(value) for value in record]
         ys[metric].append(values + values[-1:])
     traces.append(
-        go.Scatter(
+        scatter(
             name="Best so far",
             x=step_x,
             mode="lines",
@@ -76,7 +89,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     for metric, _ in metrics:
         ys[metric].append([percent(steps[metric].get(year)) for year in step_years])
     traces.append(
-        go.Scatter(
+        scatter(
             name="Best of each year",
             x=step_years,
             mode="markers",
@@ -89,7 +102,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     for metric, _ in metrics:
         ys[metric].append([percent(getattr(b, metric)) for b in baselines])
     traces.append(
-        go.Scatter(
+        scatter(
             name="Baselines (trained by us)",
             x=[b.year for b in baselines],
             mode="markers+text",
@@ -113,7 +126,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         field = metric_get(metric).field  # papers report top-5/top-1 only
         ys[metric].append([percent(getattr(r, field, None)) for r in reported])
     traces.append(
-        go.Scatter(
+        scatter(
             name=f"{reported_label(history)} (published, not scored here)",
             x=[r.year for r in reported],
             mode="markers",  # several results of one year would be joined by a vertical line
@@ -127,9 +140,9 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     primary = history.metric
     labels = dict(metrics)
     order = tuple(labels)  # the ranking metric first
-    fig = go.Figure(data=traces)
+    fig = Figure(traces)
     for trace, values in zip(fig.data, ys[primary], strict=True):
-        trace.y = values
+        trace["y"] = values
     fig.update_layout(
         **layout(x_title="Year", y_title=f"{labels[primary]} (%)", height=460),
         updatemenus=[
@@ -166,6 +179,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         fig=fig,
         filename=f"{history.challenge.slug}-error-history",
         empty=not (points or baselines or reported),
+        subtitle=_subtitle(points),
         arrays={0: {**cloud, "y": cloud_ys[primary]}},
         summary=_summary(history, metrics, step_years, ys[primary][1], points, baselines, reported),
         table=_table(
@@ -177,6 +191,18 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
     for button, metric in zip(switch, order, strict=True):
         button["args"][0]["y"][0] = cloud_ys[metric]
     return built
+
+
+def _subtitle(points: list[HistoryPoint]) -> str:
+    """What the cloud leaves out, where it leaves anything out."""
+    crowded = sorted({p.year for p in points if p.per_team})
+    if not crowded:
+        return ""
+    years = ", ".join(str(year) for year in crowded)
+    return (
+        f"In {years}, with more than {CLOUD_CAP:,} scored submissions, each team's entry on the "
+        "board is drawn for its submissions."
+    )
 
 
 def reported_label(history: History) -> str:
@@ -206,8 +232,11 @@ def _summary(
         set_in = next(year for year, value in held if value == last)  # when it was reached
         text += f": the record {label} went from {cell(first)} in {first_year}"
         text += f" to {cell(last)}, set in {set_in}"
+    drawn = f"{len(points)} scored submissions"
+    if any(p.per_team for p in points):
+        drawn += f" (each team's entry where an edition has more than {CLOUD_CAP:,})"
     return (
-        f"{text}; {len(points)} scored submissions, {len(baselines)} baselines trained here, "
+        f"{text}; {drawn}, {len(baselines)} baselines trained here, "
         f"{len(reported)} results reported on {history.challenge.title} (published)."
     )
 
@@ -239,7 +268,12 @@ def _table(
             values = [cloud_ys[metric][i] for i in at if cloud_ys[metric][i] is not None]
             low, high = (min(values), max(values)) if values else (None, None)
             ranges.append(cell(low) if low == high else f"{cell(low)} to {cell(high)}")
-        add(year, 0, "Submissions", f"{len(at)} scored", ranges)
+        per_team = sum(1 for i in at if points[i].per_team)
+        drawn = f"{len(at) - per_team} scored" if per_team < len(at) else ""
+        if per_team:  # a crowded edition: its teams' entries on the board
+            crowded = f"{per_team} teams' entries on the board (over {CLOUD_CAP:,} scored)"
+            drawn = f"{drawn} and {crowded}" if drawn else crowded
+        add(year, 0, "Submissions", drawn, ranges)
     for i, year in enumerate(step_years):
         add(year, 1, "Best of the year", "", [cell(ys[m][2][i]) for m in keys])
         add(year, 2, "Best so far (record)", "", [cell(ys[m][1][i]) for m in keys])
@@ -285,7 +319,7 @@ def _after(labels) -> float:
     return 0.02 + sum(0.04 + 0.0095 * len(label) for label in labels)
 
 
-def _year_axis(fig: go.Figure, years: list[int]) -> None:
+def _year_axis(fig: Figure, years: list[int]) -> None:
     """Whole years on x, one tick every 1, 2, 5 or 10 years depending on the span."""
     fig.update_xaxes(tickformat="d", tick0=0)
     if not years:

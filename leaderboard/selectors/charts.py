@@ -105,7 +105,7 @@ def edition_efficiency(
     """
     phase = edition_phase(edition=edition, now=now)
     ranking = Ranking.of(edition=edition, phase=phase, metric=TOP1, finals=False, now=now)
-    picked = {row.pk: row for row in ranked_rows(ranking=ranking)}
+    picked = {row.pk: row for row in ranked_rows(ranking=ranking, entries=False)}
     records = (
         Score.objects.filter(submission_id__in=list(picked))
         .annotate(

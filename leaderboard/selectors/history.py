@@ -1,5 +1,5 @@
 """A challenge's year-by-year history: each edition's winner and runner-up, its numbers, the best
-baseline of each year, and the reported results; plus every scored entry for the chart.
+baseline of each year, and the reported results; plus the chart's cloud of entries.
 
 Every edition is ranked by the one ranking (``selectors.ranking``), all in one query, each on the
 part that ``ranking.edition_phase`` says it shows now (public while it runs, private over the
@@ -8,15 +8,35 @@ finals once closed), by the challenge's metric. Baselines are placed at the year
 part. Each entry carries every registered metric's value in its part (``entry.top5``,
 ``entry.robust``...; None where it was not scored for it). Three queries, whatever the number
 of submissions.
+
+The chart's cloud holds every scored entry of an edition with up to ``CLOUD_CAP`` of them, and
+above that each team's entry on the edition's board (the same ranking, so the winner and the
+record are exact): 100,000 points cost seconds per request and draw an unreadable blot, where
+one point per team still shows how the field spread out. Counting an edition's entries stops
+at the cap, so the cost follows the cap and the teams, not the submissions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leaderboard.metrics import METRICS, PRIVATE, PUBLIC, RankedMetric, metric_get, metrics_shown
@@ -27,11 +47,15 @@ from leaderboard.models import (
     ReferenceResult,
     Score,
     Submission,
+    Team,
 )
 
 from .ranking import Ranking, board_freezes, edition_phase, ranked_rows
 
 _KEYS = frozenset(m.key for m in METRICS)
+
+# Above this many scored entries, an edition's cloud is each team's entry on its board.
+CLOUD_CAP = 2000
 
 
 class _MetricValues:
@@ -92,6 +116,10 @@ class History:
     def metric_label(self) -> str:
         return metric_get(self.metric).label
 
+    @property
+    def editions(self) -> list[Edition]:
+        return [summary.edition for row in self.years for summary in row.editions]
+
 
 @dataclass(frozen=True)
 class HistoryPoint(_MetricValues):
@@ -105,6 +133,7 @@ class HistoryPoint(_MetricValues):
     team: str | None
     method: str
     values: dict[str, float | None] = field(default_factory=dict)
+    per_team: bool = False  # its team's entry on a crowded edition's board (``CLOUD_CAP``)
 
 
 def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -> History:
@@ -113,12 +142,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
     metric = metric_get(challenge.primary_metric)
     editions = list(
         Edition.objects.filter(challenge=challenge)
-        .annotate(
-            n_teams=Count(
-                "submissions__team", distinct=True, filter=Q(submissions__is_baseline=False)
-            ),
-            n_submissions=Count("submissions", filter=Q(submissions__is_baseline=False)),
-        )
+        .annotate(n_teams=_teams_that_submitted(), n_submissions=_participant_submissions())
         .order_by("year", "opens_at", "pk")
     )
     parts = {e.pk: edition_phase(edition=e, now=now) for e in editions}
@@ -136,7 +160,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
     frozen = board_freezes(editions=editions, parts=parts, now=now)
     ranking = Ranking(metric=metric, parts=parts, frozen=frozen)
     baselines = []
-    for row in ranked_rows(ranking=ranking, places=2, bests=True):
+    for row in ranked_rows(ranking=ranking, places=2, bests=True, entries=False):
         edition = summaries[row.edition_id].edition
         if row.is_baseline:
             if row.method_year is not None:
@@ -170,18 +194,66 @@ def challenge_history_points(
     now: dt.datetime | None = None,
     parts: Mapping[int, str] | None = None,
     frozen: Mapping[int, dt.datetime] | None = None,
+    editions: Iterable[Edition] | None = None,
+    cap: int = CLOUD_CAP,
 ) -> list[HistoryPoint]:
-    """Every scored, ranked participant submission of the challenge, with its metrics in the
-    part its edition shows (``parts``, as ``History.parts``; read from the editions if None).
-    A score recorded after its edition's freeze (``frozen``, as ``History.frozen``) is left out
-    as the boards leave it out."""
+    """The chart's cloud, oldest first, with each entry's metrics in the part its edition shows
+    (``parts``, as ``History.parts``; read from the editions if None): every scored, ranked
+    participant entry of an edition with up to ``cap`` of them, else each team's entry on the
+    edition's board (``ranked_rows``: its best, or its finals' best once closed). A score
+    recorded after its edition's freeze (``frozen``, as ``History.frozen``) is left out as the
+    boards leave it out. ``editions``: the challenge's, as ``History.editions`` (else read)."""
+    now = now or timezone.now()
+    if editions is None:
+        editions = Edition.objects.filter(challenge=challenge).only(
+            "year", "opens_at", "closes_at", "board_frozen_at"
+        )
+    editions = {e.pk: e for e in editions}
     if parts is None:
-        now = now or timezone.now()
-        editions = Edition.objects.filter(challenge=challenge).only("closes_at", "board_frozen_at")
-        parts = {e.pk: edition_phase(edition=e, now=now) for e in editions}
-        frozen = board_freezes(editions=editions, parts=parts, now=now)
+        parts = {pk: edition_phase(edition=e, now=now) for pk, e in editions.items()}
+        frozen = board_freezes(editions=list(editions.values()), parts=parts, now=now)
+    parts = {pk: part for pk, part in parts.items() if pk in editions}
+    frozen = {pk: at for pk, at in (frozen or {}).items() if pk in parts}
     if not parts:
         return []
+    entries = _cloud_entries(parts=parts, frozen=frozen)
+    crowded = _crowded(entries, editions=sorted(parts), cap=cap)
+    points = []
+    every = [pk for pk in parts if pk not in crowded]
+    if every:
+        for row in entries.filter(edition_id__in=every):
+            edition = editions[row["edition_id"]]
+            values = {m.key: row[m.alias] for m in METRICS}
+            points.append(
+                _point(
+                    row["submission_id"],
+                    edition,
+                    row["submitted_at"],
+                    row["team_label"],
+                    row["method"],
+                    values,
+                )
+            )
+    if crowded:
+        ranking = Ranking(
+            metric=metric_get(challenge.primary_metric),
+            parts={pk: parts[pk] for pk in crowded},
+            frozen={pk: at for pk, at in frozen.items() if pk in crowded},
+        )
+        for row in ranked_rows(ranking=ranking, entries=False):
+            if not row.is_baseline:
+                edition = editions[row.edition_id]
+                values = {m.key: getattr(row, m.alias) for m in METRICS}
+                point = _point(
+                    row.pk, edition, row.created_at, row.team_name, row.method_name, values
+                )
+                points.append(dataclasses.replace(point, per_team=True))
+    points.sort(key=lambda p: (p.created_at, p.submission_id))
+    return points
+
+
+def _cloud_entries(*, parts: Mapping[int, str], frozen: Mapping[int, dt.datetime]) -> QuerySet:
+    """Every scored, ranked participant entry of these editions with its values on its part."""
     private = [pk for pk, part in parts.items() if part == PRIVATE]
     values = {
         m.alias: Case(
@@ -190,53 +262,58 @@ def challenge_history_points(
         )
         for m in METRICS
     }
-    rows = (
-        Score.objects.filter(
-            edition_id__in=list(parts),
-            is_baseline=False,
-            submission__status=Submission.Status.SCORED,
-            submission__moderation__in=RANKED_MODERATION,
-        )
-        .annotate(
-            **values,
-            method=F("submission__method_name"),
-            team_label=F("team__name"),
-            year=F("edition__year"),
-            opens_at=F("edition__opens_at"),
-            closes_at=F("edition__closes_at"),
-        )
-        .values(
-            "submission_id",
-            "edition_id",
-            "submitted_at",
-            "method",
-            "team_label",
-            "year",
-            "opens_at",
-            "closes_at",
-            *values,
-        )
-        .order_by("submitted_at", "submission_id")
+    rows = Score.objects.filter(
+        edition_id__in=list(parts),
+        is_baseline=False,
+        submission__status=Submission.Status.SCORED,
+        submission__moderation__in=RANKED_MODERATION,
     )
     if frozen:
         rows = rows.exclude(_after_freezes(frozen))
-    points = []
-    for row in rows:
-        span = (row["closes_at"] - row["opens_at"]).total_seconds()
-        elapsed = (row["submitted_at"] - row["opens_at"]).total_seconds()
-        points.append(
-            HistoryPoint(
-                submission_id=str(row["submission_id"]),
-                edition_id=row["edition_id"],
-                year=row["year"],
-                fraction=min(1.0, max(0.0, elapsed / span)) if span > 0 else 0.0,
-                created_at=row["submitted_at"],
-                team=row["team_label"],
-                method=row["method"],
-                values={m.key: row[m.alias] for m in METRICS},
-            )
-        )
-    return points
+    return (
+        rows.annotate(**values, method=F("submission__method_name"), team_label=F("team__name"))
+        .values("submission_id", "edition_id", "submitted_at", "method", "team_label", *values)
+        .order_by("submitted_at", "submission_id")
+    )
+
+
+def _point(
+    submission_id: object,
+    edition: Edition,
+    submitted_at: dt.datetime,
+    team: str | None,
+    method: str,
+    values: dict[str, float | None],
+) -> HistoryPoint:
+    span = (edition.closes_at - edition.opens_at).total_seconds()
+    elapsed = (submitted_at - edition.opens_at).total_seconds()
+    return HistoryPoint(
+        submission_id=str(submission_id),
+        edition_id=edition.pk,
+        year=edition.year,
+        fraction=min(1.0, max(0.0, elapsed / span)) if span > 0 else 0.0,
+        created_at=submitted_at,
+        team=team,
+        method=method,
+        values=values,
+    )
+
+
+def _participant_submissions() -> Coalesce:
+    """An edition's participant submissions, counted from an index alone (migration 0019)."""
+    rows = Submission.objects.filter(edition=OuterRef("pk"), is_baseline=False)
+    count = rows.order_by().values("edition").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+
+def _teams_that_submitted() -> Coalesce:
+    """An edition's teams with a submission: one index probe per team, not a pass over every
+    submission (a team's submissions are never baselines)."""
+    teams = Team.objects.filter(edition=OuterRef("pk")).filter(
+        Exists(Submission.objects.filter(team=OuterRef("pk")))
+    )
+    count = teams.order_by().values("edition").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
 
 
 def _entry(row: Submission, *, year: int) -> Entry:
@@ -287,3 +364,22 @@ def _after_freezes(frozen: Mapping[int, dt.datetime]) -> Q:
     for pk, at in frozen.items():
         after |= Q(edition_id=pk, created_at__gt=at)
     return after
+
+
+def _crowded(entries: QuerySet, *, editions: list[int], cap: int) -> set[int]:
+    """The editions with more than ``cap`` of ``entries``, reading at most ``cap + 1`` of each
+    (unsorted: a sort would read them all); in one query where the database allows a LIMIT in
+    each part of a UNION (PostgreSQL; not SQLite)."""
+    heads = [
+        entries.filter(edition_id=pk).order_by().values("edition_id")[: cap + 1] for pk in editions
+    ]
+    if not connection.features.supports_slicing_ordering_in_compound:
+        return {pk for pk, head in zip(editions, heads, strict=True) if head.count() > cap}
+    first, *rest = heads
+    sql, params = first.union(*rest, all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT edition_id FROM ({sql}) heads GROUP BY edition_id HAVING COUNT(*) > %s",
+            [*params, cap],
+        )
+        return {pk for (pk,) in cursor.fetchall()}

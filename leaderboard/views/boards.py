@@ -17,7 +17,7 @@ def history_context(*, challenge: Challenge) -> dict:
     now = timezone.now()
     history = selectors.challenge_history(challenge=challenge, now=now)
     points = selectors.challenge_history_points(
-        challenge=challenge, parts=history.parts, frozen=history.frozen
+        challenge=challenge, parts=history.parts, frozen=history.frozen, editions=history.editions
     )
     return {
         "history": history,
