@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from leaderboard import charts, selectors
 from leaderboard.models import Challenge, Submission
+from leaderboard.selectors.ranking import board_freezes
 from leaderboard.selectors.robustness import robustness_board
 from leaderboard.selectors.robustness_panel import submission_robustness
 
@@ -24,7 +25,15 @@ def edition_robustness(request: HttpRequest, slug: str, edition: str) -> HttpRes
     board = robustness_board(edition=found, now=now, phase=phase, page=_page_number(request))
     if board.page > 1 and not board.rows:
         raise Http404("No such page of the robustness leaderboard.")
-    context = {"edition": found, "board": board, "closed": found.is_closed(now=now)}
+    # A public board the host froze: the same rule (``board_freezes``) and banner as the
+    # leaderboard's.
+    frozen_at = board_freezes(editions=[found], parts={found.pk: phase}, now=now).get(found.pk)
+    context = {
+        "edition": found,
+        "board": board,
+        "closed": found.is_closed(now=now),
+        "frozen": {"frozen_at": frozen_at},
+    }
     return render(request, "leaderboard/robustness_board.html", context)
 
 
