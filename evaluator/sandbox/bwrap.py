@@ -65,11 +65,13 @@ def build_argv(
     cuda: bool = False,
     tmp_mb: int = TMP_MB,
     status_fd: int | None = None,
+    symlinks: Sequence[tuple[str, str]] = (),
 ) -> list[str]:
     """The full argv: bwrap, its options, ``--``, then ``command`` (which uses sandbox paths).
 
     ``status_fd`` receives bubblewrap's JSON status (the parent learns from it whether the
-    sandbox started).
+    sandbox started). ``symlinks`` are ``(target, name)`` links made at ``SANDBOX_ROOT/name``
+    (a warm child's ``model``, which names the file its job will bring).
     """
     argv = [support.path, "--unshare-all", "--die-with-parent", "--new-session"]
     if status_fd is not None and status_fd >= 0:
@@ -98,6 +100,8 @@ def build_argv(
     for bind in binds:
         flag = "--bind" if bind.writable else "--ro-bind"
         argv += [flag, str(Path(bind.source).resolve()), f"{SANDBOX_ROOT}/{bind.name}"]
+    for target, name in symlinks:
+        argv += ["--symlink", target, f"{SANDBOX_ROOT}/{name}"]
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--"]
     return argv + list(command)
 

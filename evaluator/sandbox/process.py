@@ -82,7 +82,71 @@ def run_sandboxed(
     uses, so RLIMIT_AS would break it (GPU memory is the GPU's). ``pids_max`` caps the
     processes and threads of the whole run.
     """
+    confined = start_confined(
+        command=command,
+        binds=binds,
+        env=env,
+        memory_mb=memory_mb,
+        cuda=cuda,
+        file_mb=file_mb,
+        pids_max=pids_max,
+        sandbox=sandbox,
+        require_sandbox=require_sandbox,
+    )
+    return wait_confined(confined, timeout_s=timeout_s)
+
+
+@dataclass
+class Confined:
+    """A confined command started and not yet waited for: a cold run, or a warm child that
+    waits for its one job (``evaluator.sandbox.pool``). ``clock`` is when its time limit and
+    wall time start counting: the start, or a warm child's hand-over (``start_clock``)."""
+
+    proc: subprocess.Popen
+    tail: _TailReader
+    mode: str
+    group: cgroup.RunGroup | None
+    group_word: str
+    status_fds: tuple[int, int]
+    scratch: Path
+    clock: float
+    released: bool = False
+
+    def start_clock(self) -> None:
+        self.clock = time.monotonic()
+
+    def release(self) -> None:
+        """Close the status pipe, remove the group and the scratch directory, once."""
+        if not self.released:
+            self.released = True
+            _release(group=self.group, status_fds=self.status_fds, scratch=self.scratch)
+
+
+def start_confined(
+    *,
+    command: Callable[[str], Sequence[str]],
+    binds: Sequence[Bind] = (),
+    env: Mapping[str, str] | None = None,
+    memory_mb: int | None,
+    cuda: bool = False,
+    file_mb: int = DEFAULT_FILE_MB,
+    pids_max: int | None = cgroup.DEFAULT_PIDS_MAX,
+    sandbox: str = "auto",
+    require_sandbox: bool = False,
+    stdin_pipe: bool = False,
+    pass_fds: Sequence[int] = (),
+    symlinks: Sequence[tuple[str, str]] = (),
+    only_bwrap: bool = False,
+) -> Confined:
+    """Start ``command(root)`` with every limit of ``run_sandboxed`` in force from its start.
+
+    ``stdin_pipe`` gives the command a pipe on its standard input (a warm child's hand-over);
+    ``pass_fds`` are inherited as they are; ``symlinks`` are ``(target, name)`` links made at
+    ``root/name`` inside bubblewrap. ``only_bwrap`` refuses to start without bubblewrap.
+    """
     support = _choose_sandbox(sandbox=sandbox, require_sandbox=require_sandbox)
+    if only_bwrap and support is None:
+        raise SandboxUnavailable("a warm sandbox needs bubblewrap, which is not usable here")
     scratch = Path(tempfile.mkdtemp(prefix="evaluator-sandbox-"))
     group, group_word = cgroup.create_run_group(memory_mb=memory_mb, pids_max=pids_max)
     status_r, status_w = os.pipe() if support is not None else (-1, -1)
@@ -104,32 +168,82 @@ def run_sandboxed(
                 env=child_env,
                 cuda=cuda,
                 status_fd=status_w,
+                symlinks=symlinks,
             )
             mode, cwd = "bwrap", scratch
         limits = _limits(
             memory_mb=None if cuda else memory_mb, file_mb=file_mb, pids_max=pids_max, group=group
         )
-        done = _spawn(
-            argv=argv,
-            env=child_env,
-            cwd=cwd,
-            limits=limits,
-            timeout_s=timeout_s,
-            mode=mode,
-            status_fd=status_w,
-            group=group,
-        )
-        started = mode == "none" or _bwrap_ran_command(status_r)
+        fds = tuple(pass_fds) + ((status_w,) if status_w >= 0 else ())
+        clock = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=dict(child_env),
+                cwd=cwd,
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=fds,
+                preexec_fn=limits,  # only a write to the group and setrlimit between fork and exec
+            )
+        finally:
+            if group is not None:
+                group.close_for_child()
+    except BaseException:
+        _release(group=group, status_fds=(status_r, status_w), scratch=scratch)
+        raise
+    return Confined(
+        proc=proc,
+        tail=_TailReader(proc.stdout),
+        mode=mode,
+        group=group,
+        group_word=group_word,
+        status_fds=(status_r, status_w),
+        scratch=scratch,
+        clock=clock,
+    )
+
+
+def wait_confined(confined: Confined, *, timeout_s: float) -> Completed:
+    """Wait until the command ends or ``timeout_s`` has passed since ``confined.clock``, then
+    kill whatever it left and release the group, the status pipe and the scratch directory."""
+    try:
+        done = _wait(confined, timeout_s=timeout_s)
+        status_r = confined.status_fds[0]
+        started = confined.mode == "none" or _bwrap_ran_command(status_r)
+        group = confined.group
         oom_kills = group.oom_kills() if group is not None else 0
-        return dataclasses.replace(done, started=started, oom_kills=oom_kills, cgroup=group_word)
+        return dataclasses.replace(
+            done, started=started, oom_kills=oom_kills, cgroup=confined.group_word
+        )
     finally:
-        for fd in (status_r, status_w):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        if group is not None:
-            group.remove()
-        shutil.rmtree(scratch, ignore_errors=True)
+        confined.release()
+
+
+def discard_confined(confined: Confined) -> None:
+    """Kill a started command that will not be waited for (a warm child no job will use)."""
+    if confined.released:
+        return
+    try:
+        _kill_group(confined.proc)
+        if confined.group is not None:
+            confined.group.kill_all()
+        confined.tail.join()
+    finally:
+        confined.release()
+
+
+def _release(*, group: cgroup.RunGroup | None, status_fds: tuple[int, int], scratch: Path) -> None:
+    for fd in status_fds:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    if group is not None:
+        group.remove()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def base_env(*, cuda: bool) -> dict[str, str]:
@@ -263,37 +377,10 @@ def _limits(
     return apply
 
 
-def _spawn(
-    *,
-    argv: Sequence[str],
-    env: Mapping[str, str],
-    cwd: Path,
-    limits: Callable[[], None],
-    timeout_s: float,
-    mode: str,
-    status_fd: int = -1,
-    group: cgroup.RunGroup | None = None,
-) -> Completed:
-    start = time.monotonic()
+def _wait(confined: Confined, *, timeout_s: float) -> Completed:
+    proc, tail = confined.proc, confined.tail
     try:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=dict(env),
-            cwd=cwd,
-            start_new_session=True,
-            close_fds=True,
-            pass_fds=(status_fd,) if status_fd >= 0 else (),
-            preexec_fn=limits,  # only a write to the group and setrlimit between fork and exec
-        )
-    finally:
-        if group is not None:
-            group.close_for_child()
-    tail = _TailReader(proc.stdout)
-    try:
-        proc.wait(timeout=timeout_s)
+        proc.wait(timeout=max(0.0, confined.clock + timeout_s - time.monotonic()))
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         tail.join()
@@ -303,15 +390,15 @@ def _spawn(
         ) from None
     finally:
         _kill_group(proc)  # stragglers the command left behind
-        if group is not None:
-            group.kill_all()  # and any that left the process group (setsid)
+        if confined.group is not None:
+            confined.group.kill_all()  # and any that left the process group (setsid)
     tail.join()
-    wall = time.monotonic() - start
+    wall = time.monotonic() - confined.clock
     return Completed(
         returncode=proc.returncode,
-        signal=_signal_of(proc.returncode, mode=mode),
+        signal=_signal_of(proc.returncode, mode=confined.mode),
         output=tail.text(),
-        sandbox=mode,
+        sandbox=confined.mode,
         wall_seconds=wall,
     )
 

@@ -37,8 +37,8 @@ from evaluator.errors import (
     SandboxUnavailable,
 )
 from evaluator.formats.base import ModelFormat
-from evaluator.sandbox import cgroup, outputs, protocol
-from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox import cgroup, outputs, pool, protocol
+from evaluator.sandbox.bwrap import SANDBOX_ROOT, Bind
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 
 _TAIL_LINES = 15
@@ -82,24 +82,24 @@ class Launched:
 def launch(job: ChildJob) -> Iterator[Launched]:
     """Run the child once for ``job``; read what it left inside the ``with`` block.
 
+    Where this process keeps warm children (``pool.configure``), a matching one takes the job
+    and the next one starts at once; any other case runs cold, as before.
     What the child wrote, printed or claims is for the caller to read as untrusted input;
     ``observed_failure`` says what the parent saw go wrong itself.
     """
     plugins = architecture_plugins()
+    values = [value for value, _ in plugins]
+    binds = [_evaluator_bind(), *(bind for _, bind in plugins)]
+    with _warm_launch(job, code=binds, plugins=values) as launched:
+        if launched is not None:
+            yield launched
+            return
     with outputs.output_dir(job.outputs, prefix=job.out_prefix) as out:
         launched = Launched(out=out)
         try:
             launched.done = run_sandboxed(
-                command=lambda root: child_argv(
-                    root=root, job=job, plugins=[value for value, _ in plugins]
-                ),
-                binds=[
-                    _evaluator_bind(),
-                    *(bind for _, bind in plugins),
-                    Bind(job.model_path, "model"),
-                    job.inputs,
-                    *out.binds(),
-                ],
+                command=lambda root: child_argv(root=root, job=job, plugins=values),
+                binds=[*binds, Bind(job.model_path, "model"), job.inputs, *out.binds()],
                 timeout_s=job.timeout_s,
                 memory_mb=None if job.memory_mb is None else job.memory_mb + job.mapped_mb,
                 cuda=job.device.startswith("cuda"),
@@ -111,6 +111,49 @@ def launch(job: ChildJob) -> Iterator[Launched]:
         except EvaluatorError as exc:
             launched.error = exc
         yield launched
+
+
+@contextlib.contextmanager
+def _warm_launch(
+    job: ChildJob, *, code: Sequence[Bind], plugins: Sequence[str]
+) -> Iterator[Launched | None]:
+    """``job`` run by a warm child of this process's pool, or None: run it cold.
+
+    A child waiting for this kind of job takes it; with none waiting one is started for it.
+    Either way the next one starts right after the hand-over, while this one runs.
+    """
+    warm_pool = pool.active()
+    if warm_pool is None:
+        yield None
+        return
+    key = pool.key_of(job, plugins=plugins)
+    cuda = job.device.startswith("cuda")
+    child, how = warm_pool.claim(key), "warm"
+    if child is None:
+        child, how = (
+            warm_pool.start(key, code_binds=code, inputs=job.inputs, cuda=cuda),
+            "on_demand",
+        )
+    argv = child_argv(root=SANDBOX_ROOT, job=job, plugins=plugins)[3:]  # no interpreter, no -m
+    taken = child is not None and child.hand_over(
+        model_path=job.model_path, inputs=job.inputs, argv=argv
+    )
+    warm_pool.refill(key, code_binds=code, inputs=job.inputs, cuda=cuda)
+    warm_pool.served[how if taken else "cold"] += 1
+    if not taken:
+        if child is not None:
+            child.discard()
+        yield None
+        return
+    try:
+        launched = Launched(out=child.out)
+        try:
+            launched.done = child.wait(timeout_s=job.timeout_s)
+        except EvaluatorError as exc:
+            launched.error = exc
+        yield launched
+    finally:
+        child.discard()
 
 
 def child_argv(*, root: str, job: ChildJob, plugins: Sequence[str] = ()) -> list[str]:
