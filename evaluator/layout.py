@@ -9,6 +9,11 @@
                                         uint8 (N, C, H, W) like images.npy (same labels)
     DIR/images/robust/meta.json         their transforms, parameters, digests, fingerprint
 
+images/meta.json's format_version: 1 where every image went through the exact recipe (decode at
+full size, resize, crop); 2 where some JPEGs were decoded at a reduced scale first (JPEG draft
+mode, ``evaluator.datasets.decode``): the same files, pixels within a stated tolerance of
+version 1's, and a fingerprint that covers the version.
+
 Images and labels sit in sibling directories so that the sandbox binds ``images/`` alone; the
 transformed copies sit under ``images/`` so that the same bind shows them, and nothing else.
 """
@@ -24,8 +29,12 @@ LABELS_DIR = "labels"
 LABELS_FILE = "labels.npy"
 SPLIT_FILE = "split.npy"
 FORMAT_VERSION = 1
+DRAFT_FORMAT_VERSION = 2
+FORMAT_VERSIONS = (FORMAT_VERSION, DRAFT_FORMAT_VERSION)  # what open_images reads
 ROBUST_DIR = "robust"
 ROBUST_FORMAT_VERSION = 1
+DRAFT_FORMAT_VERSION = 2
+FORMAT_VERSIONS = (FORMAT_VERSION, DRAFT_FORMAT_VERSION)  # what open_images reads
 
 
 def images_dir(root: Path) -> Path:

@@ -35,7 +35,14 @@ def add_import_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--class-names", type=Path, help="file with one class name per line")
     parser.add_argument("--cifar-classes", type=int, choices=(10, 100), help="CIFAR variant")
     parser.add_argument("--skip-bad", action="store_true", help="skip images that fail to decode")
-    parser.add_argument("--workers", type=int, help="processes to use (default: all cores)")
+    parser.add_argument(
+        "--workers", type=int, help="threads (image files) or processes to use (default: all cores)"
+    )
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="decode every JPEG at full size (no draft mode for large ones): format version 1",
+    )
     parser.add_argument("--limit", type=int, help="import only the first N images")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing set")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -78,6 +85,7 @@ def run_import(args: argparse.Namespace) -> int:
             class_names_file=args.class_names,
             skip_bad=args.skip_bad,
             workers=args.workers,
+            jpeg_draft=not args.exact,
             progress=not args.no_progress,
             limit=args.limit,
             overwrite=args.overwrite,

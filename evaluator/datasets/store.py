@@ -74,10 +74,9 @@ def parse_images_meta(path: Path) -> tuple[dict, InputSpec]:
     if missing:
         raise DatasetError(f"{path}: missing key(s) {', '.join(missing)}")
     version = meta.get("format_version", layout.FORMAT_VERSION)
-    if version != layout.FORMAT_VERSION:
-        raise DatasetError(
-            f"{path}: format version {version}, this code reads {layout.FORMAT_VERSION}"
-        )
+    if version not in layout.FORMAT_VERSIONS:
+        readable = " and ".join(str(v) for v in layout.FORMAT_VERSIONS)
+        raise DatasetError(f"{path}: format version {version}, this code reads {readable}")
     try:
         spec = InputSpec.from_dict(meta["spec"])
         n, num_classes = int(meta["n"]), int(meta["num_classes"])
@@ -138,7 +137,11 @@ def open_dataset(root: Path, *, verify: bool = False) -> CompiledDataset:
     )
     if verify:
         actual = fingerprint(
-            images=images, labels=labels, spec=spec, class_names=dataset.class_names
+            images=images,
+            labels=labels,
+            spec=spec,
+            class_names=dataset.class_names,
+            format_version=meta.get("format_version", layout.FORMAT_VERSION),
         )
         if actual != dataset.fingerprint:
             raise DatasetError(

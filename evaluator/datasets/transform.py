@@ -1,18 +1,19 @@
-"""Pixels to the declared input: decode, convert channels, resize the short side, centre-crop.
+"""Pixels to the declared input: convert channels, resize the short side, centre-crop.
 
 The recipe is torchvision's evaluation transform (``Resize(short)`` then ``CenterCrop``,
 bilinear with antialiasing), applied once at import so scoring only copies uint8 batches.
-Array sources are transformed a whole batch at a time; files are decoded with PIL one by one.
+Array sources are transformed a whole batch at a time; decoded files (``decode``) in small
+batches of one size. A draft-decoded JPEG is resized to the size its full-scale image would
+have been, so the crop takes the same part of the picture.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import platform
 
 import numpy as np
 import torch
 import torchvision.transforms.v2.functional as F
-from PIL import Image
 from torchvision.transforms import InterpolationMode
 
 from evaluator.spec import InputSpec
@@ -33,6 +34,33 @@ def short_side_target(spec: InputSpec, height: int, width: int) -> int | None:
     return None if min(height, width) == target else target
 
 
+def resized_size(height: int, width: int, target: int) -> tuple[int, int]:
+    """(h, w) after ``Resize(target)``: torchvision's rule, the long side scaled and truncated."""
+    short, long = (width, height) if width <= height else (height, width)
+    new_long = int(target * long / short)
+    return (new_long, target) if width <= height else (target, new_long)
+
+
+def native_uint8_resize() -> bool:
+    """Whether this CPU resizes uint8 itself (AVX2, AVX-512, ARM): torchvision's own test."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    return capability in ("AVX2", "AVX512") or platform.machine() in ("aarch64", "arm64")
+
+
+def resize_span(batch: torch.Tensor, size: list[int], span: tuple[float, float]) -> torch.Tensor:
+    """Antialiased bilinear resize of the top-left ``span`` (h, w) of ``batch``, in pixels.
+
+    A draft-decoded JPEG of 375 rows at 1/2 scale has 188 rows, the last one half past the
+    picture: ``span`` (187.5, ...) makes the output cover exactly the picture, as the full-scale
+    resize does (the kernel's scales, ``output / span``, set where each output pixel samples).
+    """
+    scales = (size[0] / span[0], size[1] / span[1])
+    if batch.dtype == torch.uint8 and not native_uint8_resize():
+        resized = torch.ops.aten._upsample_bilinear2d_aa(batch.float(), size, False, *scales)
+        return resized.round_().clamp_(0, 255).to(torch.uint8)
+    return torch.ops.aten._upsample_bilinear2d_aa(batch, size, False, *scales)
+
+
 def needs_resize(spec: InputSpec, height: int, width: int) -> bool:
     return short_side_target(spec, height, width) is not None
 
@@ -46,14 +74,29 @@ def convert_channels(batch: torch.Tensor, channels: int) -> torch.Tensor:
     return F.rgb_to_grayscale(batch, num_output_channels=1)
 
 
-def to_spec(batch: torch.Tensor, spec: InputSpec) -> torch.Tensor:
-    """uint8 (B, C, h, w) -> uint8 (B, spec.channels, spec.height, spec.width)."""
+def to_spec(
+    batch: torch.Tensor,
+    spec: InputSpec,
+    *,
+    source_size: tuple[int, int] | None = None,
+    scale: int = 1,
+) -> torch.Tensor:
+    """uint8 (B, C, h, w) -> uint8 (B, spec.channels, spec.height, spec.width).
+
+    Where the batch was decoded at 1/``scale`` (JPEG draft), ``source_size`` is the images'
+    full-scale (h, w): the resize and crop are those of the full-scale images.
+    """
     shrinking = batch.shape[-3] > spec.channels
     if shrinking:
         batch = convert_channels(batch, spec.channels)
-    target = short_side_target(spec, batch.shape[-2], batch.shape[-1])
+    height, width = source_size or (batch.shape[-2], batch.shape[-1])
+    target = short_side_target(spec, height, width)
     if target is not None:
-        batch = F.resize(batch, [target], interpolation=InterpolationMode.BILINEAR, antialias=True)
+        size = list(resized_size(height, width, target))
+        if scale == 1:
+            batch = F.resize(batch, size, interpolation=InterpolationMode.BILINEAR, antialias=True)
+        else:
+            batch = resize_span(batch, size, (height / scale, width / scale))
     if tuple(batch.shape[-2:]) != (spec.height, spec.width):
         batch = F.center_crop(batch, [spec.height, spec.width])
     if not shrinking:
@@ -65,21 +108,3 @@ def transform_pixels(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     """A batch of uint8 (B, C, h, w) source pixels at the spec's channels and size."""
     tensor = torch.from_numpy(np.array(pixels, dtype=np.uint8))  # a copy: sources are read-only
     return to_spec(tensor, spec).numpy()
-
-
-def decode_image(path: Path, *, channels: int) -> np.ndarray:
-    """One image file as uint8 (C, h, w), converted by PIL to grey ("L") or RGB.
-
-    Raises whatever PIL raises on a corrupt or truncated file; the caller names the file.
-    EXIF orientation is ignored, as torchvision's ImageFolder loader does.
-    """
-    with Image.open(path) as img:
-        converted = img.convert("L" if channels == 1 else "RGB")
-    array = np.array(converted, dtype=np.uint8)  # writable, so torch can take it as is
-    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-
-
-def transform_file(path: Path, spec: InputSpec) -> np.ndarray:
-    """One image file at the spec's channels and size, uint8 (C, H, W)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(decode_image(path, channels=spec.channels)))
-    return to_spec(tensor[None], spec)[0].numpy()

@@ -63,7 +63,10 @@ def test_import_json_report(source: Path, tmp_path: Path, capsys) -> None:
         "num_classes",
         "fingerprint",
         "seconds",
+        "drafted",
+        "format_version",
     }
+    assert (report["drafted"], report["format_version"]) == (0, 1)
 
 
 def test_dataset_error_is_one_line_on_stderr(source: Path, tmp_path: Path, capsys) -> None:

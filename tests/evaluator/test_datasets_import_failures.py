@@ -99,14 +99,20 @@ def test_bad_fraction_is_refused_before_work(tmp_path: Path) -> None:
 def test_worker_pool_matches_single_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pools = []
-    real_run_pool = compile_module.run_pool
+    """Files on decoding threads, arrays on worker processes: both as one process does them."""
+    pools, threads = [], []
+    real_run_pool, real_run_threads = compile_module.run_pool, compile_module.run_threads
 
     def counting_run_pool(chunks, workers):
         pools.append((len(chunks), workers))
         return real_run_pool(chunks, workers)
 
+    def counting_run_threads(source, spec, out, bounds, **kw):
+        threads.append((len(bounds), kw["workers"]))
+        return real_run_threads(source, spec, out, bounds, **kw)
+
     monkeypatch.setattr(compile_module, "run_pool", counting_run_pool)
+    monkeypatch.setattr(compile_module, "run_threads", counting_run_threads)
     monkeypatch.setattr(compile_module, "MIN_POOL_IMAGES", 10)
     root = write_imagefolder(
         tmp_path / "tree",
@@ -114,17 +120,23 @@ def test_worker_pool_matches_single_process(
     )
     damage_file = root / "c1" / "zzz.png"
     damage_file.write_bytes(b"not an image")
+    for k in range(3):  # JPEGs of two sizes too, so that the threads resize in batches
+        jpegs = [*random_images(3, 40, 52, 3, seed=10 + k), *random_images(2, 48, 52, 3, seed=k)]
+        for i, image in enumerate(jpegs):
+            Image.fromarray(image).save(root / f"c{k}" / f"j{i}.jpg", quality=90)
     spec = InputSpec(channels=3, height=24, width=24)
     one = run(tmp_path, root, fmt="imagefolder", name="one", spec=spec, skip_bad=True)
     two = run(tmp_path, root, fmt="imagefolder", name="two", spec=spec, skip_bad=True, workers=2)
     assert one.fingerprint == two.fingerprint and two.skipped == one.skipped
-    assert two.n_images == 36 and two.n_skipped == 1
+    assert two.n_images == 51 and two.n_skipped == 1
+    assert one.drafted == two.drafted == 0
     arrays = tmp_path / "arrays.npz"
     np.savez(arrays, images=random_images(300, 20, 20), labels=np.arange(300) % 7)
     one = run(tmp_path, arrays, name="a1", spec=spec)
     two = run(tmp_path, arrays, name="a2", spec=spec, workers=2)
     assert one.fingerprint == two.fingerprint
-    assert [workers for _, workers in pools] == [2, 2] and all(n > 2 for n, _ in pools)
+    assert [workers for _, workers in threads] == [2] and threads[0][0] > 2
+    assert [workers for _, workers in pools] == [2] and pools[0][0] > 2
     assert leftovers(tmp_path) == []
 
 

@@ -11,11 +11,8 @@ from PIL import Image
 from torchvision import transforms
 from torchvision.transforms import v2 as transforms_v2
 
-from evaluator.datasets.transform import (
-    short_side_target,
-    transform_file,
-    transform_pixels,
-)
+from evaluator.datasets.decode import transform_file
+from evaluator.datasets.transform import short_side_target, transform_pixels
 from evaluator.spec import InputSpec
 
 IMAGENET = InputSpec(channels=3, height=224, width=224, resize_short=256)
