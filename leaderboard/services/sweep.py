@@ -1,5 +1,6 @@
 """The sweeper: finds submissions the queue lost and puts them back, a bounded number of times,
-and fails the free model checks whose worker is gone (``checks.model_check_sweep``).
+fails the free model checks whose worker is gone (``checks.model_check_sweep``), and queues
+again the notification mail that never reached the queue (``notifications.resend``).
 
 Run every minute by Celery beat (``leaderboard.tasks.sweep_submissions``) or by hand with
 ``manage.py sweep_submissions``. The database row is the source of truth, so sending a task
@@ -20,6 +21,7 @@ from leaderboard.models import Submission
 
 from .checks import model_check_sweep
 from .enqueue import submission_enqueue
+from .notifications.resend import mail_resend_pending
 from .scoring import submission_fail_exhausted
 
 Status = Submission.Status
@@ -37,6 +39,8 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)  # out of attempts
     unsent: list[str] = field(default_factory=list)  # broker still unreachable
     checks_failed: list[str] = field(default_factory=list)  # model checks whose worker is gone
+    mails_requeued: list[str] = field(default_factory=list)  # notifications' mail that waited
+    mails_unsent: list[str] = field(default_factory=list)  # ... and the broker still refuses
 
     def as_dict(self) -> dict[str, list[str]]:
         return asdict(self)
@@ -49,15 +53,20 @@ class SweepReport:
             ids_in_words(self.failed, "submission", "failed, out of attempts"),
             ids_in_words(self.unsent, "submission", "not sent, the broker is unreachable"),
             ids_in_words(self.checks_failed, "model check", "failed, its worker is gone"),
+            ids_in_words(self.mails_requeued, "notification", "mail queued again, it had waited"),
+            ids_in_words(self.mails_unsent, "notification", "mail not queued, broker unreachable"),
         ]
         return "; ".join(part for part in parts if part)
 
 
 def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """Re-enqueue stuck submissions; fail those that used up their attempts, and the model
-    checks whose worker is gone."""
+    checks whose worker is gone; queue the notification mail that waited too long."""
     now = now or timezone.now()
     report = SweepReport(checks_failed=model_check_sweep(now=now))
+    mails = mail_resend_pending(now=now)
+    report.mails_requeued = [str(pk) for pk in mails.queued]
+    report.mails_unsent = [str(pk) for pk in mails.unsent]
     max_attempts = settings.SCORING_MAX_ATTEMPTS
 
     overdue = Submission.objects.filter(status=Status.RUNNING, deadline__lt=now)

@@ -117,4 +117,6 @@ def test_sweep_task_returns_its_report(db):
         "failed": [],
         "unsent": [],
         "checks_failed": [],
+        "mails_requeued": [],
+        "mails_unsent": [],
     }

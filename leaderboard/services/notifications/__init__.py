@@ -7,6 +7,7 @@ mails each row unless its user turned that kind off. Nothing here sends mail in 
 - ``editions``: the periodic opening and closing-soon notices, each edition's once.
 - ``mail``: renders and sends one row's mail, with its unsubscribe link and headers.
 - ``preferences``: each user's choice per kind, the signed unsubscribe tokens, read marks.
+- ``resend``: the sweep's second chance for mail whose task never reached the queue.
 """
 
 from .announcements import announcement_create
@@ -23,6 +24,7 @@ from .preferences import (
     unsubscribe_read,
     unsubscribe_token,
 )
+from .resend import mail_resend_pending
 
 __all__ = [
     "EVENTS",
@@ -30,6 +32,7 @@ __all__ = [
     "announcement_create",
     "edition_notices_create",
     "mail_enqueue",
+    "mail_resend_pending",
     "notification_mail_failed",
     "notification_mail_send",
     "notification_message",

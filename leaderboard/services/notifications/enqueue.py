@@ -10,8 +10,10 @@ from typing import ParamSpec
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from leaderboard.celery import app
+from leaderboard.models import Notification
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -28,8 +30,17 @@ def notify_enqueue(*, event: str, ref: str) -> None:
 
 
 def mail_enqueue(*, notification_ids: Iterable[int]) -> int:
-    """Queue one mail task per notification; returns how many the broker took."""
-    return sum(_send(MAIL_TASK, [pk]) for pk in notification_ids)
+    """Queue one mail task per notification; returns how many the broker took.
+
+    Each row the broker took is stamped (``mail_queued_at``); one it refused stays pending
+    without a stamp, and the sweep queues it again later (``resend.mail_resend_pending``)."""
+    taken = [pk for pk in notification_ids if _send(MAIL_TASK, [pk])]
+    if taken:
+        try:
+            Notification.objects.filter(pk__in=taken).update(mail_queued_at=timezone.now())
+        except Exception:  # never the caller's problem: the sweep may queue the row again
+            logger.exception("could not stamp the queued mails of %s", taken)
+    return len(taken)
 
 
 def notifies_final(record: Callable[P, bool]) -> Callable[P, bool]:
