@@ -12,14 +12,15 @@ baseline's older count is kept, since the platform built and trained that networ
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 
 from leaderboard.metrics import TOP1, metric_get
-from leaderboard.models import ActivityDay, ActivitySummary, Edition, Score, day_totals
+from leaderboard.models import ActivityDay, ActivitySummary, Edition, day_totals
 
-from .ranking import Ranking, edition_phase, ranked_rows
+from .ranking import Ranking, edition_phase, ranked_plain_rows
 
 DAY_FIELDS = ("day", "submissions", "scored", "best")
 
@@ -99,29 +100,18 @@ def edition_efficiency(
 
     One point per team keeps the chart bounded by teams, not submissions. A team's point is its
     best by top-1 error on the part the edition shows (``ranking.edition_phase``), whatever it
-    chose as finals: the one ranking with ``finals=False``, one index probe per team. Then the
-    records of those entries by key (in one query, PostgreSQL joins the picked ids against
-    every submission of the edition). Hidden and disqualified entries are left out.
+    chose as finals: the one ranking with ``finals=False``, one index probe per team, each
+    entry's record in the same query, as plain rows (``ranked_plain_rows``). Hidden and
+    disqualified entries are left out.
     """
     phase = edition_phase(edition=edition, now=now)
     ranking = Ranking.of(edition=edition, phase=phase, metric=TOP1, finals=False, now=now)
-    picked = {row.pk: row for row in ranked_rows(ranking=ranking, entries=False)}
-    records = (
-        Score.objects.filter(submission_id__in=list(picked))
-        .annotate(
-            params=F("record__params"),
-            params_source=F("record__params_source"),
-            throughput=F("record__throughput_img_s"),
-            throughput_source=F("record__throughput_source"),
-        )
-        .values("submission_id", "params", "params_source", "throughput", "throughput_source")
-    )
-    by_id = {record["submission_id"]: record for record in records}
+    rows = ranked_plain_rows(ranking=ranking, score_columns=("record",))
     points = []
-    for row in sorted(picked.values(), key=lambda r: (r.created_at, str(r.pk))):
-        record = by_id[row.pk]
+    for row in sorted(rows, key=lambda r: (r.created_at, str(r.pk))):
+        record = _record(row.score_record)
         counted = _params_counted(record, is_baseline=row.is_baseline)
-        measured = record["throughput_source"] == "parent"
+        measured = record.get("throughput_source") == "parent"
         points.append(
             EfficiencyPoint(
                 submission_id=str(row.pk),
@@ -129,16 +119,25 @@ def edition_efficiency(
                 method=row.method_name,
                 is_baseline=row.is_baseline,
                 accuracy=1.0 - row.top1_value,
-                params=_number(record["params"]) if counted else None,
-                throughput=_number(record["throughput"]) if measured else None,
+                params=_number(record.get("params")) if counted else None,
+                throughput=_number(record.get("throughput_img_s")) if measured else None,
             )
         )
     return points
 
 
+def _record(text: str | dict | None) -> dict:
+    """The score's record as the query returns it (JSON text), a dict; {} for anything else."""
+    try:
+        record = json.loads(text) if isinstance(text, str | bytes) else text
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def _params_counted(record: dict, *, is_baseline: bool) -> bool:
     """Counted from the file by the worker, or a baseline's record from before the key."""
-    source = record["params_source"]
+    source = record.get("params_source")
     return source == "file" or (source is None and is_baseline)
 
 

@@ -50,7 +50,7 @@ from leaderboard.models import (
     Team,
 )
 
-from .ranking import Ranking, board_freezes, edition_phase, ranked_rows
+from .ranking import Ranking, board_freezes, edition_phase, ranked_plain_rows, ranked_rows
 
 _KEYS = frozenset(m.key for m in METRICS)
 
@@ -240,7 +240,7 @@ def challenge_history_points(
             parts={pk: parts[pk] for pk in crowded},
             frozen={pk: at for pk, at in frozen.items() if pk in crowded},
         )
-        for row in ranked_rows(ranking=ranking, entries=False):
+        for row in ranked_plain_rows(ranking=ranking):
             if not row.is_baseline:
                 edition = editions[row.edition_id]
                 values = {m.key: getattr(row, m.alias) for m in METRICS}
