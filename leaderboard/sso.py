@@ -29,7 +29,8 @@ def oidc_providers(
     ]
     if missing:
         raise ImproperlyConfigured(
-            f"OIDC_PROVIDER_URL is set but {' and '.join(missing)} is not: single sign-on needs "
+            f"OIDC_PROVIDER_URL is set but {' and '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} not: single sign-on needs "
             "the client registered with the provider."
         )
     if not url.startswith(("https://", "http://")):

@@ -152,6 +152,9 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Arena] "
 ACCOUNT_MAX_EMAIL_ADDRESSES = 5
 ACCOUNT_SESSION_REMEMBER = True  # as before: no "remember me" box, the session lasts
+# A mail to the account's address when its password or its addresses change (so a change made
+# by someone else does not go unnoticed).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # django-axes counts failed logins per account and address (above), so allauth's own login
 # limits are off: its 30 logins a minute per address would refuse a lab of students behind one
 # university NAT. For the same reason sign-ups are 100 a minute per address (allauth: 20); its

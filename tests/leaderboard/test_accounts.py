@@ -115,8 +115,12 @@ def test_password_reset_through_the_mailed_link(mail_queue, django_capture_on_co
     form = browser.get(link, follow=True)
     assert "Choose a new password" in form.content.decode()
     new = "another-long-phrase-7"
-    done = browser.post(form.redirect_chain[-1][0], {"password1": new, "password2": new})
+    with django_capture_on_commit_callbacks(execute=True):
+        done = browser.post(form.redirect_chain[-1][0], {"password1": new, "password2": new})
     assert done.status_code == 302
+    (notice,) = mail_queue()  # the account is told its password changed
+    assert notice.to == ["bob@example.org"] and "password" in notice.body.lower()
+    assert notice.subject == "[Arena] Password Reset"
     assert "Password changed" in browser.get(done["Location"]).content.decode()
     again = Client()
     assert again.post(reverse("login"), {"login": "bob", "password": new}).status_code == 302
@@ -173,9 +177,14 @@ def test_adding_verifying_and_making_an_address_primary(
 
     link = link_in(message, "/accounts/confirm-email/")
     assert browser.post(link).status_code == 302
-    browser.post(reverse("account_email"), {"action_primary": "", "email": "dan@new.example.org"})
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(
+            reverse("account_email"), {"action_primary": "", "email": "dan@new.example.org"}
+        )
     user.refresh_from_db()
     assert user.email == "dan@new.example.org"
+    (notice,) = mail_queue()  # the old address hears of the change
+    assert notice.to == ["dan@old.example.org"] and notice.subject == "[Arena] Email Changed"
     new = EmailAddress.objects.get(email="dan@new.example.org")
     assert new.primary and new.verified
     assert not EmailAddress.objects.get(email="dan@old.example.org").primary
