@@ -1,13 +1,16 @@
 """Accounts (django-allauth) through the real pages: sign-up mails a verification link through
 the real Redis queue (never sent in the request), the link verifies the address, a reset link
 sets a new password, addresses are added and made primary, and a login takes a username or an
-address. Single sign-on is off unless configured."""
+address. Single sign-on is off unless configured; configured, its button sends the browser to
+the provider that a discovery document on 127.0.0.1 names (no network)."""
 
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import re
+import threading
 import uuid
 
 import pytest
@@ -228,3 +231,54 @@ def test_single_sign_on_settings_refuse_half_a_configuration():
         oidc_providers(url="https://login.example.edu", client_id="arena", secret="", name="U")
     with pytest.raises(ImproperlyConfigured, match="not an http"):
         oidc_providers(url="login.example.edu", client_id="a", secret="b", name="U")
+
+
+@pytest.fixture
+def local_provider():
+    """An OpenID Connect provider's discovery document served on 127.0.0.1 (no network)."""
+
+    class Discovery(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/realm/.well-known/openid-configuration":
+                self.send_error(404)
+                return
+            base = f"http://127.0.0.1:{self.server.server_port}/realm"
+            body = json.dumps(
+                {
+                    "issuer": base,
+                    "authorization_endpoint": f"{base}/authorize",
+                    "token_endpoint": f"{base}/token",
+                    "userinfo_endpoint": f"{base}/userinfo",
+                    "jwks_uri": f"{base}/jwks",
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/realm"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_university_button_sends_the_browser_to_the_provider(client, settings, local_provider):
+    settings.SOCIALACCOUNT_PROVIDERS = oidc_providers(
+        url=local_provider, client_id="arena", secret="s3cret", name="Example University"
+    )
+    response = client.post("/accounts/oidc/university/login/?process=login")
+    assert response.status_code == 302
+    target = response["Location"]
+    assert target.startswith(f"{local_provider}/authorize?")
+    assert "client_id=arena" in target and "code_challenge=" in target  # PKCE
+    assert (
+        "redirect_uri=http%3A%2F%2Ftestserver%2Faccounts%2Foidc%2Funiversity%2Flogin%2Fcallback%2F"
+        in target
+    )
