@@ -2,17 +2,19 @@
 
 A fresh sandboxed Python spends seconds importing torch and onnxruntime before it loads a
 model. A worker that enables the pool (``configure(size=1)``) keeps ``size`` children started
-ahead for the kind of job it ran last: bubblewrap with the same namespaces, binds, control
-group and limits as a cold run, the imports done (``evaluator.sandbox.warm``), waiting. Each
-is bound to its own slot, a directory that holds only what its one job will bring (the model
-file, and small inputs), and is never given a second job. The next one starts as soon as one
-is claimed, while that one's model is scored.
+ahead for each of the two kinds of job it ran last (a scoring run and the insights run that
+follows it): bubblewrap with the same namespaces, binds, control group and limits as a cold
+run, the imports done (``evaluator.sandbox.warm``), waiting. Each is bound to its own slot, a
+directory that holds only what its one job will bring (the model file, and small inputs), and
+is never given a second job. The next one starts as soon as one is claimed, while that one's
+model is scored; with none waiting, one is started for the job on the spot.
 
 A claim takes a child only when everything fixed at its start matches the job (``WarmKey``:
 the phase, the input directory or the copy of a small one, the output files, the device, the
-memory, file and process caps, the architecture plugins) and it is alive, younger than
-``max_age_s`` and says it took the job. Otherwise the child is discarded and the job runs cold:
-a warm child can make a run faster, never different. The time limit counts from the hand-over.
+memory, file and process caps, the architecture plugins) and it is alive and younger than
+``max_age_s``; the job is its only once it says it took it. Otherwise the child is discarded
+and the job runs cold: a warm child can make a run faster, never different. The time limit
+counts from the hand-over.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ DEFAULT_MAX_AGE_S = 600.0
 READY_WAIT_S = 120.0  # a claimed child still importing gets this long to be ready
 TAKEN_WAIT_S = 10.0  # from the hand-over to the child's "G"
 COPY_MAX_BYTES = 64 * 2**20  # inputs up to this size are brought per job, larger ones bound
+KINDS_KEPT = 2  # kinds of job with children kept: a scoring run and its insights run
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def key_of(job: object, *, plugins: Sequence[str]) -> WarmKey:
     memory = None if job.memory_mb is None else job.memory_mb + job.mapped_mb
     return WarmKey(
         phase=job.inputs.name,
-        inputs=_inputs_identity(Path(job.inputs.source)),
+        inputs=key_of_inputs(Path(job.inputs.source)),
         outputs=tuple(dict.fromkeys(job.outputs)),
         device=job.device,
         memory_mb=memory,
@@ -223,13 +226,23 @@ class WarmPool:
         self.size = size
         self.max_age_s = max_age_s
         self.children: list[WarmChild] = []
+        self.recent: list[WarmKey] = []  # the kinds of job asked for last, newest first
         # How jobs were served: a child started ahead, one started on demand, or cold.
         self.served = {"warm": 0, "on_demand": 0, "cold": 0}
 
     def claim(self, key: WarmKey) -> WarmChild | None:
-        """The oldest live child for ``key``, removed from the pool; the unusable discarded."""
-        self._drop(lambda c: c.key != key or not self._fresh(c))
-        return self.children.pop(0) if self.children else None
+        """The oldest live child for ``key``, removed from the pool; the unusable discarded.
+
+        Children for the ``KINDS_KEPT`` kinds of job asked for last are kept (a scoring run and
+        the insights run after it); a child for any other kind is discarded.
+        """
+        self.recent = [key, *(k for k in self.recent if k != key)][:KINDS_KEPT]
+        self._drop(lambda c: c.key not in self.recent or not self._fresh(c))
+        for child in self.children:
+            if child.key == key:
+                self.children.remove(child)
+                return child
+        return None
 
     def start(
         self, key: WarmKey, *, code_binds: Sequence[Bind], inputs: Bind, cuda: bool
@@ -242,8 +255,8 @@ class WarmPool:
 
     def refill(self, key: WarmKey, *, code_binds: Sequence[Bind], inputs: Bind, cuda: bool) -> None:
         """Start children for ``key`` until ``size`` wait (a failed start leaves it short)."""
-        self._drop(lambda c: c.key != key or not self._fresh(c))
-        while len(self.children) < self.size:
+        self._drop(lambda c: c.key not in self.recent or not self._fresh(c))
+        while sum(c.key == key for c in self.children) < self.size:
             child = self.start(key, code_binds=code_binds, inputs=inputs, cuda=cuda)
             if child is None:
                 return
@@ -287,7 +300,7 @@ def _close_at_exit() -> None:
         _active.close()
 
 
-def _inputs_identity(source: Path) -> str:
+def key_of_inputs(source: Path) -> str:
     """ "copy" for a small input directory (brought per job), else the bound directory's
     identity: its path, device, inode and change times (a recompiled set is another key)."""
     total, stamps = 0, []

@@ -3,6 +3,7 @@
 The worker's main process writes its row when ready and then every ``FLEET_HEARTBEAT_S``
 seconds from a daemon thread; the pool process marks the row busy at a task's start and idle
 at its end. A failing write is logged and dropped: a heartbeat must never break scoring.
+Each pool process also keeps a warm sandbox from its start to its end.
 """
 
 from __future__ import annotations
@@ -43,6 +44,24 @@ def _on_shutdown(sender, **kwargs) -> None:
     from .heartbeat import heartbeat_offline
 
     _safely(heartbeat_offline, name=str(sender))
+
+
+@signals.worker_process_init.connect
+def _on_process_init(**kwargs) -> None:
+    """A pool process keeps a warm sandbox for its runs (``leaderboard.evaluation.warm``)."""
+    from leaderboard.evaluation.warm import start_warm_pool
+
+    try:
+        start_warm_pool()
+    except Exception:  # a bad setting must not stop the worker: its runs go cold
+        logger.exception("warm sandboxes not started")
+
+
+@signals.worker_process_shutdown.connect
+def _on_process_shutdown(**kwargs) -> None:
+    from leaderboard.evaluation.warm import stop_warm_pool
+
+    stop_warm_pool()
 
 
 @signals.task_prerun.connect

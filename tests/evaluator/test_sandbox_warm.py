@@ -168,20 +168,28 @@ def test_a_child_that_dies_at_the_hand_over_leaves_the_job_to_a_cold_start(
 def test_a_child_for_another_set_or_too_old_is_discarded(
     warm_pool: WarmPool, tiny_dataset: Path, model_files: ModelFiles, tmp_path: Path
 ) -> None:
-    big = write_compiled_dataset(tmp_path / "big", n=64, height=28, width=28, seed=1)
+    other = write_compiled_dataset(tmp_path / "other", seed=1)
+    third = write_compiled_dataset(tmp_path / "third", seed=2)
     pool.COPY_MAX_BYTES, saved = 0, pool.COPY_MAX_BYTES  # every set bound, keyed by its path
     try:
         run(model_files.onnx, tiny_dataset, fmt=ModelFormat.ONNX)
         stale = wait_until_ready(warm_pool)
-        run(model_files.onnx, big, fmt=ModelFormat.ONNX)  # another set: the child is not used
-        assert stale.confined.released and warm_pool.served["on_demand"] == 2
+        run(model_files.onnx, other, fmt=ModelFormat.ONNX)  # the tiny set's child waits on
+        assert stale in warm_pool.children and not stale.confined.released
+        run(model_files.onnx, third, fmt=ModelFormat.ONNX)  # a third kind: the oldest goes
+        assert stale.confined.released and stale not in warm_pool.children
+        assert {c.key.inputs for c in warm_pool.children} == {
+            pool.key_of_inputs(other / layout.IMAGES_DIR),
+            pool.key_of_inputs(third / layout.IMAGES_DIR),
+        }
         warm_pool.max_age_s = 0.5
-        wait_until_ready(warm_pool)
+        for child in warm_pool.children:
+            assert child.ready(wait_s=120)
         time.sleep(1)
-        run(model_files.onnx, big, fmt=ModelFormat.ONNX)  # aged out
+        run(model_files.onnx, third, fmt=ModelFormat.ONNX)  # aged out: started on demand
     finally:
         pool.COPY_MAX_BYTES = saved
-    assert warm_pool.served == {"warm": 0, "on_demand": 3, "cold": 0}
+    assert warm_pool.served == {"warm": 0, "on_demand": 4, "cold": 0}
 
 
 def test_the_time_limit_counts_from_the_hand_over(
@@ -200,3 +208,42 @@ def test_the_time_limit_counts_from_the_hand_over(
     with pytest.raises(ModelTimeout):
         run(sleeper, tiny_dataset, fmt=ModelFormat.TORCH_EXPORT, timeout_s=3)
     assert 3 <= time.monotonic() - started < 20
+
+
+def gpu_memory_used_mb() -> int:
+    import subprocess
+
+    done = subprocess.run(
+        ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits", "--id=0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.split()[0])
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_the_warm_child_holds_its_cuda_context_before_its_job(
+    tiny_dataset: Path, model_files: ModelFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    idle = gpu_memory_used_mb()  # no process of ours holds a context yet
+    cold = run(model_files.onnx, tiny_dataset, fmt=ModelFormat.ONNX, device="cuda")
+    with host_left_clean(tmp_path, monkeypatch):
+        active = pool.configure(size=1)
+        try:
+            run(model_files.onnx, tiny_dataset, fmt=ModelFormat.ONNX, device="cuda")
+            child = wait_until_ready(active)  # the only process of ours left: no job yet
+            assert child.key.device == "cuda"
+            held = gpu_memory_used_mb() - idle
+            warm = run(model_files.onnx, tiny_dataset, fmt=ModelFormat.ONNX, device="cuda")
+            served = dict(active.served)
+        finally:
+            pool.configure(size=0)
+    assert held >= 100, f"a CUDA context is a few hundred MB; the waiting child holds {held} MB"
+    assert served == {"warm": 1, "on_demand": 1, "cold": 0}
+    np.testing.assert_allclose(warm.logits, cold.logits, rtol=1e-5, atol=1e-5)
+    assert warm.info["device_name"] == cold.info["device_name"]
