@@ -2,7 +2,8 @@
 worker process into files (EMAIL_URL=filemail://...): a student signs up, reads the
 verification mail, follows its link and confirms, logs out and in again with the address;
 then forgets the password, resets it through the mailed link and logs in with the new one.
-Screenshots of each page go to the test's tmp dir and, when ARTIFACTS_DIR is set, there too.
+Each page is checked with axe's WCAG A/AA rules and photographed (the test's tmp dir, and
+ARTIFACTS_DIR when set).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 
+from .accessibility import describe, violations
 from .mailbox import read_mail
 from .test_classroom_browser import CHROMIUM, Shots, browser  # noqa: F401 (the fixture)
 
@@ -40,23 +42,32 @@ def test_sign_up_verify_log_in_and_reset_the_password_through_the_mail(
     mail_dir = tmp_path / "mail"
     workers.start("mail1", EMAIL_URL=f"filemail://{mail_dir}")
     shots = Shots(tmp_path / "shots")
+    problems: list[str] = []
+
+    def look(name: str) -> None:
+        """Photograph the page and check it with axe's WCAG A/AA rules."""
+        shots.take(page, name)
+        found = violations(page)
+        if found:
+            problems.append(describe(found, url=f"{name} {page.url}"))
+
     site = live_server.url
     page = browser.new_context(viewport={"width": 1100, "height": 760}).new_page()
     page.set_default_timeout(20_000)
 
     page.goto(f"{site}/accounts/login/")
-    shots.take(page, "login")
+    look("login")
     page.click("main a[href='/accounts/signup/']")
     page.fill("input[name=username]", "kim")
     page.fill("input[name=email]", "Kim@Example.org")
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
-    shots.take(page, "signup")
+    look("signup")
     page.click("form button.button")
     page.wait_for_selector(".site-header .who")
     assert page.inner_text(".site-header .who") == "kim"  # in at once; verification optional
     assert "kim@example.org" in page.inner_text(".messages").lower()
-    shots.take(page, "signed-up")
+    look("signed-up")
 
     (verification,) = read_mail(mail_dir, count=1)
     assert verification["To"] == "kim@example.org"
@@ -65,15 +76,15 @@ def test_sign_up_verify_log_in_and_reset_the_password_through_the_mail(
     assert link.startswith(site)
     page.goto(link)
     assert "kim@example.org" in page.inner_text("main").lower()
-    shots.take(page, "confirm-email")
+    look("confirm-email")
     page.click("main form button.button")
     page.wait_for_load_state()
     assert EmailAddress.objects.get(user__username="kim").verified
     page.goto(f"{site}/accounts/email/")
     assert "verified" in page.inner_text("#email-list")
-    shots.take(page, "email-addresses")
+    look("email-addresses")
     page.goto(f"{site}/accounts/confirm-email/")
-    shots.take(page, "verification-sent")
+    look("verification-sent")
 
     page.click(".site-header button:has-text('Log out')")
     page.wait_for_selector(".site-header a[href='/accounts/login/']")
@@ -89,10 +100,10 @@ def test_sign_up_verify_log_in_and_reset_the_password_through_the_mail(
     page.goto(f"{site}/accounts/login/")
     page.click("main a[href='/accounts/password/reset/']")
     page.fill("input[name=email]", "KIM@example.org")
-    shots.take(page, "password-reset")
+    look("password-reset")
     page.click("form button.button")
     page.wait_for_selector("#reset-sent")
-    shots.take(page, "password-reset-sent")
+    look("password-reset-sent")
 
     reset = read_mail(mail_dir, count=2)[-1]
     assert reset["To"] == "kim@example.org"
@@ -100,19 +111,20 @@ def test_sign_up_verify_log_in_and_reset_the_password_through_the_mail(
     page.wait_for_selector("#new-password-form")
     page.fill("input[name=password1]", NEW_PASSWORD)
     page.fill("input[name=password2]", NEW_PASSWORD)
-    shots.take(page, "new-password")
+    look("new-password")
     page.click("form button.button")
     page.wait_for_selector("#reset-done")
-    shots.take(page, "password-changed")
+    look("password-changed")
 
     page.goto(f"{site}/accounts/login/")
     page.fill("input[name=login]", "kim")
     page.fill("input[name=password]", PASSWORD)  # the old one no longer works
     page.click("form button.button")
     page.wait_for_selector(".errors")
-    shots.take(page, "login-refused")
+    look("login-refused")
     page.fill("input[name=password]", NEW_PASSWORD)
     page.click("form button.button")
     page.wait_for_selector(".site-header .who")
     assert page.inner_text(".site-header .who") == "kim"
     assert "Traceback" not in workers.log(workers.started[0])
+    assert not problems, "\n".join(problems)
