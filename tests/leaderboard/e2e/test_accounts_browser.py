@@ -8,14 +8,17 @@ ARTIFACTS_DIR when set).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
 
 from .accessibility import describe, violations
 from .mailbox import read_mail
-from .test_classroom_browser import CHROMIUM, Shots, browser  # noqa: F401 (the fixture)
+from .test_classroom_browser import CHROMIUM, browser  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,6 +26,25 @@ pytestmark = [
 ]
 PASSWORD = "a-long-walk-in-2026"
 NEW_PASSWORD = "a-brand-new-phrase-77"
+
+
+class Shots:
+    """Full-page screenshots, named in order, under the test's folder and ARTIFACTS_DIR/accounts."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+        self.artifacts = os.environ.get("ARTIFACTS_DIR")
+
+    def take(self, page, name: str) -> None:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if self.artifacts:
+            target = Path(self.artifacts) / "accounts"
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target / path.name)
 
 
 def link_in(message, path: str) -> str:
