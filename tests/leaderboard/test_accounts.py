@@ -282,3 +282,14 @@ def test_the_university_button_sends_the_browser_to_the_provider(client, setting
         "redirect_uri=http%3A%2F%2Ftestserver%2Faccounts%2Foidc%2Funiversity%2Flogin%2Fcallback%2F"
         in target
     )
+
+
+def test_with_mandatory_verification_a_new_account_waits_for_its_link(client, settings):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    response = sign_up(client, "strict", "strict@example.org")
+    assert response["Location"] == reverse("account_email_verification_sent")
+    page = client.get(response["Location"]).content.decode()
+    assert "Verify your e-mail address" in page
+    assert client.get(reverse("api_tokens")).status_code == 302  # not logged in
+    login = Client().post(reverse("login"), {"login": "strict", "password": PASSWORD})
+    assert login["Location"] == reverse("account_email_verification_sent")
