@@ -17,6 +17,7 @@ Any other ending becomes an EvaluatorError with a stable code.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -119,8 +120,8 @@ def _warm_launch(
 ) -> Iterator[Launched | None]:
     """``job`` run by a warm child of this process's pool, or None: run it cold.
 
-    A child waiting for this kind of job takes it; with none waiting one is started for it.
-    Either way the next one starts right after the hand-over, while this one runs.
+    A child waiting for this kind of job takes it; with none waiting one is started for the job.
+    The next one starts while this one runs (or finishes warming up).
     """
     warm_pool = pool.active()
     if warm_pool is None:
@@ -128,17 +129,24 @@ def _warm_launch(
         return
     key = pool.key_of(job, plugins=plugins)
     cuda = job.device.startswith("cuda")
+    refill = functools.partial(warm_pool.refill, key, code_binds=code, inputs=job.inputs, cuda=cuda)
     child, how = warm_pool.claim(key), "warm"
     if child is None:
         child, how = (
             warm_pool.start(key, code_binds=code, inputs=job.inputs, cuda=cuda),
             "on_demand",
         )
+    # A child still warming up (a queue of small models): the next one starts now, on the
+    # other cores. Otherwise after the hand-over, which it neither delays nor competes with.
+    early = how == "warm" and child is not None and not child.ready()
+    if early:
+        refill()
     argv = child_argv(root=SANDBOX_ROOT, job=job, plugins=plugins)[3:]  # no interpreter, no -m
     taken = child is not None and child.hand_over(
         model_path=job.model_path, inputs=job.inputs, argv=argv
     )
-    warm_pool.refill(key, code_binds=code, inputs=job.inputs, cuda=cuda)
+    if not early:
+        refill()
     warm_pool.served[how if taken else "cold"] += 1
     if not taken:
         if child is not None:
