@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evaluator.errors import EvaluatorError
 from evaluator.sandbox import outputs, warm
@@ -43,6 +44,9 @@ from evaluator.sandbox.process import (
     start_confined,
     wait_confined,
 )
+
+if TYPE_CHECKING:
+    from evaluator.sandbox.runner import ChildJob
 
 DEFAULT_MAX_AGE_S = 600.0
 READY_WAIT_S = 120.0  # a claimed child still importing gets this long to be ready
@@ -66,8 +70,8 @@ class WarmKey:
     sandbox: str
 
 
-def key_of(job: object, *, plugins: Sequence[str]) -> WarmKey:
-    """The key a ``runner.ChildJob`` needs."""
+def key_of(job: ChildJob, *, plugins: Sequence[str]) -> WarmKey:
+    """The key a job needs (``plugins``: the architecture plugins bound with it)."""
     memory = None if job.memory_mb is None else job.memory_mb + job.mapped_mb
     return WarmKey(
         phase=job.inputs.name,
@@ -105,9 +109,10 @@ class WarmChild:
     def _heard(self, what: bytes, *, wait_s: float) -> bool:
         deadline = time.monotonic() + wait_s
         while what not in self.said:
-            left = deadline - time.monotonic()
-            readable, _, _ = select.select([self.ready_fd], [], [], max(0.0, left))
-            if not readable:
+            left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            poller = select.poll()
+            poller.register(self.ready_fd, select.POLLIN)
+            if not poller.poll(left_ms):
                 return False
             chunk = os.read(self.ready_fd, 16)
             if not chunk:  # the child closed it or died

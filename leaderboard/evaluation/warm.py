@@ -9,6 +9,7 @@ from the environment, so a worker's environment alone can turn the pool off
 
 from __future__ import annotations
 
+import logging
 import os
 
 from django.conf import settings
@@ -18,6 +19,7 @@ SIZE_SETTING = "SCORING_WARM_SANDBOXES"
 AGE_SETTING = "SCORING_WARM_MAX_AGE_S"
 DEFAULT_SIZE = 1
 DEFAULT_MAX_AGE_S = 600.0
+logger = logging.getLogger(__name__)
 
 
 def warm_settings() -> tuple[int, float]:
@@ -41,9 +43,13 @@ def start_warm_pool() -> int:
 
 
 def stop_warm_pool() -> None:
-    """Discard this process's warm children (they die with it in any case)."""
+    """Discard this process's warm children (they die with it in any case); log how its runs
+    were served."""
     from evaluator.sandbox import pool
 
+    served = warm_served()
+    if served:
+        logger.info("warm sandboxes: runs served %s", served)
     pool.configure(size=0)
 
 
