@@ -20,6 +20,7 @@ from leaderboard import selectors, services
 from leaderboard.api import tokens
 from leaderboard.metrics import PUBLIC
 from leaderboard.models import (
+    ActivityDay,
     Challenge,
     Membership,
     Notification,
@@ -94,6 +95,9 @@ def test_a_failed_rerun_keeps_the_score_and_records_the_failure(edition, host, s
     assert (failure.error_code, failure.error_message) == ("model_crashed", CRASH)
     assert (failure.dataset_fingerprint, failure.attempt) == ("fp-new", 1)
     assert failure.edition_id == edition.pk
+    # The charts' day counts it as scored again (the re-run had taken it out).
+    (day,) = ActivityDay.objects.filter(edition=edition)
+    assert (day.submissions, day.scored, day.best) == (2, 2, 0.1)
     # Every board still ranks it, where it was.
     rows = selectors.leaderboard_rows(edition=edition, phase=PUBLIC, metric="top5")
     assert [(r.method_name, r.metric_value) for r in rows] == [("ours", 0.1), ("rival", 0.2)]
