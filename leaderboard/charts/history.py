@@ -200,8 +200,8 @@ def _subtitle(points: list[HistoryPoint]) -> str:
         return ""
     years = ", ".join(str(year) for year in crowded)
     return (
-        f"In {years}, with more than {CLOUD_CAP:,} scored submissions, each team's entry on the "
-        "board is drawn for its submissions."
+        f"{years}: more than {CLOUD_CAP:,} scored submissions, so each team is one point there, "
+        "its entry on the board."
     )
 
 

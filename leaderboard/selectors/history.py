@@ -18,7 +18,6 @@ at the cap, so the cost follows the cap and the teams, not the submissions.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from leaderboard.models import (
     Team,
 )
 
-from .ranking import Ranking, board_freezes, edition_phase, ranked_plain_rows, ranked_rows
+from .ranking import Ranking, board_freezes, edition_phase, ranked_plain_rows
 
 _KEYS = frozenset(m.key for m in METRICS)
 
@@ -111,6 +110,9 @@ class History:
     parts: dict[int, str] = field(default_factory=dict)  # edition id -> the part it shows
     metrics: tuple[RankedMetric, ...] = ()  # shown beside each entry: the ranked one first
     frozen: dict[int, dt.datetime] = field(default_factory=dict)  # public boards frozen now
+    # Edition id -> its teams' rows on its board, best first (``ranked_plain_rows``): the
+    # cloud of a crowded edition reads them instead of ranking again.
+    boards: dict[int, list] = field(default_factory=dict, repr=False)
 
     @property
     def metric_label(self) -> str:
@@ -160,11 +162,15 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
     frozen = board_freezes(editions=editions, parts=parts, now=now)
     ranking = Ranking(metric=metric, parts=parts, frozen=frozen)
     baselines = []
-    for row in ranked_rows(ranking=ranking, places=2, bests=True, entries=False):
+    boards: dict[int, list] = {pk: [] for pk in parts}
+    for row in ranked_plain_rows(ranking=ranking, bests=True):
         edition = summaries[row.edition_id].edition
         if row.is_baseline:
             if row.method_year is not None:
                 baselines.append((_entry(row, year=row.method_year), row, edition.year))
+            continue
+        boards[row.edition_id].append(row)
+        if row.position > 2:
             continue
         summary = summaries[row.edition_id]
         summary.bests = {m.key: getattr(row, f"best_{m.key}") for m in METRICS}
@@ -185,6 +191,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
         parts=parts,
         metrics=tuple(metrics_shown(challenge=challenge, first=metric)),
         frozen=frozen,
+        boards=boards,
     )
 
 
@@ -195,6 +202,7 @@ def challenge_history_points(
     parts: Mapping[int, str] | None = None,
     frozen: Mapping[int, dt.datetime] | None = None,
     editions: Iterable[Edition] | None = None,
+    boards: Mapping[int, list] | None = None,
     cap: int = CLOUD_CAP,
 ) -> list[HistoryPoint]:
     """The chart's cloud, oldest first, with each entry's metrics in the part its edition shows
@@ -202,7 +210,8 @@ def challenge_history_points(
     participant entry of an edition with up to ``cap`` of them, else each team's entry on the
     edition's board (``ranked_rows``: its best, or its finals' best once closed). A score
     recorded after its edition's freeze (``frozen``, as ``History.frozen``) is left out as the
-    boards leave it out. ``editions``: the challenge's, as ``History.editions`` (else read)."""
+    boards leave it out. ``editions`` and ``boards``: as ``History.editions`` and
+    ``History.boards`` (else read and ranked here)."""
     now = now or timezone.now()
     if editions is None:
         editions = Edition.objects.filter(challenge=challenge).only(
@@ -234,20 +243,25 @@ def challenge_history_points(
                     values,
                 )
             )
-    if crowded:
+    if crowded and boards is None:
         ranking = Ranking(
             metric=metric_get(challenge.primary_metric),
             parts={pk: parts[pk] for pk in crowded},
             frozen={pk: at for pk, at in frozen.items() if pk in crowded},
         )
+        boards = {pk: [] for pk in crowded}
         for row in ranked_plain_rows(ranking=ranking):
             if not row.is_baseline:
-                edition = editions[row.edition_id]
-                values = {m.key: getattr(row, m.alias) for m in METRICS}
-                point = _point(
-                    row.pk, edition, row.created_at, row.team_name, row.method_name, values
-                )
-                points.append(dataclasses.replace(point, per_team=True))
+                boards[row.edition_id].append(row)
+    for row in (row for pk in crowded for row in boards.get(pk, ())):
+        values = {m.key: getattr(row, m.alias) for m in METRICS}
+        edition = editions[row.edition_id]
+        points.append(
+            _point(
+                row.pk, edition, row.created_at, row.team_name, row.method_name, values,
+                per_team=True,
+            )
+        )  # fmt: skip
     points.sort(key=lambda p: (p.created_at, p.submission_id))
     return points
 
@@ -284,6 +298,8 @@ def _point(
     team: str | None,
     method: str,
     values: dict[str, float | None],
+    *,
+    per_team: bool = False,
 ) -> HistoryPoint:
     span = (edition.closes_at - edition.opens_at).total_seconds()
     elapsed = (submitted_at - edition.opens_at).total_seconds()
@@ -296,6 +312,7 @@ def _point(
         team=team,
         method=method,
         values=values,
+        per_team=per_team,
     )
 
 

@@ -13,11 +13,16 @@ from leaderboard.selectors.score_history import team_scores_after_freeze
 
 
 def history_context(*, challenge: Challenge) -> dict:
-    """The year-by-year table and the error-rate history chart (four queries)."""
+    """The year-by-year table and the error-rate history chart (five queries: the cloud reuses
+    the history's ranking)."""
     now = timezone.now()
     history = selectors.challenge_history(challenge=challenge, now=now)
     points = selectors.challenge_history_points(
-        challenge=challenge, parts=history.parts, frozen=history.frozen, editions=history.editions
+        challenge=challenge,
+        parts=history.parts,
+        frozen=history.frozen,
+        editions=history.editions,
+        boards=history.boards,
     )
     return {
         "history": history,
