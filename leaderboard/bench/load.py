@@ -10,7 +10,9 @@ session, cycling for ``--duration`` seconds through the pages a visitor and a st
 home, challenge, leaderboard, charts, robustness board, a submission, the API's leaderboard.
 Prints per page the requests, the errors (the first one shown) and p50/p95/p99, the requests
 per second, the load average before and after, and each level's ratios to the one-user run of
-the same invocation. Then stops gunicorn and removes the seeded rows.
+the same invocation. Then stops gunicorn and removes the seeded rows. ``--locust`` drives the
+levels with Locust (``bench/locustfile.py``, the same pages) instead of the threads, e.g.
+``--users 50,200,500``.
 
 The users run on the same machine as the server, so they take CPU from it: the figures are
 those of the whole box. Writes to the database given: point it at a scratch one.
@@ -346,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep", action="store_true", help="leave the seeded rows in place")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--locust",
+        action="store_true",
+        help="drive each level with Locust (bench/locustfile.py) instead of threads, "
+        "e.g. --users 50,200,500",
+    )
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("--database-url (or $DATABASE_URL) must name a PostgreSQL database")
@@ -391,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         out(f"pages: {', '.join(f'{name} {path}' for name, path in urls.items())}")
         # One pass first: every worker's first request of each page pays for imports and caches.
         run_level(base=base, urls=urls, users=args.workers, duration=2, server_pid=proc.pid)
+        if args.locust:
+            _locust_levels(args, base=base, urls=urls, server_pid=proc.pid, var=var, out=out)
+            return 0
         levels = sorted(set(args.users) | {1})
         results = [
             run_level(base=base, urls=urls, users=1, duration=args.duration, server_pid=proc.pid)
@@ -425,6 +436,38 @@ def main(argv: list[str] | None = None) -> int:
             out("seeded rows removed")
         shutil.rmtree(var, ignore_errors=True)
     return 0
+
+
+def _locust_levels(
+    args: argparse.Namespace,
+    *,
+    base: str,
+    urls: dict[str, str],
+    server_pid: int,
+    var: Path,
+    out: Callable[[str], None],
+) -> None:
+    """Each ``--users`` level through Locust, in the order given."""
+    from dataclasses import asdict
+
+    from .locust_level import report_locust, run_locust_level
+
+    results = []
+    for users in args.users:
+        level = run_locust_level(
+            base=base,
+            urls=urls,
+            users=users,
+            duration=args.duration,
+            server_pid=server_pid,
+            var=var,
+        )
+        report_locust(level, out)
+        results.append(level)
+    if args.json:
+        levels = [asdict(level) for level in results]
+        payload = {"cores": os.cpu_count(), "workers": args.workers, "urls": urls, "locust": levels}
+        args.json.write_text(json.dumps(payload, indent=2))
 
 
 if __name__ == "__main__":

@@ -84,6 +84,53 @@ def test_every_page_answers_under_two_users(tmp_path: Path) -> None:
     assert not Challenge.objects.filter(slug="load-test").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_locust_drives_the_same_pages(tmp_path: Path) -> None:
+    figures = tmp_path / "locust.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "leaderboard.bench.load",
+            "--database-url",
+            database_url(),
+            "--submissions",
+            "200",
+            "--teams",
+            "20",
+            "--users",
+            "3",
+            "--duration",
+            "4",
+            "--workers",
+            "1",
+            "--slug",
+            "locust-test",
+            "--locust",
+            "--json",
+            str(figures),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    (level,) = json.loads(figures.read_text())["locust"]
+    pages = {page["name"]: page for page in level["pages"]}
+    assert set(pages) == PAGES | {"Aggregated"}
+    assert level["users"] == 3 and level["first_error"] == ""
+    total = pages.pop("Aggregated")
+    assert total["failures"] == 0
+    assert total["requests"] == sum(page["requests"] for page in pages.values())
+    for name, page in pages.items():
+        assert page["requests"] >= 1, name
+        assert page["p50_ms"] <= page["p95_ms"] <= page["p99_ms"], name
+    assert "3 users (Locust)" in run.stdout
+    assert not Challenge.objects.filter(slug="locust-test").exists()
+
+
 def test_users_must_be_positive_numbers() -> None:
     assert parse_users("1, 10,50") == [1, 10, 50]
     for bad in ("", "0,5", "ten"):

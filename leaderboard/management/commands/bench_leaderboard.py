@@ -8,15 +8,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from leaderboard.bench.leaderboard_page import PAGES, challenge_remove, seed_edition, time_page
+from leaderboard.bench.leaderboard_page import (
+    DEFAULT_PAGES,
+    PAGES,
+    challenge_remove,
+    seed_edition,
+    time_page,
+)
 from leaderboard.bench.stats import format_summary
 
 
 class Command(BaseCommand):
     help = (
         "Seed an edition with --submissions scored entries across --teams teams, then time its "
-        "leaderboard page and its charts page (--pages; Django test client) and print "
-        "p50/p95/max and the queries of one request. "
+        "leaderboard page and its charts page, or its challenge page (--pages; Django test "
+        "client) and print p50/p95/max and the queries of one request. "
         "Writes to the configured database: point DATABASE_URL at a scratch one."
     )
 
@@ -32,8 +38,9 @@ class Command(BaseCommand):
             "--pages",
             nargs="+",
             choices=PAGES,
-            default=list(PAGES),
-            help="which of the edition's pages to time (default: both)",
+            default=list(DEFAULT_PAGES),
+            help="which of the edition's pages to time (default: leaderboard and charts; "
+            "challenge: its challenge page, the year-by-year history)",
         )
 
     def handle(self, *args, **options) -> None:
