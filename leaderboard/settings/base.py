@@ -146,6 +146,7 @@ ACCOUNT_FORMS = {
     "login": "leaderboard.adapters.LoginForm",
     "signup": "leaderboard.adapters.SignupForm",
     "add_email": "leaderboard.adapters.AddEmailForm",
+    "reset_password": "leaderboard.adapters.ResetPasswordForm",
 }
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
