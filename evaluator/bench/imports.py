@@ -40,7 +40,7 @@ from torchvision import transforms
 from evaluator.bench.data import write_synthetic_tree
 from evaluator.datasets import import_dataset
 from evaluator.datasets.compile import compile_images, one_intra_op_thread
-from evaluator.datasets.decode import RGB_MODE, draft_scale, jpeg_frame
+from evaluator.datasets.decode import DECODE_JPEG, RGB_MODE, draft_scale, jpeg_frame
 from evaluator.datasets.imagefolder import read_imagefolder_source
 from evaluator.spec import InputSpec
 
@@ -94,8 +94,10 @@ def decode_only(files: list[Path], *, workers: int, decoder: str) -> None:
     """Read and decode every file on ``workers`` threads; nothing is kept."""
 
     def torchvision_decode(path: Path) -> None:
-        data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
-        torch.ops.image.decode_jpeg(data, RGB_MODE, False)
+        assert DECODE_JPEG is not None, "torchvision's image extension did not load"
+        DECODE_JPEG(
+            torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8), RGB_MODE, False
+        )
 
     def pil_decode(path: Path) -> None:
         with Image.open(io.BytesIO(path.read_bytes())) as img:

@@ -18,6 +18,7 @@ the target itself, strays several times more (p99 up to 18 levels on a photograp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,19 @@ TORCHVISION_FRAMES = frozenset({0xC0, 0xC1, 0xC2})
 # Markers without a length field: TEM, RST0..RST7, SOI.
 STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8), 0xD8})
 RGB_MODE = 3  # torchvision.io.ImageReadMode.RGB
+
+
+def torchvision_decoder() -> Callable[..., torch.Tensor] | None:
+    """torchvision.io.decode_jpeg's CPU op, called directly to skip the deprecation notice it
+    gives on every call since torchvision 0.29; None where the image extension did not load
+    (or a later torchvision drops it): PIL then decodes every JPEG, to the same pixels."""
+    try:
+        return torch.ops.image.decode_jpeg
+    except (AttributeError, RuntimeError):
+        return None
+
+
+DECODE_JPEG = torchvision_decoder()
 DRAFT_SCALES = (8, 4, 2)
 DRAFT_MARGIN = 2  # the draft-decoded short side stays at least this many times the target
 # How far draft-decoded pixels may stray from the exact path's on a photograph (uint8 levels):
@@ -65,7 +79,7 @@ class Decoded:
     scale: int = 1  # 2, 4 or 8 where the JPEG was draft-decoded
 
 
-def jpeg_frame(data: bytes) -> JpegFrame | None:
+def jpeg_frame(data: bytes | bytearray) -> JpegFrame | None:
     """The frame header of a JPEG, or None for anything that does not start like one."""
     if not data.startswith(JPEG_START):
         return None
@@ -100,7 +114,8 @@ def jpeg_frame(data: bytes) -> JpegFrame | None:
 
 def for_torchvision(frame: JpegFrame | None) -> bool:
     return (
-        frame is not None
+        DECODE_JPEG is not None
+        and frame is not None
         and frame.marker in TORCHVISION_FRAMES
         and frame.precision == 8
         and frame.components in (1, 3)
@@ -146,19 +161,21 @@ def decode_with_pil(path: Path, *, channels: int, scale: int = 1) -> Decoded:
 
 def decode_file(path: Path, *, spec: InputSpec, draft: bool = True) -> Decoded:
     """One image file at ``spec.channels``: full size, unless ``draft`` allows a scaled JPEG."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as file:
+        start = file.read(len(JPEG_START))
+        if start != JPEG_START:  # PNG and the rest: PIL reads the file itself
+            return decode_with_pil(path, channels=spec.channels)
+        data = bytearray(start + file.read())  # writable, so torch can take it as is
     frame = jpeg_frame(data)
     if not for_torchvision(frame):
         return decode_with_pil(path, channels=spec.channels)
-    assert frame is not None
+    assert frame is not None and DECODE_JPEG is not None
     size = (frame.height, frame.width)
     scale = draft_scale(spec, *size) if draft else 1
     if scale > 1:
         return decode_with_pil(path, channels=spec.channels, scale=scale)
     try:
-        rgb = torch.ops.image.decode_jpeg(
-            torch.frombuffer(bytearray(data), dtype=torch.uint8), RGB_MODE, False
-        )  # torchvision.io.decode_jpeg on the CPU, without its deprecation notice on every call
+        rgb = DECODE_JPEG(torch.frombuffer(data, dtype=torch.uint8), RGB_MODE, False)
     except RuntimeError:  # truncated, corrupt, or a kind it does not take: PIL decides
         return decode_with_pil(path, channels=spec.channels)
     return Decoded(pixels=luma(rgb) if spec.channels == 1 else rgb, size=size)

@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw
 from torchvision.transforms import v2 as transforms_v2
 
+from evaluator.datasets import decode
 from evaluator.datasets.decode import (
     DRAFT_TOLERANCE,
     decode_file,
@@ -99,6 +100,17 @@ def test_grey_cmyk_and_png_named_jpg_decode_as_pil_does(tmp_path: Path, channels
         decoded = decode_file(path, spec=spec, draft=False)
         assert torch.equal(decoded.pixels, decode_with_pil(path, channels=channels).pixels)
         assert decoded.pixels.shape == (channels, 60, 80)
+
+
+def test_without_torchvisions_decoder_pil_gives_the_same_pixels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_jpeg(tmp_path / "x.jpg", photo(375, 500), subsampling=2)
+    spec = InputSpec(channels=3, height=8, width=8)
+    fast = decode_file(path, spec=spec, draft=False)
+    monkeypatch.setattr(decode, "DECODE_JPEG", None)
+    assert not for_torchvision(jpeg_frame(path.read_bytes()))
+    assert torch.equal(decode_file(path, spec=spec, draft=False).pixels, fast.pixels)
 
 
 def test_luma_is_pils_rgb_to_l() -> None:
