@@ -208,11 +208,16 @@ def one_intra_op_thread() -> Iterator[None]:
 
 
 def run_threads(
-    source: Source, spec: InputSpec, out: np.ndarray, bounds: list[tuple[int, int]], **kw
+    source: Source,
+    spec: InputSpec,
+    out: np.ndarray,
+    bounds: list[tuple[int, int]],
+    *,
+    workers: int,
+    draft: bool,
 ) -> Generator[Filled, None, None]:
     """Chunks of files on ``workers`` threads; results in order, so the first bad file is the
     first reported. On any exception (Ctrl-C included) chunks not started are cancelled."""
-    workers, draft = kw["workers"], kw["draft"]
     files = [str(p) for p in source.files or ()]
     with one_intra_op_thread():
         pool = ThreadPoolExecutor(workers, thread_name_prefix="import")
