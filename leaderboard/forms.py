@@ -1,16 +1,9 @@
-"""Forms: sign-up and the submission form (validation only; the service decides the rest)."""
+"""The submission form (validation only; the service decides the rest). Accounts' forms are
+django-allauth's (leaderboard.adapters)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
-
-
-class SignUpForm(UserCreationForm):
-    email = forms.EmailField(required=False, help_text="Optional; only the hosts see it.")
-
-    class Meta(UserCreationForm.Meta):
-        fields = ("username", "email")
 
 
 class SubmissionForm(forms.Form):

@@ -85,7 +85,7 @@ class RosterSummary:
 def roster_status(*, edition: Edition) -> list[RosterStatus]:
     """Each roster row with the student's account, admission, team and submissions. The account
     is the one that claimed the row through its mailed link, never one that merely uses the
-    address (addresses are not verified)."""
+    address (which may be unverified)."""
     entries = list(
         RosterEntry.objects.filter(edition=edition).select_related("user").order_by("name", "email")
     )

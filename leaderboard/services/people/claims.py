@@ -1,6 +1,7 @@
 """Claim links: proof that the person who takes a pending role or a roster row reads the mailbox
-it was sent to. The platform does not verify addresses, so nothing is ever granted because an
-account's e-mail matches; only the signed-in user who opens the link mailed to the address is.
+it was sent to. Verifying an address is optional (ACCOUNT_EMAIL_VERIFICATION), so nothing is
+ever granted because an account's e-mail matches; only the signed-in user who opens the link
+mailed to the address is.
 
 A link is ``django.core.signing`` over (kind, row, nonce) with its own salt and a maximum age.
 The nonce lives on the row: a new invitation draws a new one (the old link stops working), and

@@ -1,7 +1,7 @@
 """Hosts and teaching assistants of an edition: added by a host (by username or e-mail),
 changed, removed. An e-mail address always becomes a pending invitation, granted only to the
-signed-in user who opens the signed link mailed to it (``claims``): the platform does not verify
-addresses, so an account that merely uses the address gets nothing.
+signed-in user who opens the signed link mailed to it (``claims``): an account's address may be
+unverified, so an account that merely uses the address gets nothing.
 
 An edition keeps at least one host: the last one can be neither removed nor made an assistant.
 ``Edition.host`` (the creator) stays set only while that user is a host.
