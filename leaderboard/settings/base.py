@@ -364,6 +364,9 @@ NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="default")
 MAIL_RETRIES = env.int("MAIL_RETRIES", default=8)
 MAIL_RETRY_BACKOFF_S = env.int("MAIL_RETRY_BACKOFF_S", default=30)
 MAIL_RETRY_BACKOFF_MAX_S = env.int("MAIL_RETRY_BACKOFF_MAX_S", default=3600)
+# A notification whose mail task never reached the broker is queued again by the sweep once it
+# is this old (leaderboard/services/notifications/resend.py).
+MAIL_RESEND_AFTER_S = env.int("MAIL_RESEND_AFTER_S", default=300)
 # The "closes in 24 hours" mail goes this long before an edition closes.
 EDITION_CLOSING_NOTICE_S = env.int("EDITION_CLOSING_NOTICE_S", default=24 * 3600)
 CELERY_BEAT_SCHEDULE["notify-editions"] = {

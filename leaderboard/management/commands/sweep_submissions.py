@@ -12,7 +12,8 @@ from leaderboard import services
 class Command(BaseCommand):
     help = (
         "Re-enqueue submissions stuck queued or running past their deadline; fail exhausted ones "
-        "and the model checks whose worker is gone."
+        "and the model checks whose worker is gone; queue again notification mail that never "
+        "reached the broker."
     )
 
     def handle(self, *args, **options) -> None:

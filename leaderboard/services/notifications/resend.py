@@ -36,7 +36,7 @@ class Resent:
 def resend_after() -> dt.timedelta:
     """How long a row may wait for its first task before the sweep queues one (5 minutes by
     default; ``MAIL_RESEND_AFTER_S``): longer than making a notification and queueing it."""
-    return dt.timedelta(seconds=getattr(settings, "MAIL_RESEND_AFTER_S", 300))
+    return dt.timedelta(seconds=settings.MAIL_RESEND_AFTER_S)
 
 
 def retries_over_after() -> dt.timedelta:
