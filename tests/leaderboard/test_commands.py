@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -149,6 +150,9 @@ def test_create_demo_is_idempotent(capsys, client):
     assert Challenge.objects.count() == 1 and Edition.objects.count() == 1
     assert get_user_model().objects.filter(username="demo").count() == 1
     assert SampleImage.objects.count() == 20
+    # The demo account's address is verified and primary: its mail goes where make run says.
+    (address,) = EmailAddress.objects.filter(user__username="demo")
+    assert (address.email, address.primary, address.verified) == ("demo@example.org", True, True)
 
 
 @pytest.mark.django_db(transaction=True)  # the seeding ends with VACUUM, outside a transaction

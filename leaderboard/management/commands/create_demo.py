@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -110,8 +111,12 @@ class Command(BaseCommand):
         user, created = get_user_model().objects.get_or_create(username=options["username"])
         if created:
             user.set_password(options["password"])
-            user.save(update_fields=["password"])
-            self.stdout.write(f"account {user.username} / {options['password']}")
+            # A verified address, so that the demo's own mail (a scored upload, an
+            # announcement) lands where `make run` writes mail, and its account page is whole.
+            user.email = f"{user.username}@example.org"
+            user.save(update_fields=["password", "email"])
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+            self.stdout.write(f"account {user.username} / {options['password']} ({user.email})")
         else:
             self.stdout.write(f"account {user.username} exists (password unchanged)")
         # The demo account hosts: it may create challenges and editions from the browser.
