@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from evaluator.datasets import compile as compile_module
 from evaluator.datasets import import_dataset
 from evaluator.datasets.compile import MIN_POOL_IMAGES, PROGRESS_SECONDS, ProgressReport
 from evaluator.spec import InputSpec
 from tests.evaluator.test_datasets_sources import random_images, write_imagefolder
 
 GREY28 = InputSpec(channels=1, height=28, width=28)
+THREADS = torch.get_num_threads()
 
 
 def check_calls(calls: list[tuple[int, int]], *, n: int, seconds: float) -> None:
@@ -97,3 +101,33 @@ def test_a_raising_callback_stops_the_import(tmp_path: Path) -> None:
             on_progress=cancel,
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src.npz"]
+
+
+def test_a_raising_callback_stops_the_decoding_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Image files decode on threads: a cancel leaves no thread running and nothing written."""
+    monkeypatch.setattr(compile_module, "PROGRESS_SECONDS", 0.0)  # report every chunk
+    images = random_images(64, 30, 40, 3)
+    write_imagefolder(tmp_path / "tree", {"a": list(images[:32]), "b": list(images[32:])}, ".jpg")
+    calls: list[int] = []
+
+    def cancel(done: int, total: int) -> None:
+        calls.append(done)
+        if done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_dataset(
+            fmt="imagefolder",
+            source=tmp_path / "tree",
+            out=tmp_path / "set",
+            spec=GREY28,
+            progress=False,
+            workers=2,
+            on_progress=cancel,
+        )
+    assert 0 < calls[-1] < 64  # stopped part way
+    assert not [t for t in threading.enumerate() if t.name.startswith("import")]
+    assert torch.get_num_threads() == THREADS  # the importer gave back torch's threads
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"]
