@@ -247,3 +247,42 @@ def test_on_a_gpu_the_warm_child_holds_its_cuda_context_before_its_job(
     assert served == {"warm": 1, "on_demand": 1, "cold": 0}
     np.testing.assert_allclose(warm.logits, cold.logits, rtol=1e-5, atol=1e-5)
     assert warm.info["device_name"] == cold.info["device_name"]
+
+
+def _without_timings(value: object) -> object:
+    """A result with every clock reading taken out (they differ between any two runs)."""
+    if isinstance(value, dict):
+        return {
+            k: _without_timings(v)
+            for k, v in value.items()
+            if not any(w in k for w in ("second", "wall", "time", "_at", "throughput"))
+        }
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def test_the_robustness_and_insights_phases_run_in_warm_children_as_cold(
+    tiny_dataset: Path, model_files: ModelFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evaluator.robustness.scoring import score_robust
+    from tests.evaluator.test_insights import _insights
+
+    def both() -> tuple[dict, dict]:
+        robust = score_robust(dataset_dir=tiny_dataset, model_path=model_files.onnx)
+        return robust, _insights(model_files.onnx)
+
+    cold = both()
+    with host_left_clean(tmp_path, monkeypatch):
+        active = pool.configure(size=1)
+        try:
+            first = both()  # each kind of job: a child started for it, the next one behind
+            for child in active.children:
+                assert child.ready(wait_s=120)
+            again = both()  # both kinds kept: each served by a child waiting for it
+        finally:
+            pool.configure(size=0)
+    assert active.served == {"warm": 2, "on_demand": 2, "cold": 0}
+    for warm in (first, again):
+        for before, after in zip(cold, warm, strict=True):
+            assert _without_timings(after) == _without_timings(before)
