@@ -5,7 +5,9 @@
 - ``child``: the entry point run inside (``python -m evaluator.sandbox.child``) and its stages;
 - ``outputs``: the one reader of what a child leaves behind; ``protocol``: file names and codes;
 - ``process``, ``bwrap``, ``cgroup``: the confined process, its bubblewrap command line, the
-  run's control group (memory and process caps).
+  run's control group (memory and process caps);
+- ``pool`` and ``warm``: children started ahead of their one job (a worker's warm sandboxes),
+  the parent's side and the entry point run inside.
 """
 
 from evaluator import lazy_exports

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import select
@@ -29,14 +30,14 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from evaluator.errors import EvaluatorError
 from evaluator.sandbox import outputs, warm
-from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.bwrap import SANDBOX_ROOT, Bind
+from evaluator.sandbox.job import ChildJob, Launched, child_argv
 from evaluator.sandbox.process import (
     Completed,
     Confined,
@@ -44,9 +45,6 @@ from evaluator.sandbox.process import (
     start_confined,
     wait_confined,
 )
-
-if TYPE_CHECKING:
-    from evaluator.sandbox.runner import ChildJob
 
 DEFAULT_MAX_AGE_S = 600.0
 READY_WAIT_S = 120.0  # a claimed child still importing gets this long to be ready
@@ -303,6 +301,56 @@ def active() -> WarmPool | None:
 def _close_at_exit() -> None:
     if _active is not None:
         _active.close()
+
+
+@contextlib.contextmanager
+def launch_warm(
+    job: ChildJob, *, code: Sequence[Bind], plugins: Sequence[str]
+) -> Iterator[Launched | None]:
+    """``job`` run by a warm child of this process's pool, or None: run it cold.
+
+    A child waiting for this kind of job takes it; with none waiting one is started for the job.
+    The next one starts while this one runs (or finishes warming up).
+    """
+    warm_pool = active()
+    if warm_pool is None:
+        yield None
+        return
+    key = key_of(job, plugins=plugins)
+    cuda = job.device.startswith("cuda")
+    refill = functools.partial(warm_pool.refill, key, code_binds=code, inputs=job.inputs, cuda=cuda)
+    child, how = warm_pool.claim(key), "warm"
+    if child is None:
+        child, how = (
+            warm_pool.start(key, code_binds=code, inputs=job.inputs, cuda=cuda),
+            "on_demand",
+        )
+    # A child still warming up (a queue of small models): the next one starts now, on the
+    # other cores. Otherwise after the hand-over, which it neither delays nor competes with.
+    early = how == "warm" and child is not None and not child.ready()
+    if early:
+        refill()
+    argv = child_argv(root=SANDBOX_ROOT, job=job, plugins=plugins)[3:]  # no interpreter, no -m
+    taken = child is not None and child.hand_over(
+        model_path=job.model_path, inputs=job.inputs, argv=argv
+    )
+    if not early:
+        refill()
+    warm_pool.served[how if taken else "cold"] += 1
+    if not taken:
+        if child is not None:
+            child.discard()
+        yield None
+        return
+    try:
+        launched = Launched(out=child.out)
+        try:
+            launched.done = child.wait(timeout_s=job.timeout_s)
+        except EvaluatorError as exc:
+            launched.error = exc
+        yield launched
+    finally:
+        child.discard()
 
 
 def key_of_inputs(source: Path) -> str:

@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import io
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -34,6 +33,7 @@ from evaluator.errors import ModelTimeout, SandboxUnavailable
 from evaluator.formats.loaders import available_cores
 from evaluator.sandbox import bwrap, cgroup
 from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.limits import preexec_limits
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of the child's stdout+stderr kept (the last ones)
 DEFAULT_FILE_MB = 1024  # largest file the child may write (logits of 50,000 x 1,000 are 200 MB)
@@ -171,7 +171,7 @@ def start_confined(
                 symlinks=symlinks,
             )
             mode, cwd = "bwrap", scratch
-        limits = _limits(
+        limits = preexec_limits(
             memory_mb=None if cuda else memory_mb, file_mb=file_mb, pids_max=pids_max, group=group
         )
         fds = tuple(pass_fds) + ((status_w,) if status_w >= 0 else ())
@@ -321,60 +321,6 @@ def _bwrap_ran_command(status_r: int) -> bool:
         while len(raw) < 65536 and (chunk := os.read(status_r, 4096)):
             raw += chunk
     return b'"exit-code"' in raw
-
-
-def _nproc_limit(pids_max: int | None) -> int:
-    """RLIMIT_NPROC counts every task of the user: what it runs now plus the run's share.
-
-    The kernel does not apply it to root (the group's pids.max binds there).
-    """
-    if pids_max is None:
-        return resource.RLIM_INFINITY
-    uid, tasks = os.getuid(), 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("Uid", "").split()[:1] == [str(uid)]:
-            tasks += int(fields.get("Threads", "1").strip() or 1)
-    return tasks + pids_max
-
-
-def _limits(
-    *, memory_mb: int | None, file_mb: int, pids_max: int | None, group: cgroup.RunGroup | None
-) -> Callable[[], None]:
-    """Resource limits set in the forked process just before exec; inherited by all it starts.
-
-    The group's files are opened here, in the parent; the forked child only writes to them.
-    """
-    memory = None if memory_mb is None else memory_mb * 1024 * 1024
-    file_size = file_mb * 1024 * 1024
-    nproc = _nproc_limit(pids_max)
-    if group is not None:
-        group.open_for_child()
-
-    def apply() -> None:
-        if group is not None:
-            group.join()
-        # The out-of-memory killer's first choice, before the worker that started it, also
-        # where no group could be made and only a container's or machine's limit applies.
-        with contextlib.suppress(OSError):
-            fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-            try:
-                os.write(fd, b"1000")
-            finally:
-                os.close(fd)
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-        if memory is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    return apply
 
 
 def _wait(confined: Confined, *, timeout_s: float) -> Completed:

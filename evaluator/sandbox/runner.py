@@ -17,17 +17,13 @@ Any other ending becomes an EvaluatorError with a stable code.
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.util
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-import evaluator
-from evaluator import architectures, layout
+from evaluator import layout
 from evaluator.errors import (
     DatasetError,
     EvaluatorError,
@@ -39,44 +35,18 @@ from evaluator.errors import (
 )
 from evaluator.formats.base import ModelFormat
 from evaluator.sandbox import cgroup, outputs, pool, protocol
-from evaluator.sandbox.bwrap import SANDBOX_ROOT, Bind
+from evaluator.sandbox.bwrap import Bind
+from evaluator.sandbox.job import (  # noqa: F401  (re-exported: the launcher's public names)
+    ChildJob,
+    Launched,
+    architecture_plugins,
+    child_argv,
+    code_binds,
+    evaluator_bind,
+)
 from evaluator.sandbox.process import Completed, describe_signal, run_sandboxed
 
 _TAIL_LINES = 15
-
-
-@dataclass(frozen=True)
-class ChildJob:
-    """One run of the sandboxed child: what it is given, how it runs, what it may write."""
-
-    model_path: Path
-    fmt: ModelFormat
-    arch: str | None
-    inputs: Bind  # the phase's input directory, read-only; its name is the child's flag
-    args: tuple[str, ...]  # the phase's other arguments (--start/--stop, --robust)
-    outputs: tuple[str, ...]  # the only files the child may write, pre-created
-    device: str = "cpu"
-    batch_size: int = 256
-    precision: str = "fp32"
-    timeout_s: float = 600
-    memory_mb: int | None = 8192  # the run's cap as configured (and as messages state it)
-    mapped_mb: int = 0  # memory-mapped inputs, added to the cap
-    file_mb: int = 64  # the largest file a process may write
-    pids_max: int | None = cgroup.DEFAULT_PIDS_MAX
-    require_sandbox: bool = False
-    sandbox: str = "auto"  # "bwrap" or "none" forced (tests); "auto": bubblewrap where it works
-    out_prefix: str = "evaluator-out-"
-
-
-@dataclass
-class Launched:
-    """What one run left: its output directory (removed when the ``launch`` block ends), how it
-    ended, or the error that stopped it before it could end by itself (a timeout, no sandbox
-    where one is required)."""
-
-    out: outputs.OutputDir
-    done: Completed | None = None
-    error: EvaluatorError | None = None
 
 
 @contextlib.contextmanager
@@ -90,8 +60,8 @@ def launch(job: ChildJob) -> Iterator[Launched]:
     """
     plugins = architecture_plugins()
     values = [value for value, _ in plugins]
-    binds = [_evaluator_bind(), *(bind for _, bind in plugins)]
-    with _warm_launch(job, code=binds, plugins=values) as launched:
+    binds = [evaluator_bind(), *(bind for _, bind in plugins)]
+    with pool.launch_warm(job, code=binds, plugins=values) as launched:
         if launched is not None:
             yield launched
             return
@@ -112,105 +82,6 @@ def launch(job: ChildJob) -> Iterator[Launched]:
         except EvaluatorError as exc:
             launched.error = exc
         yield launched
-
-
-@contextlib.contextmanager
-def _warm_launch(
-    job: ChildJob, *, code: Sequence[Bind], plugins: Sequence[str]
-) -> Iterator[Launched | None]:
-    """``job`` run by a warm child of this process's pool, or None: run it cold.
-
-    A child waiting for this kind of job takes it; with none waiting one is started for the job.
-    The next one starts while this one runs (or finishes warming up).
-    """
-    warm_pool = pool.active()
-    if warm_pool is None:
-        yield None
-        return
-    key = pool.key_of(job, plugins=plugins)
-    cuda = job.device.startswith("cuda")
-    refill = functools.partial(warm_pool.refill, key, code_binds=code, inputs=job.inputs, cuda=cuda)
-    child, how = warm_pool.claim(key), "warm"
-    if child is None:
-        child, how = (
-            warm_pool.start(key, code_binds=code, inputs=job.inputs, cuda=cuda),
-            "on_demand",
-        )
-    # A child still warming up (a queue of small models): the next one starts now, on the
-    # other cores. Otherwise after the hand-over, which it neither delays nor competes with.
-    early = how == "warm" and child is not None and not child.ready()
-    if early:
-        refill()
-    argv = child_argv(root=SANDBOX_ROOT, job=job, plugins=plugins)[3:]  # no interpreter, no -m
-    taken = child is not None and child.hand_over(
-        model_path=job.model_path, inputs=job.inputs, argv=argv
-    )
-    if not early:
-        refill()
-    warm_pool.served[how if taken else "cold"] += 1
-    if not taken:
-        if child is not None:
-            child.discard()
-        yield None
-        return
-    try:
-        launched = Launched(out=child.out)
-        try:
-            launched.done = child.wait(timeout_s=job.timeout_s)
-        except EvaluatorError as exc:
-            launched.error = exc
-        yield launched
-    finally:
-        child.discard()
-
-
-def child_argv(*, root: str, job: ChildJob, plugins: Sequence[str] = ()) -> list[str]:
-    """The child's command line, with sandbox paths under ``root``."""
-    phase = job.inputs.name
-    argv = [sys.executable, "-m", "evaluator.sandbox.child", "--model", f"{root}/model"]
-    argv += ["--format", ModelFormat(job.fmt).value, f"--{phase}", f"{root}/{phase}"]
-    argv += ["--out", f"{root}/out", "--device", job.device]
-    argv += ["--batch-size", str(job.batch_size), "--precision", job.precision]
-    if job.arch:
-        argv += ["--arch", job.arch]
-    argv += job.args
-    if plugins:
-        argv += ["--plugins", ",".join(plugins)]
-    return argv
-
-
-def code_binds() -> list[Bind]:
-    """Read-only binds of the platform's own code under ``lib/`` (the child's PYTHONPATH): the
-    evaluator package, then each architecture plugin's module (``architecture_plugins``)."""
-    return [_evaluator_bind(), *(bind for _, bind in architecture_plugins())]
-
-
-def _evaluator_bind() -> Bind:
-    return Bind(Path(evaluator.__file__).resolve().parent, "lib/evaluator")
-
-
-def architecture_plugins() -> list[tuple[str, Bind]]:
-    """Each installed architecture plugin (``module:attr``) with the bind of its module.
-
-    Only the plugin's own package (or module file) is bound, at its import path under ``lib/``:
-    the rest of the project that installs it (recipes, data paths...) stays out. A plugin whose
-    module cannot be found here is left out, as the registry leaves it out in this process.
-    """
-    found = []
-    for value in architectures.plugins():
-        module = value.partition(":")[0]
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None or spec.origin is None:
-            continue
-        origin, target = Path(spec.origin).resolve(), "lib/" + module.replace(".", "/")
-        if spec.submodule_search_locations:  # a package: its directory
-            found.append((value, Bind(origin.parent, target)))
-        else:
-            found.append((value, Bind(origin, target + origin.suffix)))
-    return found
 
 
 def observed_failure(done: Completed, *, memory_mb: int | None) -> EvaluatorError | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evaluator.errors import SandboxUnavailable
-from evaluator.sandbox import cgroup, process
+from evaluator.sandbox import cgroup, limits
 from evaluator.sandbox.bwrap import Bind
 from evaluator.sandbox.process import run_sandboxed
 from evaluator.sandbox.runner import observed_failure
@@ -130,7 +130,7 @@ def test_a_sandbox_that_never_started_is_the_platforms_fault(tmp_path: Path) -> 
 
 
 def test_nproc_limit_leaves_room_for_what_the_user_already_runs() -> None:
-    assert process._nproc_limit(10) > 10
+    assert limits.nproc_limit(10) > 10
 
 
 def test_the_model_is_the_oom_killers_first_choice() -> None:
