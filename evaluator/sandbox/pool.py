@@ -228,6 +228,7 @@ class WarmPool:
     def __init__(self, *, size: int = 1, max_age_s: float = DEFAULT_MAX_AGE_S) -> None:
         self.size = size
         self.max_age_s = max_age_s
+        self.pid = os.getpid()  # a forked copy of this process does not own these children
         self.children: list[WarmChild] = []
         self.recent: list[WarmKey] = []  # the kinds of job asked for last, newest first
         # How jobs were served: a child started ahead, one started on demand, or cold.
@@ -287,19 +288,24 @@ def configure(*, size: int, max_age_s: float = DEFAULT_MAX_AGE_S) -> WarmPool | 
     uses. Children are discarded at exit (and die with their parent in any case).
     """
     global _active
-    if _active is not None:
+    if active() is not None:
         _active.close()
     _active = WarmPool(size=size, max_age_s=max_age_s) if size > 0 else None
     return _active
 
 
 def active() -> WarmPool | None:
+    """This process's pool; None in a process forked from the one that made it (its children
+    are the parent's: they are neither used nor killed here)."""
+    global _active
+    if _active is not None and _active.pid != os.getpid():
+        _active = None
     return _active
 
 
 @atexit.register
 def _close_at_exit() -> None:
-    if _active is not None:
+    if active() is not None:
         _active.close()
 
 

@@ -286,3 +286,16 @@ def test_the_robustness_and_insights_phases_run_in_warm_children_as_cold(
     for warm in (first, again):
         for before, after in zip(cold, warm, strict=True):
             assert _without_timings(after) == _without_timings(before)
+
+
+def test_a_forked_process_neither_uses_nor_kills_its_parents_children() -> None:
+    active = pool.configure(size=1)
+    try:
+        pid = os.fork()
+        if pid == 0:  # a Celery pool process forked from a worker that had a pool, say
+            os._exit(0 if pool.active() is None else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert pool.active() is active
+    finally:
+        pool.configure(size=0)
