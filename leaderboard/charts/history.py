@@ -201,7 +201,7 @@ def _subtitle(points: list[HistoryPoint]) -> str:
     years = ", ".join(str(year) for year in crowded)
     return (
         f"{years}: more than {CLOUD_CAP:,} scored submissions, so each team is one point there, "
-        "its entry on the board."
+        f"its entry on the board (the first {CLOUD_CAP:,} teams)."
     )
 
 
@@ -271,7 +271,8 @@ def _table(
         per_team = sum(1 for i in at if points[i].per_team)
         drawn = f"{len(at) - per_team} scored" if per_team < len(at) else ""
         if per_team:  # a crowded edition: its teams' entries on the board
-            crowded = f"{per_team} teams' entries on the board (over {CLOUD_CAP:,} scored)"
+            crowded = f"{per_team} teams' entries on the board (over {CLOUD_CAP:,} scored; "
+            crowded += f"the first {CLOUD_CAP:,} teams)"
             drawn = f"{drawn} and {crowded}" if drawn else crowded
         add(year, 0, "Submissions", drawn, ranges)
     for i, year in enumerate(step_years):

@@ -10,10 +10,11 @@ part. Each entry carries every registered metric's value in its part (``entry.to
 of submissions.
 
 The chart's cloud holds every scored entry of an edition with up to ``CLOUD_CAP`` of them, and
-above that each team's entry on the edition's board (the same ranking, so the winner and the
-record are exact): 100,000 points cost seconds per request and draw an unreadable blot, where
-one point per team still shows how the field spread out. Counting an edition's entries stops
-at the cap, so the cost follows the cap and the teams, not the submissions.
+above that each team's entry on the edition's board, for its first ``CLOUD_CAP`` teams (the
+same ranking, so the winner and the record are exact): 100,000 points cost seconds per request
+and draw an unreadable blot, where one point per team still shows how the field spread out.
+Counting an edition's entries stops at the cap, so the cost follows the cap and the teams'
+index probes, not the submissions.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ from .ranking import Ranking, board_freezes, edition_phase, ranked_plain_rows
 
 _KEYS = frozenset(m.key for m in METRICS)
 
-# Above this many scored entries, an edition's cloud is each team's entry on its board.
+# Above this many scored entries, an edition's cloud is each team's entry on its board, for
+# its first CLOUD_CAP teams.
 CLOUD_CAP = 2000
 
 
@@ -110,8 +112,8 @@ class History:
     parts: dict[int, str] = field(default_factory=dict)  # edition id -> the part it shows
     metrics: tuple[RankedMetric, ...] = ()  # shown beside each entry: the ranked one first
     frozen: dict[int, dt.datetime] = field(default_factory=dict)  # public boards frozen now
-    # Edition id -> its teams' rows on its board, best first (``ranked_plain_rows``): the
-    # cloud of a crowded edition reads them instead of ranking again.
+    # Edition id -> its first CLOUD_CAP teams' rows on its board, best first: the cloud of a
+    # crowded edition reads them instead of ranking again.
     boards: dict[int, list] = field(default_factory=dict, repr=False)
 
     @property
@@ -163,7 +165,7 @@ def challenge_history(*, challenge: Challenge, now: dt.datetime | None = None) -
     ranking = Ranking(metric=metric, parts=parts, frozen=frozen)
     baselines = []
     boards: dict[int, list] = {pk: [] for pk in parts}
-    for row in ranked_plain_rows(ranking=ranking, bests=True):
+    for row in ranked_plain_rows(ranking=ranking, places=CLOUD_CAP, bests=True):
         edition = summaries[row.edition_id].edition
         if row.is_baseline:
             if row.method_year is not None:
@@ -208,7 +210,8 @@ def challenge_history_points(
     """The chart's cloud, oldest first, with each entry's metrics in the part its edition shows
     (``parts``, as ``History.parts``; read from the editions if None): every scored, ranked
     participant entry of an edition with up to ``cap`` of them, else each team's entry on the
-    edition's board (``ranked_rows``: its best, or its finals' best once closed). A score
+    edition's board (``ranked_rows``: its best, or its finals' best once closed), for the
+    board's first ``cap`` teams. A score
     recorded after its edition's freeze (``frozen``, as ``History.frozen``) is left out as the
     boards leave it out. ``editions`` and ``boards``: as ``History.editions`` and
     ``History.boards`` (else read and ranked here)."""
@@ -250,10 +253,10 @@ def challenge_history_points(
             frozen={pk: at for pk, at in frozen.items() if pk in crowded},
         )
         boards = {pk: [] for pk in crowded}
-        for row in ranked_plain_rows(ranking=ranking):
+        for row in ranked_plain_rows(ranking=ranking, places=cap):
             if not row.is_baseline:
                 boards[row.edition_id].append(row)
-    for row in (row for pk in crowded for row in boards.get(pk, ())):
+    for row in (row for pk in crowded for row in list(boards.get(pk, ()))[:cap]):
         values = {m.key: getattr(row, m.alias) for m in METRICS}
         edition = editions[row.edition_id]
         points.append(

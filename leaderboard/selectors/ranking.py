@@ -169,17 +169,21 @@ class PlainRow(SimpleNamespace):
 
 
 def ranked_plain_rows(
-    *, ranking: Ranking, bests: bool = False, score_columns: tuple[str, ...] = ()
+    *,
+    ranking: Ranking,
+    places: int | None = None,
+    bests: bool = False,
+    score_columns: tuple[str, ...] = (),
 ) -> list[PlainRow | Submission]:
-    """The whole board as ``ranked_rows(entries=False)`` gives it (``bests`` as there), as plain
-    rows: building a Submission per row took about as long as the query on a chart of 700
-    teams. Each score
+    """The board as ``ranked_rows(entries=False)`` gives it (``places``, ``bests`` as there), as
+    plain rows: building a Submission per row took about as long as the query on a chart of
+    700 teams. Each score
     column named in ``score_columns`` comes as ``score_<column>``, from the entry's current
     score (a frozen board's too), as the database returns it (a JSON field as its text). On
     PostgreSQL the cursor's values are the model's (UUIDs, aware times); elsewhere the rows are
     the models themselves."""
     extra = tuple(Score._meta.get_field(name).column for name in score_columns)
-    sql, params = _rows_query(ranking, bests=bests, entries=False, extra=extra)
+    sql, params = _rows_query(ranking, places=places, bests=bests, entries=False, extra=extra)
     if not sql:
         return []
     if connection.vendor != "postgresql":
