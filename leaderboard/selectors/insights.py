@@ -8,14 +8,17 @@ all of it once it has closed.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
+from django.utils import timezone
 from PIL import Image
 
-from leaderboard.models import Challenge, SampleImage, Submission
+from leaderboard.models import Challenge, SampleImage, Score, Submission
 
 HEAT_RGB = (47, 91, 234)  # the site's accent colour
 HEAT_MAX_ALPHA = 0.7  # #1d2330 text on the darkest shade: 5.0:1
@@ -202,3 +205,25 @@ def _cell_colour(share: float) -> dict[str, str]:
         "background": f"rgba({r}, {g}, {b}, {alpha})" if share > 0 else "transparent",
         "color": "inherit",
     }
+
+
+# The worker records the panels after the score, within its time limit for them; past this
+# margin a score without panels will not get any.
+PENDING_MARGIN = dt.timedelta(seconds=60)
+
+
+def insights_pending(
+    *, score: Score | None, challenge: Challenge, now: dt.datetime | None = None
+) -> bool:
+    """Whether the worker is likely still computing this score's panels: they are on, the
+    challenge has sample images, and the score was recorded within their time limit. The page
+    then says so and waits for them, instead of saying they were not computed."""
+    if score is None or isinstance(score.record.get("insights"), dict):
+        return False
+    limit = float(settings.INSIGHTS_TIMEOUT_S)
+    if limit <= 0:
+        return False
+    waited = (now or timezone.now()) - score.created_at
+    if waited > dt.timedelta(seconds=limit) + PENDING_MARGIN:
+        return False
+    return SampleImage.objects.filter(challenge=challenge).exists()

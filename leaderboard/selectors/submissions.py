@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from leaderboard.models import Edition, Submission
+from leaderboard.models import Edition, Score, Submission
 
 from .quota import SubmissionUsage, quota_usage
 from .visibility import submission_get_visible, submission_shown
@@ -62,7 +62,12 @@ def submission_status(*, pk: uuid.UUID, user: AbstractBaseUser) -> dict[str, obj
     """One submission's status row (``submission_statuses``'), for whoever may see its page
     (the visibility rule: a baseline's for everyone). 404 for anyone else."""
     submission = submission_get_visible(pk=pk, user=user)
-    return _status_row(submission=submission, now=timezone.now())
+    row = _status_row(submission=submission, now=timezone.now())
+    # The page waits for the panels the worker records after the score (submission_status.js).
+    row["insights"] = Score.objects.filter(
+        submission=submission, record__has_key="insights"
+    ).exists()
+    return row
 
 
 def _status_row(*, submission: Submission, now: dt.datetime) -> dict[str, object]:

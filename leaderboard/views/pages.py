@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from leaderboard import selectors
 from leaderboard.metrics import METRICS, metrics_shown
-from leaderboard.selectors.insights import submission_insights
+from leaderboard.selectors.insights import insights_pending, submission_insights
 from leaderboard.selectors.kit import challenge_kit
 from leaderboard.selectors.records import record_rows
 from leaderboard.selectors.score_history import submission_score_history
@@ -101,6 +101,7 @@ def submission_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "insights": submission_insights(
             record=record, class_names=challenge.class_names, show_private=shown.show_private
         ),
+        "insights_pending": insights_pending(score=shown.score, challenge=challenge),
         "record_rows": record_rows(record=record),
         "score_history": submission_score_history(submission=submission),
         "history_part": shown.phase,
