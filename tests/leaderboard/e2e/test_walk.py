@@ -385,6 +385,13 @@ def student_sees_it_scored(student: Person, *, edition: str, submission: str) ->
     # Nobody reloads: the page polls, shows "Scored" in place, then shows the errors.
     page.wait_for_selector("#submission-status[data-status=scored]", timeout=SCORED_TIMEOUT_MS)
     page.wait_for_selector("tr[data-part=public] td[data-metric]")
+    # "What the network sees" comes a little after the score: the page says it is being
+    # computed, waits for it and loads once more. Photograph the page with it.
+    page.wait_for_function(
+        "document.readyState === 'complete' && document.getElementById('insights') !== null"
+        " && document.getElementById('insights-pending') === null",
+        timeout=SCORED_TIMEOUT_MS,
+    )
     seen = page.evaluate(f"sessionStorage.getItem('walk-status {submission}')")
     assert seen == "scored", f"the page did not turn to scored in place (last seen {seen!r})"
     student.visit("own-submission")
