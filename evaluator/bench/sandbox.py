@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluator.bench.tiny import tiny_onnx
 from evaluator.check.run import sample_set
 from evaluator.formats.base import ModelFormat
 from evaluator.hardware import cpu_name
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as work:
         root = Path(work)
         model = root / "tiny.onnx"
-        model.write_bytes(tiny_onnx())
+        model.write_bytes(tiny_onnx(size=SIZE, classes=CLASSES))
         images = sample_set(
             root / "set",
             samples=np.random.default_rng(0).integers(
@@ -135,31 +136,6 @@ def _print(results: dict[str, list[tuple[float, float]]]) -> None:
 
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def tiny_onnx() -> bytes:
-    """Flatten + linear with fixed weights: a run costs the sandbox, not the model."""
-    from onnx import TensorProto, checker, helper
-
-    features = SIZE * SIZE
-    weight = [0.01 * (i % 7) for i in range(features * CLASSES)]
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["input"], ["flat"], axis=1),
-            helper.make_node("Gemm", ["flat", "W", "B"], ["logits"]),
-        ],
-        "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, SIZE, SIZE])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", CLASSES])],
-        initializer=[
-            helper.make_tensor("W", TensorProto.FLOAT, [features, CLASSES], weight),
-            helper.make_tensor("B", TensorProto.FLOAT, [CLASSES], [0.0] * CLASSES),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    checker.check_model(model)
-    return model.SerializeToString()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard import processes, services
+from leaderboard.evaluation.bench import tiny_onnx
 from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
@@ -166,30 +167,3 @@ def _remove(*, user) -> None:
         if dataset is not None:
             shutil.rmtree(dataset, ignore_errors=True)
     user.delete()
-
-
-def tiny_onnx(*, channels: int = 1, size: int = 8, classes: int = 4) -> bytes:
-    """Flatten + linear: scoring it takes milliseconds, so the run measures the dispatch."""
-    from onnx import TensorProto, helper
-
-    features = channels * size * size
-    weight = helper.make_tensor(
-        "W",
-        TensorProto.FLOAT,
-        [features, classes],
-        [0.01 * (i % 7) for i in range(features * classes)],
-    )
-    bias = helper.make_tensor("B", TensorProto.FLOAT, [classes], [0.0] * classes)
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["input"], ["flat"], axis=1),
-            helper.make_node("Gemm", ["flat", "W", "B"], ["logits"]),
-        ],
-        "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", channels, size, size])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", classes])],
-        initializer=[weight, bias],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model.SerializeToString()

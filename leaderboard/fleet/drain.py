@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from leaderboard import processes, services
 from leaderboard.celery import app
+from leaderboard.evaluation.bench import tiny_onnx
 from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
@@ -203,7 +204,7 @@ def _setup() -> tuple[Edition, str]:
     model_name = f"{SLUG}/linear.onnx"
     path = Path(settings.MEDIA_ROOT) / model_name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(tiny_onnx())
+    path.write_bytes(tiny_onnx(size=SIZE, classes=CLASSES))
     return edition, model_name
 
 
@@ -227,31 +228,6 @@ def _delete_queue(queue: str) -> None:
         client = redis.Redis.from_url(app.conf.broker_url)
         for key in client.scan_iter(match=f"_kombu.binding*{queue}*"):
             client.delete(key)
-
-
-def tiny_onnx() -> bytes:
-    """Flatten + linear with fixed weights: scoring costs the pipeline, not the model."""
-    from onnx import TensorProto, checker, helper
-
-    features = SIZE * SIZE
-    weight = [0.01 * (i % 7) for i in range(features * CLASSES)]
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["input"], ["flat"], axis=1),
-            helper.make_node("Gemm", ["flat", "W", "B"], ["logits"]),
-        ],
-        "tiny",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, SIZE, SIZE])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", CLASSES])],
-        initializer=[
-            helper.make_tensor("W", TensorProto.FLOAT, [features, CLASSES], weight),
-            helper.make_tensor("B", TensorProto.FLOAT, [CLASSES], [0.0] * CLASSES),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    checker.check_model(model)
-    return model.SerializeToString()
 
 
 def cores() -> int:
