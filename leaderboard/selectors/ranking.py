@@ -306,7 +306,7 @@ def _frozen_scores(ranking: Ranking) -> str:
 _TEAM_BEST = """
 WITH team_best AS {materialized} (
     SELECT t.id AS team_id, t.edition_id, {best_public} AS best_public{best_private}
-    FROM {team} t
+    FROM {team} t{stored}
     WHERE t.edition_id IN ({editions})
 ),
 entries AS (
@@ -388,9 +388,15 @@ def _board_sql(ranking: Ranking, *, bests: bool, extra: tuple[str, ...] = ()) ->
     # Computed once per team on PostgreSQL (inlined, the pick would be evaluated twice). Keep
     # the planner's cost estimate low: past jit_above_cost it spends ~40 ms compiling.
     materialized = "MATERIALIZED" if connection.vendor == "postgresql" else ""
+    if _stored(ranking):
+        best_public, stored = "tb.submission_id", _STORED_JOIN.format(metric=metric.key)
+    else:
+        best_public = _probe(metric, PUBLIC, finals=False, tables=tables, ranking=ranking)
+        stored = ""
     return _TEAM_BEST.format(
         materialized=materialized,
-        best_public=_probe(metric, PUBLIC, finals=False, tables=tables, ranking=ranking),
+        best_public=best_public,
+        stored=stored,
         best_private=best_private,
         editions=", ".join(str(int(pk)) for pk in sorted(parts)),
         pick=_per_part(parts, "team_best", "best_public", pick_private),
@@ -402,6 +408,32 @@ def _board_sql(ranking: Ranking, *, bests: bool, extra: tuple[str, ...] = ()) ->
         bests=best_columns,
         **tables,
     )
+
+
+# The team's best public entry as stored (``selectors.team_best``) instead of its probe.
+_STORED_JOIN = """
+    LEFT JOIN leaderboard_team_best tb ON tb.team_id = t.id AND tb.metric = '{metric}'"""
+
+
+def _stored(ranking: Ranking) -> bool:
+    """Whether the teams' best public entries may be read as stored: not on a frozen board
+    (it ranks the scores held at the freeze), and only where they are kept as this code
+    ranks (PostgreSQL, installed from this registry)."""
+    if ranking.frozen or not ranking.metric.indexed or connection.vendor != "postgresql":
+        return False
+    from .team_best import stored_metrics, team_best_ready  # it builds on this module
+
+    return ranking.metric in stored_metrics() and team_best_ready()
+
+
+def public_best_sql(metric: RankedMetric) -> str:
+    """A team's best public entry by ``metric`` as the live board picks it (``t.id``: the
+    team), its parameters written in as literals: the text ``selectors.team_best`` stores the
+    result of, so that the stored best and the live board follow one rule."""
+    ranking = Ranking(metric=metric, parts={})
+    sql = _probe(metric, PUBLIC, finals=False, tables=_tables(ranking), ranking=ranking)
+    assert all(value.isalpha() for value in _RANKABLE_PARAMS.values())
+    return sql % {key: f"'{value}'" for key, value in _RANKABLE_PARAMS.items()}
 
 
 def _probe(metric: RankedMetric, part: str, *, finals: bool, tables: dict, ranking: Ranking) -> str:
