@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from leaderboard import selectors
 from leaderboard.models import Challenge, Edition, Score, Submission, Team
+from leaderboard.selectors.team_best import TABLE as TEAM_BEST
+from leaderboard.selectors.team_best import team_best_deferred, team_best_ready
 from leaderboard.services import activity_rebuild
 
 from .stats import latency_summary
@@ -37,6 +39,11 @@ class PageTiming:
     queries: list[tuple[float, str]]  # (seconds, start of the SQL) of one request's queries
     page: dict[str, float]
     selector: dict[str, float]  # the page's selectors alone, without rendering
+
+
+def seeded_edition(*, slug: str) -> Edition | None:
+    """The edition an earlier run seeded under ``slug`` and kept, if any."""
+    return Edition.objects.filter(challenge__slug=slug).select_related("challenge").first()
 
 
 def seed_edition(*, slug: str, submissions: int, teams: int, baselines: int, seed: int) -> Edition:
@@ -68,7 +75,8 @@ def seed_edition(*, slug: str, submissions: int, teams: int, baselines: int, see
     skill = rng.uniform(0.05, 0.6, size=len(team_rows))
     top1 = np.clip(skill[owner] + rng.normal(0, 0.05, size=(submissions, 2)).T, 0, 1).T
     top5 = top1 * rng.uniform(0.2, 0.5, size=(submissions, 2))
-    with transaction.atomic():
+    # One transaction: the stored team bests are built once at its end, not per batch.
+    with team_best_deferred(edition_ids=[edition.pk]):
         for start in range(0, submissions, BATCH):
             stop = min(start + BATCH, submissions)
             rows = [
@@ -99,6 +107,8 @@ def seed_edition(*, slug: str, submissions: int, teams: int, baselines: int, see
         with connection.cursor() as cursor:
             for model in (Team, Submission, Score):
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            if team_best_ready():
+                cursor.execute(f"VACUUM ANALYZE {TEAM_BEST}")
     # The rows went in around the services: count the charts' days as the services would have.
     activity_rebuild(edition=edition)
     return edition

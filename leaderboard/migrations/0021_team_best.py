@@ -18,9 +18,6 @@ CREATE TABLE IF NOT EXISTS leaderboard_team_best (
     PRIMARY KEY (team_id, metric)
 );
 CREATE INDEX IF NOT EXISTS team_best_edition_metric ON leaderboard_team_best (edition_id, metric);
-CREATE TABLE IF NOT EXISTS leaderboard_team_best_state (
-    id integer PRIMARY KEY, signature text NOT NULL
-);
 """
 
 TRIGGERS = {
@@ -48,7 +45,6 @@ DROP = "\n".join(
         *(f"DROP FUNCTION IF EXISTS leaderboard_team_best_{name}();" for name in FUNCTIONS),
         "DROP FUNCTION IF EXISTS leaderboard_team_best_refresh(bigint[]);",
         "DROP TABLE IF EXISTS leaderboard_team_best;",
-        "DROP TABLE IF EXISTS leaderboard_team_best_state;",
     ]
 )
 

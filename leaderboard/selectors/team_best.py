@@ -13,8 +13,8 @@ The team's row is locked first (``FOR NO KEY UPDATE``), so two writers of one te
 after the other, the second with a snapshot that holds the first's committed write.
 
 The function and triggers are generated from the metric registry and installed after every
-``migrate`` (``team_best_install``). A signature of what was installed is stored beside the
-rows; a board reads them only while it is the code's (``team_best_ready``), and ranks live
+``migrate`` (``team_best_install``). A signature of what was installed is kept as the table's
+comment; a board reads the rows only if it is the code's (``team_best_ready``), and ranks live
 otherwise. ``team_best_deferred`` turns the triggers off for one transaction's bulk load and
 rebuilds the touched editions at its end (``manage.py team_best_rebuild`` does so for all).
 
@@ -36,7 +36,6 @@ from leaderboard.models import Score, Submission, Team
 from .ranking import public_best_sql
 
 TABLE = "leaderboard_team_best"
-STATE = "leaderboard_team_best_state"
 REFRESH = "leaderboard_team_best_refresh"
 DEFER = "leaderboard.team_best_defer"  # a setting: 'on' skips the triggers (bulk loads)
 
@@ -52,7 +51,6 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     PRIMARY KEY (team_id, metric)
 );
 CREATE INDEX IF NOT EXISTS team_best_edition_metric ON {TABLE} (edition_id, metric);
-CREATE TABLE IF NOT EXISTS {STATE} (id integer PRIMARY KEY, signature text NOT NULL);
 """
 
 
@@ -65,7 +63,6 @@ def _tables() -> dict[str, str]:
     quote = connection.ops.quote_name
     return {
         "table": TABLE,
-        "state": STATE,
         "refresh": REFRESH,
         "defer": DEFER,
         "score": quote(Score._meta.db_table),
@@ -213,20 +210,30 @@ def team_best_signature() -> str:
 
 
 def _installed_signature() -> str | None:
+    """The signature installed, kept as the table's comment; None without the table."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT to_regclass('{STATE}') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            return None
-        cursor.execute(f"SELECT signature FROM {STATE} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(f"SELECT obj_description(to_regclass('{TABLE}'), 'pg_class')")
+        return cursor.fetchone()[0]
+
+
+_READY: set[str] = set()  # databases found installed as this code says, by name
 
 
 def team_best_ready() -> bool:
-    """Whether boards may read the stored bests: PostgreSQL, installed as this code says."""
+    """Whether boards may read the stored bests: PostgreSQL, installed as this code says.
+
+    Asked once per process and database, once true: what is installed changes only with the
+    code (a new registry comes with a restart, then ``migrate`` installs it), and a board
+    should not pay a query for it."""
     if connection.vendor != "postgresql":
         return False
-    return _installed_signature() == team_best_signature()
+    name = str(connection.settings_dict["NAME"])
+    if name in _READY:
+        return True
+    if _installed_signature() != team_best_signature():
+        return False
+    _READY.add(name)
+    return True
 
 
 def team_best_install(*, force: bool = False) -> bool:
@@ -238,18 +245,17 @@ def team_best_install(*, force: bool = False) -> bool:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(CREATE_SQL)
-            cursor.execute(f"LOCK TABLE {STATE} IN EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
         if not force and _installed_signature() == signature:
+            _READY.add(str(connection.settings_dict["NAME"]))
             return False
         with connection.cursor() as cursor:
             cursor.execute(_install_sql())
             cursor.execute(f"DELETE FROM {TABLE}")
             _refresh_all(cursor, edition_ids=None)
-            cursor.execute(
-                f"INSERT INTO {STATE} (id, signature) VALUES (1, %s) "
-                "ON CONFLICT (id) DO UPDATE SET signature = EXCLUDED.signature",
-                [signature],
-            )
+            assert signature.isalnum()
+            cursor.execute(f"COMMENT ON TABLE {TABLE} IS '{signature}'")
+    _READY.add(str(connection.settings_dict["NAME"]))
     return True
 
 

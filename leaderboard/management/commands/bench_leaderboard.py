@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from leaderboard.bench.leaderboard_page import (
@@ -13,6 +14,7 @@ from leaderboard.bench.leaderboard_page import (
     PAGES,
     challenge_remove,
     seed_edition,
+    seeded_edition,
     time_page,
 )
 from leaderboard.bench.stats import format_summary
@@ -35,6 +37,12 @@ class Command(BaseCommand):
         parser.add_argument("--slug", default="bench-leaderboard")
         parser.add_argument("--keep", action="store_true", help="leave the seeded rows in place")
         parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="time the edition a run with --keep seeded under --slug, instead of seeding "
+            "(implies --keep; --submissions and --teams are then only what it prints)",
+        )
+        parser.add_argument(
             "--pages",
             nargs="+",
             choices=PAGES,
@@ -48,17 +56,25 @@ class Command(BaseCommand):
         database = connection.settings_dict["NAME"]
         out(f"database: {connection.vendor} {database}, DEBUG={settings.DEBUG}")
         started = time.perf_counter()
-        edition = seed_edition(
-            slug=options["slug"],
-            submissions=options["submissions"],
-            teams=options["teams"],
-            baselines=options["baselines"],
-            seed=options["seed"],
-        )
-        out(
-            f"seeded {options['submissions']:,} scored submissions, {options['teams']} teams "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
+        edition = seeded_edition(slug=options["slug"]) if options["reuse"] else None
+        if options["reuse"]:
+            if edition is None:
+                raise CommandError(f"nothing seeded under {options['slug']!r}: run with --keep")
+            options["keep"] = True
+            out(f"reusing the edition seeded under {options['slug']!r} ({edition})")
+        else:
+            edition = seed_edition(
+                slug=options["slug"],
+                submissions=options["submissions"],
+                teams=options["teams"],
+                baselines=options["baselines"],
+                seed=options["seed"],
+            )
+            out(
+                f"seeded {options['submissions']:,} scored submissions, {options['teams']} "
+                f"teams in {time.perf_counter() - started:.1f} s"
+            )
+        out(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         try:
             for page in options["pages"]:
                 timing = time_page(edition=edition, requests=options["requests"], page=page)
