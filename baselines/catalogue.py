@@ -25,11 +25,15 @@ class Baseline:
     # CPU threads for training (None: torch's default). The fast ones use 1: on a shared 2-core
     # machine a second thread mostly waits (an AlexNet-small epoch: 50 s on 1, 200 s on 2).
     cpu_threads: int | None = None
+    # Layers with weights on the longest path, as the paper counts them (LeNet-5: 5, AlexNet: 8,
+    # ResNet-20: 20): what "deeper" means when the site compares the networks' errors.
+    depth: int = 0
 
 
 CATALOGUE: tuple[Baseline, ...] = (
     Baseline(
         arch="baseline-mlp",
+        depth=2,
         method_name="MLP 784-30-10, sigmoid (Nielsen)",
         year=2015,
         citation=(
@@ -42,6 +46,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-lenet5",
+        depth=5,
         method_name="LeNet-5",
         year=1998,
         citation=(
@@ -54,6 +59,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-alexnet-small",
+        depth=8,
         method_name="AlexNet (1/8 width, batch norm)",
         year=2012,
         citation=(
@@ -66,6 +72,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-alexnet",
+        depth=8,
         method_name="AlexNet (batch norm)",
         year=2012,
         citation=(
@@ -76,6 +83,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-vgg11",
+        depth=11,
         method_name="VGG-11 (with batch norm)",
         year=2014,
         citation=(
@@ -86,6 +94,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-googlenet",
+        depth=22,
         method_name="GoogLeNet (Inception v1, with batch norm)",
         year=2014,
         citation="C. Szegedy et al., Going Deeper with Convolutions, arXiv:1409.4842, 2014",
@@ -93,6 +102,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-resnet20",
+        depth=20,
         method_name="ResNet-20 (the paper's CIFAR network)",
         year=2015,
         citation=(
@@ -105,6 +115,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-resnet18",
+        depth=18,
         method_name="ResNet-18",
         year=2015,
         citation=(
@@ -115,6 +126,7 @@ CATALOGUE: tuple[Baseline, ...] = (
     ),
     Baseline(
         arch="baseline-se-resnet18",
+        depth=18,
         method_name="SE-ResNet-18",
         year=2017,
         citation="J. Hu, L. Shen, G. Sun, Squeeze-and-Excitation Networks, arXiv:1709.01507, 2017",

@@ -15,6 +15,8 @@ and between linear and log. The same values, for every metric, are the chart's t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from leaderboard.metrics import METRICS, metric_get
 from leaderboard.selectors.history import CLOUD_CAP, History, HistoryPoint
 
@@ -37,9 +39,17 @@ from .base import (
 BAND = 0.38
 
 
-def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
+def history_chart(
+    *,
+    history: History,
+    points: list[HistoryPoint],
+    baseline_facts: Mapping[str, str] | None = None,
+) -> Chart:
     """The figure; its traces are named "Submissions", "Best so far", "Best of each year",
-    "Baselines (trained by us)" and "Reported on <the challenge's data set> (...)"."""
+    "Baselines (trained by us)" and "Reported on <the challenge's data set> (...)".
+    ``baseline_facts``: by method name, what a baseline's marker and table row say beside its
+    error (its depth, parameters and measured images per second: ``baseline_zoo_facts``)."""
+    facts = baseline_facts or {}
     metrics = _metrics(history, points)
     ys: dict[str, list[list]] = {metric: [] for metric, _ in metrics}
     traces = []
@@ -116,8 +126,9 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
                 "color": GREEN,
                 "line": {"width": 1, "color": "#fff"},
             },
-            customdata=[[b.method, b.submission_id] for b in baselines],
-            hovertemplate="%{customdata[0]} (%{x})<br>%{y:.2f}%<extra>baseline</extra>",
+            customdata=[[b.method, b.submission_id, facts.get(b.method, "")] for b in baselines],
+            hovertemplate="%{customdata[0]} (%{x})<br>%{y:.2f}%<br>%{customdata[2]}"
+            "<extra>baseline</extra>",
         )
     )
 
@@ -184,7 +195,7 @@ def history_chart(*, history: History, points: list[HistoryPoint]) -> Chart:
         summary=_summary(history, metrics, step_years, ys[primary][1], points, baselines, reported),
         table=_table(
             history, metrics, ys, cloud_ys, step_years, points=points, baselines=baselines,
-            reported=reported,
+            reported=reported, facts=facts,
         ),
     )  # fmt: skip
     switch = built.figure["layout"]["updatemenus"][0]["buttons"]
@@ -251,6 +262,7 @@ def _table(
     points: list[HistoryPoint],
     baselines: list,
     reported: list,
+    facts: Mapping[str, str],
 ) -> ChartTable:
     """Year by year, each series' plotted values in every metric the buttons switch between:
     the submissions (their number and range), each year's best, the record, each baseline and
@@ -279,7 +291,8 @@ def _table(
         add(year, 1, "Best of the year", "", [cell(ys[m][2][i]) for m in keys])
         add(year, 2, "Best so far (record)", "", [cell(ys[m][1][i]) for m in keys])
     for i, b in enumerate(baselines):
-        add(b.year, 3, "Baseline (trained by us)", b.method, [cell(ys[m][3][i]) for m in keys])
+        entry = f"{b.method} ({facts[b.method]})" if facts.get(b.method) else b.method
+        add(b.year, 3, "Baseline (trained by us)", entry, [cell(ys[m][3][i]) for m in keys])
     for i, r in enumerate(reported):
         entry = f"{r.team} · {r.method}" if r.method else r.team
         values = [cell(ys[m][4][i]) for m in keys]

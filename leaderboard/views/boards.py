@@ -3,19 +3,26 @@ own row: the year-by-year history, the viewer's team and limits, the charts. Rea
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from leaderboard import charts, selectors
 from leaderboard.models import Challenge, Edition
+from leaderboard.selectors.baseline_zoo import baseline_facts, challenge_baseline_zoo
 from leaderboard.selectors.permissions import can_moderate
 from leaderboard.selectors.score_history import team_scores_after_freeze
 
 
 def history_context(*, challenge: Challenge) -> dict:
-    """The year-by-year table and the error-rate history chart (five queries: the cloud reuses
-    the history's ranking)."""
+    """The year-by-year table, the error-rate history chart and the baselines table (six
+    queries: the cloud reuses the history's ranking; the baselines are one)."""
     now = timezone.now()
+    zoo = challenge_baseline_zoo(
+        challenge=challenge, cache_root=Path(settings.VAR_DIR) / "baselines", now=now
+    )
     history = selectors.challenge_history(challenge=challenge, now=now)
     points = selectors.challenge_history_points(
         challenge=challenge,
@@ -26,7 +33,10 @@ def history_context(*, challenge: Challenge) -> dict:
     )
     return {
         "history": history,
-        "history_chart": charts.history_chart(history=history, points=points),
+        "history_chart": charts.history_chart(
+            history=history, points=points, baseline_facts=baseline_facts(zoo)
+        ),
+        "zoo": zoo,
     }
 
 

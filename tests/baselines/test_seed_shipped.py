@@ -20,6 +20,7 @@ from evaluator.spec import InputSpec
 from leaderboard import services
 from leaderboard.management.commands.create_demo import FASHION_CLASSES
 from leaderboard.models import Submission
+from leaderboard.selectors.baseline_zoo import duration
 from leaderboard.workflows.scoring import score_submission
 from tests.leaderboard.factories import make_challenge, make_edition
 
@@ -117,8 +118,8 @@ def test_the_worker_scores_each_entry_at_its_recorded_test_error(
         assert f"| {100 * entry.score.top1_error:.2f}% |" in row
         training = shipped.get(entry.arch).record
         seconds = training["training"]["wall_seconds"]
-        assert f"{training['epochs']} epochs, {seconds:.0f} s" in row
-        assert row.endswith("(shipped weights) |")
+        assert f"{training['epochs']} epochs in {duration(seconds)}" in row
+        assert row.endswith(", shipped weights |")
 
 
 def test_shipped_weights_stay_off_another_data_set(

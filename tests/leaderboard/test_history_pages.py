@@ -150,8 +150,9 @@ def test_challenge_page_queries_do_not_grow_with_submissions(
     # challenge, its editions, its samples; history: editions, ranking, reported; points: the
     # editions with more than CLOUD_CAP entries (one bounded count), every entry of the others;
     # the starting kit: the newest training import, the baseline entries (its example model);
-    # the baselines' notice: the editions, every edition's pending baselines in one count.
-    with django_assert_num_queries(12):
+    # the baselines' notice: the editions, every edition's pending baselines in one count;
+    # the baselines table: the newest edition's baseline entries with their scores.
+    with django_assert_num_queries(13):
         response = client.get(challenge.get_absolute_url())
     assert response.status_code == 200
 
