@@ -28,6 +28,13 @@ def score_submission(self, submission_id: str) -> str:
     return workflows.score_submission(submission_id=submission_id, worker=_worker(self))
 
 
+@shared_task(bind=True, name="leaderboard.tasks.score_robustness", acks_late=True)
+def score_robustness(self, submission_id: str) -> str:
+    """Score a scored entry's robustness copies: "measured", an error code, "released" or
+    "skipped"."""
+    return workflows.score_robustness(submission_id=submission_id, worker=_worker(self))
+
+
 @shared_task(bind=True, name="leaderboard.tasks.score_shard", acks_late=True)
 def score_shard(
     self, submission_id: str, attempt: int, index: int, merge_when_complete: bool = False

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leaderboard.metrics import METRICS, Metric, RankedMetric
-from leaderboard.models import Challenge, Edition, ReferenceResult, Submission
+from leaderboard.models import Challenge, Edition, ReferenceResult, RobustnessRun, Submission
 
 from . import results
 
@@ -254,6 +254,18 @@ class RerunFailureSerializer(serializers.Serializer):
     failed_at = serializers.DateTimeField()
 
 
+class RobustnessRunSerializer(serializers.Serializer):
+    """The robustness track's run of the current score, scored after the clean set."""
+
+    status = serializers.CharField(
+        help_text="pending, running, done or failed; while pending or running the clean score "
+        "is final and the copies are still to come."
+    )
+    error_code = serializers.CharField(help_text="Why it failed (the clean score stays).")
+    error_message = serializers.CharField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class SubmissionDetailSerializer(SubmissionSerializer):
     """Status plus the full result, with the private part only once the edition has closed."""
 
@@ -266,6 +278,9 @@ class SubmissionDetailSerializer(SubmissionSerializer):
         help_text="True when the current score predates the last re-run, which failed: the "
         "score from before stays current (and ranks)."
     )
+    robustness = serializers.SerializerMethodField(
+        help_text="The robustness track's run of the score; null without the track."
+    )
 
     class Meta(SubmissionSerializer.Meta):
         fields = [
@@ -274,6 +289,7 @@ class SubmissionDetailSerializer(SubmissionSerializer):
             "reruns",
             "rerun_failures",
             "score_kept",
+            "robustness",
         ]
         read_only_fields = fields
 
@@ -284,6 +300,11 @@ class SubmissionDetailSerializer(SubmissionSerializer):
     @extend_schema_field(RerunFailureSerializer(many=True))
     def get_rerun_failures(self, submission: Submission) -> list[dict[str, Any]]:
         return RerunFailureSerializer(_rerun_failures(submission), many=True).data
+
+    @extend_schema_field(RobustnessRunSerializer(allow_null=True))
+    def get_robustness(self, submission: Submission) -> dict[str, Any] | None:
+        run = RobustnessRun.objects.filter(submission=submission).first()
+        return None if run is None else RobustnessRunSerializer(run).data
 
     def get_score_kept(self, submission: Submission) -> bool:
         failures = _rerun_failures(submission)

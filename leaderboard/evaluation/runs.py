@@ -15,12 +15,28 @@ from leaderboard.evaluation.jobs import MergeJob, ScoringJob, ShardJob
 
 
 def score(job: ScoringJob, *, config: ScoringConfig) -> dict:
-    """The attempt's result; with the robustness track, the transformed copies in the same run
-    and within the same time limit. Raises the evaluator's errors."""
-    from evaluator import robustness, scoring
+    """The attempt's clean result (the robustness track's copies are a run of their own,
+    ``score_robustness``, so that the clean score is on the board first). Raises the
+    evaluator's errors."""
+    from evaluator import scoring
 
-    run = robustness.score_robust if job.robustness else scoring.score
-    return run(
+    return scoring.score(
+        dataset_dir=job.dataset_dir,
+        model_path=job.model_path,
+        arch=job.arch,
+        precision=job.precision,
+        batch_size=config.batch_size,
+        **config.sandbox(),
+    )
+
+
+def score_robustness(job: ScoringJob, *, config: ScoringConfig) -> dict:
+    """The robustness track's run: the clean set again (the baseline of each copy's increase,
+    from the same child), then every transformed copy, within one time limit. Raises the
+    evaluator's errors."""
+    from evaluator import robustness
+
+    return robustness.score_robust(
         dataset_dir=job.dataset_dir,
         model_path=job.model_path,
         arch=job.arch,

@@ -20,6 +20,7 @@ _stop = threading.Event()
 # Tasks whose first argument is a submission id, and the position of a shard index if any.
 _SUBMISSION_TASKS = {
     "leaderboard.tasks.score_submission": None,
+    "leaderboard.tasks.score_robustness": None,
     "leaderboard.tasks.score_shard": 2,
     "leaderboard.tasks.merge_shards": None,
 }

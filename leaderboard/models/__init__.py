@@ -23,6 +23,7 @@ from .hosting import _check_upload_to as _check_upload_to  # named by its migrat
 from .notifications import Announcement, EditionNotice, Notification, NotificationPreference
 from .people import EditionRole, RosterEntry
 from .reruns import RerunFailure
+from .robustness import RobustnessRun
 from .submissions import (
     RANKED_MODERATION,
     SCORE_SHARED_COLUMNS,
@@ -56,6 +57,7 @@ __all__ = [
     "Precision",
     "ReferenceResult",
     "RerunFailure",
+    "RobustnessRun",
     "RosterEntry",
     "SampleImage",
     "Score",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from leaderboard.models import Challenge
+from leaderboard.models import Challenge, RobustnessRun, Submission
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,8 @@ def submission_robustness(
         sample_label=str(samples.get("label_name") or ""),
         definition=str(robust.get("summary_definition") or ""),
     )
+
+
+def robustness_run_of(*, submission: Submission) -> RobustnessRun | None:
+    """The track's run of the entry's current score, if the track measures it separately."""
+    return RobustnessRun.objects.filter(submission=submission).first()

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from leaderboard.models import Edition, Score, Submission
+from leaderboard.models import Edition, RobustnessRun, Score, Submission
 
 from .quota import SubmissionUsage, quota_usage
 from .visibility import submission_get_visible, submission_shown
@@ -67,6 +67,10 @@ def submission_status(*, pk: uuid.UUID, user: AbstractBaseUser) -> dict[str, obj
     row["insights"] = Score.objects.filter(
         submission=submission, record__has_key="insights"
     ).exists()
+    # ... and for the robustness track's run of the score: pending, running, done, failed.
+    row["robustness"] = (
+        RobustnessRun.objects.filter(submission=submission).values_list("status", flat=True).first()
+    )
     return row
 
 

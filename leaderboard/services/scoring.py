@@ -25,6 +25,7 @@ from leaderboard.models import SCORE_SHARED_COLUMNS, Score, Submission, Supersed
 from .activity import activity_refresh
 from .host_control import rerun_failure_record
 from .notifications.enqueue import notifies_final
+from .robustness_runs import robustness_run_open
 
 logger = logging.getLogger(__name__)
 Status = Submission.Status
@@ -108,8 +109,12 @@ def score_record(
     error_code: str = "",
     error_message: str = "",
     now: dt.datetime | None = None,
+    robustness: bool = False,
 ) -> bool:
     """Finish a running attempt with the evaluator's result or its error; True if recorded.
+
+    ``robustness``: the attempt's challenge has the robustness track and ``result`` is the clean
+    set's alone; the copies are scored next by a run of their own, opened here with the score.
 
     Only the attempt that holds the row may finish it, and only once. A host's re-run of a
     scored submission moves its score to ``SupersededScore`` and records the new one in its
@@ -145,6 +150,8 @@ def score_record(
             current = Score.objects.create(submission_id=submission_id, **fields)
         else:
             _score_supersede(current=current, fields=fields, now=now)
+        if robustness and not isinstance(result.get("robustness"), dict):
+            robustness_run_open(submission_id=submission_id, now=now)
         if not current.is_baseline:  # the charts' day of the submission: one more scored
             activity_refresh(edition_id=current.edition_id, moments=[current.submitted_at])
     return True

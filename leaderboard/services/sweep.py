@@ -1,6 +1,7 @@
 """The sweeper: finds submissions the queue lost and puts them back, a bounded number of times,
-fails the free model checks whose worker is gone (``checks.model_check_sweep``), and queues
-again the notification mail that never reached the queue (``notifications.resend``).
+fails the free model checks whose worker is gone (``checks.model_check_sweep``), sends again the
+robustness runs the queue lost (``robustness_runs``), and queues again the notification mail
+that never reached the queue (``notifications.resend``).
 
 Run every minute by Celery beat (``leaderboard.tasks.sweep_submissions``) or by hand with
 ``manage.py sweep_submissions``. The database row is the source of truth, so sending a task
@@ -22,6 +23,12 @@ from leaderboard.models import Submission
 from .checks import model_check_sweep
 from .enqueue import submission_enqueue
 from .notifications.resend import mail_resend_pending
+from .robustness_runs import (
+    robustness_run_enqueue,
+    robustness_run_give_up,
+    robustness_run_take_back,
+    robustness_runs_waiting,
+)
 from .scoring import submission_fail_exhausted
 
 Status = Submission.Status
@@ -41,6 +48,8 @@ class SweepReport:
     checks_failed: list[str] = field(default_factory=list)  # model checks whose worker is gone
     mails_requeued: list[str] = field(default_factory=list)  # notifications' mail that waited
     mails_unsent: list[str] = field(default_factory=list)  # ... and the broker still refuses
+    robustness_sent: list[str] = field(default_factory=list)  # robustness runs sent again
+    robustness_failed: list[str] = field(default_factory=list)  # ... out of attempts
 
     def as_dict(self) -> dict[str, list[str]]:
         return asdict(self)
@@ -55,6 +64,8 @@ class SweepReport:
             ids_in_words(self.checks_failed, "model check", "failed, its worker is gone"),
             ids_in_words(self.mails_requeued, "notification", "mail queued again, it had waited"),
             ids_in_words(self.mails_unsent, "notification", "mail not queued, broker unreachable"),
+            ids_in_words(self.robustness_sent, "robustness run", "sent to the workers again"),
+            ids_in_words(self.robustness_failed, "robustness run", "failed, out of attempts"),
         ]
         return "; ".join(part for part in parts if part)
 
@@ -108,7 +119,23 @@ def submission_sweep(*, now: dt.datetime | None = None) -> SweepReport:
             continue
         report.enqueued.append(str(pk))
         _send(pk=pk, report=report)
+    _robustness_sweep(now=now, report=report)
     return report
+
+
+def _robustness_sweep(*, now: dt.datetime, report: SweepReport) -> None:
+    """Robustness runs whose worker is gone, or whose task never reached (or left) the queue:
+    sent again, or failed once their attempts are used up."""
+    for run in robustness_runs_waiting(now=now):
+        pk = str(run.submission_id)
+        if run.attempts >= settings.SCORING_MAX_ATTEMPTS:
+            if robustness_run_give_up(run=run, now=now):
+                report.robustness_failed.append(pk)
+            continue
+        if run.status == run.Status.RUNNING and not robustness_run_take_back(run=run):
+            continue
+        if robustness_run_enqueue(submission_id=pk):
+            report.robustness_sent.append(pk)
 
 
 def _send(*, pk: object, report: SweepReport) -> None:

@@ -321,7 +321,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # The queue scoring tasks go to; workers consume it with ``-Q``. A second deployment sharing one
 # Redis, or a pool of other GPUs, takes its own name.
 SCORING_QUEUE = env.str("SCORING_QUEUE", default="gpu")
-CELERY_TASK_ROUTES = {"leaderboard.tasks.score_submission": {"queue": SCORING_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "leaderboard.tasks.score_submission": {"queue": SCORING_QUEUE},
+    "leaderboard.tasks.score_robustness": {"queue": SCORING_QUEUE},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=1)  # one per GPU

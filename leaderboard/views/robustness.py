@@ -12,7 +12,7 @@ from leaderboard import charts, selectors
 from leaderboard.models import Challenge, Submission
 from leaderboard.selectors.ranking import board_freezes
 from leaderboard.selectors.robustness import robustness_board
-from leaderboard.selectors.robustness_panel import submission_robustness
+from leaderboard.selectors.robustness_panel import robustness_run_of, submission_robustness
 
 
 @require_GET
@@ -50,14 +50,23 @@ def robustness_sample(request: HttpRequest, slug: str, name: str) -> FileRespons
 
 
 def robustness_context(*, submission: Submission, record: dict, show_private: bool) -> dict:
-    """The submission page's robustness panel and its chart (None when not scored for it)."""
+    """The submission page's robustness panel and its chart (None when not scored for it);
+    without them, the track's run of this score if it has one: waiting, or why it failed."""
     challenge = submission.edition.challenge
     panel = submission_robustness(record=record, challenge=challenge, show_private=show_private)
     chart = None
+    run = None
     if panel is not None:
         filename = f"{challenge.slug}-{submission.pk}-robustness"
         chart = charts.robustness_chart(panel=panel, filename=filename)
-    return {"robustness": panel, "robustness_chart": chart}
+    elif submission.status == Submission.Status.SCORED:
+        run = robustness_run_of(submission=submission)
+    return {
+        "robustness": panel,
+        "robustness_chart": chart,
+        "robustness_run": run,
+        "robustness_waiting": run is not None and run.waiting,
+    }
 
 
 def _page_number(request: HttpRequest) -> int:

@@ -6,7 +6,15 @@ call them directly.
 
 from leaderboard.workflows.checks import check_model
 from leaderboard.workflows.imports import import_dataset
+from leaderboard.workflows.robustness import score_robustness
 from leaderboard.workflows.scoring import score_submission
 from leaderboard.workflows.shards import merge_shards, score_shard
 
-__all__ = ["check_model", "import_dataset", "merge_shards", "score_shard", "score_submission"]
+__all__ = [
+    "check_model",
+    "import_dataset",
+    "merge_shards",
+    "score_robustness",
+    "score_shard",
+    "score_submission",
+]

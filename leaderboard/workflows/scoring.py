@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from leaderboard import services, sharding
 from leaderboard.evaluation import ScoringConfig, runs
-from leaderboard.services.robustness import robustness_samples_refresh
+from leaderboard.services.robustness_runs import robustness_run_enqueue
 from leaderboard.workflows.failures import attempt_failed
 from leaderboard.workflows.insights import record_insights
 
@@ -32,8 +32,14 @@ def score_submission(*, submission_id: str, worker: str) -> str:
             what="scoring",
             config=config,
         )
-    if services.score_record(submission_id=job.submission_id, attempt=job.attempt, result=result):
-        if job.robustness:
-            robustness_samples_refresh(submission_id=job.submission_id)
+    recorded = services.score_record(
+        submission_id=job.submission_id,
+        attempt=job.attempt,
+        result=result,
+        robustness=job.robustness,
+    )
+    if recorded:
+        if job.robustness:  # the copies next, by whichever worker of this queue is free first
+            robustness_run_enqueue(submission_id=job.submission_id)
         record_insights(job, config=config, model_format=result.get("format"))
     return "scored"

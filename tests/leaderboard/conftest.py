@@ -33,15 +33,22 @@ def gpu_queue():
     client.delete("gpu")
 
 
-def queued_ids(client: redis.Redis) -> list[str]:
-    """Submission ids of the score_submission messages now waiting in the "gpu" queue."""
+def queued_ids(
+    client: redis.Redis, *, task: str = "leaderboard.tasks.score_submission"
+) -> list[str]:
+    """Submission ids of the ``task`` messages now waiting in the "gpu" queue (the scoring
+    queue also carries the robustness track's runs, ``score_robustness``)."""
     import json
 
     ids = []
     for raw in client.lrange("gpu", 0, -1):
         message = json.loads(raw)
-        assert message["headers"]["task"] == "leaderboard.tasks.score_submission"
-        ids.append(message["headers"]["argsrepr"].strip("[]()',\" "))
+        assert message["headers"]["task"] in (
+            "leaderboard.tasks.score_submission",
+            "leaderboard.tasks.score_robustness",
+        )
+        if message["headers"]["task"] == task:
+            ids.append(message["headers"]["argsrepr"].strip("[]()',\" "))
     return ids
 
 

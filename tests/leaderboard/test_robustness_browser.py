@@ -19,7 +19,7 @@ from leaderboard import services
 from leaderboard.metrics import percent
 from leaderboard.models import Submission
 from leaderboard.services.robustness import challenge_robustness_enable
-from leaderboard.tasks import score_submission
+from leaderboard.tasks import score_robustness, score_submission
 from tests.evaluator.models import export_onnx
 
 from .factories import make_user
@@ -50,6 +50,7 @@ def test_chart_strip_boards_and_history_toggle(page, live_server, fashion_editio
         method_name="LeNet, two epochs",
     )
     assert score_submission.apply(args=[str(submission.pk)], throw=True).get() == "scored"
+    assert score_robustness.apply(args=[str(submission.pk)], throw=True).get() == "measured"
     score = Submission.objects.get(pk=submission.pk).score
     assert score.public_top1_error < 0.3  # a trained network...
     assert score.public_robust_error > score.public_top1_error  # ...that the copies hurt

@@ -15,14 +15,15 @@ from PIL import Image
 
 from evaluator import layout, robustness
 from leaderboard import services
-from leaderboard.models import Challenge, Submission
+from leaderboard.models import Challenge, RobustnessRun, Submission
 from leaderboard.selectors.robustness_panel import submission_robustness
 from leaderboard.services.robustness import (
     challenge_robustness_enable,
     robust_score_fields,
 )
-from leaderboard.tasks import score_submission
+from leaderboard.tasks import score_robustness, score_submission
 
+from .conftest import queued_ids
 from .factories import make_edition, onnx_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,13 +75,32 @@ def test_the_command_turns_the_track_on_and_off(compiled_challenge, capsys):
     assert layout.robust_dir(compiled_challenge.dataset_dir).is_dir()  # the copies stay
 
 
-def test_the_worker_scores_the_copies_in_the_same_run(robust_challenge, user, gpu_queue, client):
+def test_the_clean_score_comes_first_then_a_run_of_its_own_scores_the_copies(
+    robust_challenge, user, gpu_queue, client
+):
     edition = make_edition(challenge=robust_challenge)
     submission = services.submission_create(
         edition=edition, user=user, upload=onnx_upload(), method_name="linear"
     )
+    gpu_queue.delete("gpu")
     assert score_submission.apply(args=[str(submission.pk)], throw=True).get() == "scored"
 
+    # Scored and on the board, the copies not yet: their run waits on the scoring queue.
+    score = Submission.objects.select_related("score").get(pk=submission.pk).score
+    assert "robustness" not in score.record and score.robust_error is None
+    run = RobustnessRun.objects.get(submission=submission)
+    assert run.status == RobustnessRun.Status.PENDING and run.enqueued_at is not None
+    assert queued_ids(gpu_queue, task="leaderboard.tasks.score_robustness") == [str(submission.pk)]
+    client.force_login(user)
+    html = client.get(reverse("submission_detail", args=[submission.pk])).content.decode()
+    assert 'id="robustness-pending"' in html and "submission_status.js" in html
+    status = client.get(reverse("submission_status", args=[submission.pk])).json()
+    assert status["final"] and status["robustness"] == "pending"
+
+    assert score_robustness.apply(args=[str(submission.pk)], throw=True).get() == "measured"
+    assert score_robustness.apply(args=[str(submission.pk)], throw=True).get() == "skipped"
+    run.refresh_from_db()
+    assert run.status == RobustnessRun.Status.DONE and run.attempts == 1
     score = Submission.objects.select_related("score").get(pk=submission.pk).score
     robust = score.record["robustness"]
     assert set(robust["results"]) == set(robustness.NAMES)  # JSONB keeps no key order...
@@ -91,8 +111,12 @@ def test_the_worker_scores_the_copies_in_the_same_run(robust_challenge, user, gp
     assert score.private_robust_error == summary["private"]["mean_top1_error"]
     assert robust["clean"]["all"]["top1_error"] == score.top1_error
     assert robust["fingerprint"] and robust["timing"]["robust_seconds"] > 0
+    assert score.record["n_images"] == robust["clean"]["all"]["n_images"]  # the clean run's
 
-    client.force_login(user)
+    assert (
+        client.get(reverse("submission_status", args=[submission.pk])).json()["robustness"]
+        == "done"
+    )
     html = client.get(reverse("submission_detail", args=[submission.pk])).content.decode()
     assert 'id="chart-robustness"' in html and "leaderboard/vendor/plotly.min.js" in html
     assert "Hendrycks" in html and "ImageNet-C" in html
@@ -119,6 +143,7 @@ def test_a_track_switched_on_in_the_admin_is_set_up_by_the_worker(
         edition=edition, user=user, upload=onnx_upload(), method_name="linear"
     )
     assert score_submission.apply(args=[str(submission.pk)], throw=True).get() == "scored"
+    assert score_robustness.apply(args=[str(submission.pk)], throw=True).get() == "measured"
 
     score = Submission.objects.select_related("score").get(pk=submission.pk).score
     assert score.robust_error is not None  # the worker compiled the copies first
@@ -138,6 +163,8 @@ def test_without_the_track_a_score_has_no_robust_part(compiled_challenge, user, 
     score = Submission.objects.select_related("score").get(pk=submission.pk).score
     assert "robustness" not in score.record
     assert score.robust_error is None and score.public_robust_error is None
+    assert not RobustnessRun.objects.filter(submission=submission).exists()
+    assert queued_ids(gpu_queue, task="leaderboard.tasks.score_robustness") == []
     client.force_login(user)
     html = client.get(reverse("submission_detail", args=[submission.pk])).content.decode()
     assert "chart-robustness" not in html and 'id="robustness"' not in html

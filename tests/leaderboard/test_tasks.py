@@ -119,4 +119,6 @@ def test_sweep_task_returns_its_report(db):
         "checks_failed": [],
         "mails_requeued": [],
         "mails_unsent": [],
+        "robustness_sent": [],
+        "robustness_failed": [],
     }
