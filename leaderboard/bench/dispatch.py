@@ -8,7 +8,6 @@ The next upload waits until the previous one is finished, so the worker is idle 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -19,20 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import timezone
 
-from leaderboard import processes, services
+from leaderboard import processes
 from leaderboard.evaluation.bench import tiny_onnx
-from leaderboard.evaluation.datasets import InputSpec
 from leaderboard.models import Challenge, Edition, Submission
 
 from .leaderboard_page import challenge_remove
+from .students import tiny_edition
 
 SLUG = "bench-dispatch"
 FINISHED = (Submission.Status.SCORED, Submission.Status.FAILED)
@@ -105,28 +102,7 @@ def _one(*, client: Client, edition: Edition, model: Path, timing: DispatchTimin
 
 def _edition(*, source: Path, uploads: int) -> Edition:
     """A challenge with a tiny compiled hidden set (40 random 8x8 images, 4 classes)."""
-    challenge_remove(slug=SLUG)
-    rng = np.random.default_rng(0)
-    source.mkdir(parents=True)
-    np.savez(
-        source / "test.npz",
-        images=rng.integers(0, 256, size=(40, 8, 8), dtype=np.uint8),
-        labels=np.arange(40, dtype=np.int64) % 4,
-    )
-    challenge = Challenge.objects.create(slug=SLUG, title="Dispatch benchmark")
-    services.challenge_import_dataset(
-        challenge=challenge, fmt="npz", source=source, spec=InputSpec(channels=1, height=8, width=8)
-    )
-    now = timezone.now()
-    return Edition.objects.create(
-        challenge=challenge,
-        year=now.year,
-        slug=str(now.year),
-        opens_at=now - dt.timedelta(days=1),
-        closes_at=now + dt.timedelta(days=1),
-        daily_limit=uploads + 10,
-        total_limit=uploads + 10,
-    )
+    return tiny_edition(slug=SLUG, source=source, limit=uploads + 10)
 
 
 def _start_worker(*, queue: str, log: Path) -> processes.Child:

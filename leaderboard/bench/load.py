@@ -14,6 +14,14 @@ the same invocation. Then stops gunicorn and removes the seeded rows. ``--locust
 levels with Locust (``bench/locustfile.py``, the same pages) instead of the threads, e.g.
 ``--users 50,200,500``.
 
+With ``--students-share`` part of each Locust level's users are students (``bench/students.py``:
+accounts with API tokens, made here) who upload a tiny ONNX model through the API and poll
+its status as the command line does, scored by a real Celery worker started on a queue of its
+own (``--broker-url``); ``--at-once`` students upload at the same moment before the levels.
+Both print upload to running (the request to the worker's ``started_at``). Each Locust level
+also prints the CPU seconds of each kind of process (``/proc``) and what PostgreSQL's backends
+were doing (``pg_stat_activity``), for what limits the site.
+
 The users run on the same machine as the server, so they take CPU from it: the figures are
 those of the whole box. Writes to the database given: point it at a scratch one.
 """
@@ -21,6 +29,7 @@ those of the whole box. Writes to the database given: point it at a scratch one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -38,6 +47,7 @@ from pathlib import Path
 import requests
 
 from .stats import percentile
+from .student_plan import add_student_arguments, student_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "leaderboard.settings.production"
@@ -354,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         help="drive each level with Locust (bench/locustfile.py) instead of threads, "
         "e.g. --users 50,200,500",
     )
+    add_student_arguments(parser)
     args = parser.parse_args(argv)
+    plan = student_plan(args)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("--database-url (or $DATABASE_URL) must name a PostgreSQL database")
     if args.baselines < 1:
@@ -362,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
 
     var = Path(tempfile.mkdtemp(prefix="bench-load-"))
     env = server_env(database_url=args.database_url, cache_url=args.cache_url, var=var)
+    if plan.enabled:
+        env.update(plan.scoring_env())
     os.environ.update(env)
     import django
 
@@ -391,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         f"in {time.perf_counter() - started:.1f} s"
     )
     proc = None
+    stack = contextlib.ExitStack()
     try:
         urls = page_urls(slug=args.slug)
         port = free_port()
@@ -399,8 +414,21 @@ def main(argv: list[str] | None = None) -> int:
         out(f"pages: {', '.join(f'{name} {path}' for name, path in urls.items())}")
         # One pass first: every worker's first request of each page pays for imports and caches.
         run_level(base=base, urls=urls, users=args.workers, duration=2, server_pid=proc.pid)
+        side = None
+        if plan.enabled:
+            from .load_students import students_running
+
+            accounts = max([plan.at_once] + [plan.students_at(users) for users in args.users])
+            side = stack.enter_context(
+                students_running(plan=plan, env=env, accounts=accounts, var=var, out=out)
+            )
+            side.at_once(base=base, out=out)
         if args.locust:
-            _locust_levels(args, base=base, urls=urls, server_pid=proc.pid, var=var, out=out)
+            from .locust_level import locust_levels
+
+            locust_levels(
+                args, base=base, urls=urls, server_pid=proc.pid, var=var, side=side, out=out
+            )
             return 0
         levels = sorted(set(args.users) | {1})
         results = [
@@ -428,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     finally:
+        stack.close()  # the students' worker, queue and accounts
         if proc is not None:
             proc.terminate()
             proc.wait(60)
@@ -436,38 +465,6 @@ def main(argv: list[str] | None = None) -> int:
             out("seeded rows removed")
         shutil.rmtree(var, ignore_errors=True)
     return 0
-
-
-def _locust_levels(
-    args: argparse.Namespace,
-    *,
-    base: str,
-    urls: dict[str, str],
-    server_pid: int,
-    var: Path,
-    out: Callable[[str], None],
-) -> None:
-    """Each ``--users`` level through Locust, in the order given."""
-    from dataclasses import asdict
-
-    from .locust_level import report_locust, run_locust_level
-
-    results = []
-    for users in args.users:
-        level = run_locust_level(
-            base=base,
-            urls=urls,
-            users=users,
-            duration=args.duration,
-            server_pid=server_pid,
-            var=var,
-        )
-        report_locust(level, out)
-        results.append(level)
-    if args.json:
-        levels = [asdict(level) for level in results]
-        payload = {"cores": os.cpu_count(), "workers": args.workers, "urls": urls, "locust": levels}
-        args.json.write_text(json.dumps(payload, indent=2))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ counted as the users'.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -16,11 +17,16 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .evidence import CpuSampler, WaitSampler
 from .load import CpuUse, box_cpu_s, children_cpu_s
+
+if TYPE_CHECKING:
+    from .load_students import StudentSide
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 SPAWN_RATE = 100  # users started per second
@@ -49,9 +55,18 @@ class LocustLevel:
 
 
 def run_locust_level(
-    *, base: str, urls: dict[str, str], users: int, duration: float, server_pid: int, var: Path
+    *,
+    base: str,
+    urls: dict[str, str],
+    users: int,
+    duration: float,
+    server_pid: int,
+    var: Path,
+    extra_env: Mapping[str, str] | None = None,
+    classes: Sequence[str] = ("Visitor",),
 ) -> LocustLevel:
-    """Run Locust headless against ``base`` for ``duration`` seconds with ``users`` users."""
+    """Run Locust headless against ``base`` for ``duration`` seconds with ``users`` users of
+    the locustfile's ``classes`` (students: see ``load_students``, which gives ``extra_env``)."""
     prefix = var / f"locust-{users}"
     argv = [
         sys.executable,
@@ -59,6 +74,7 @@ def run_locust_level(
         "locust",
         "-f",
         str(LOCUSTFILE),
+        *classes,
         "--headless",
         "--users",
         str(users),
@@ -76,7 +92,7 @@ def run_locust_level(
         "--loglevel",
         "WARNING",
     ]
-    env = {**os.environ, "BENCH_PAGES": json.dumps(urls)}
+    env = {**os.environ, "BENCH_PAGES": json.dumps(urls), **(extra_env or {})}
     load_before = os.getloadavg()
     box_before, server_before = box_cpu_s(), children_cpu_s(server_pid)
     users_before = _children_cpu_s()
@@ -104,6 +120,54 @@ def run_locust_level(
         cpu=cpu,
         first_error=_first_failure(Path(f"{prefix}_failures.csv")),
     )
+
+
+def locust_levels(
+    args: argparse.Namespace,
+    *,
+    base: str,
+    urls: dict[str, str],
+    server_pid: int,
+    var: Path,
+    side: StudentSide | None,
+    out: Callable[[str], None],
+) -> None:
+    """Each ``--users`` level through Locust, in the order given, with its evidence."""
+    from .upload_timing import report_uploads
+
+    levels = []
+    for users in args.users:
+        extra_env, classes = side.locust_env(users=users) if side else ({}, ["Visitor"])
+        with CpuSampler() as cpu, WaitSampler() as waits:
+            level = run_locust_level(
+                base=base,
+                urls=urls,
+                users=users,
+                duration=args.duration,
+                server_pid=server_pid,
+                var=var,
+                extra_env=extra_env,
+                classes=classes,
+            )
+        report_locust(level, out)
+        out(f"  {cpu.line()}")
+        out(f"  {waits.line()}")
+        figures = side.level_uploads(users=users) if side else None
+        if figures is not None:
+            students = side.plan.students_at(users)
+            report_uploads(f"the {students} students' uploads during the level", figures, out)
+        levels.append(
+            asdict(level)
+            | {
+                "cpu_by_role_s": cpu.by_role(),
+                "pg_backends": waits.means(),
+                "students": classes != ["Visitor"],
+            }
+            | ({"uploads": asdict(figures)} if figures else {})
+        )
+    if args.json:
+        payload = {"cores": os.cpu_count(), "workers": args.workers, "urls": urls, "locust": levels}
+        args.json.write_text(json.dumps(payload, indent=2))
 
 
 def read_stats(path: Path) -> list[LocustPage]:
