@@ -178,6 +178,10 @@ EFFICIENCY = {
 }
 
 
+def _teams_drawn(points: list[EfficiencyPoint]) -> int:
+    return sum(not point.is_baseline for point in points)
+
+
 def efficiency_chart(
     *, edition: Edition, points: list[EfficiencyPoint], x_field: str, phase: str
 ) -> Chart:
@@ -265,6 +269,11 @@ def efficiency_chart(
         subtitle=(
             f"One point per team, its most accurate entry (top-1, {phase} part), and one per "
             "baseline; the Pareto front is drawn over these points."
+            + (
+                f" The {_teams_drawn(points):,} most accurate of {points.teams:,} teams are drawn."
+                if getattr(points, "capped", False)
+                else ""
+            )
             + (
                 f" {left_off} left off, without {lacking} (a model's own claim is not plotted)."
                 if left_off

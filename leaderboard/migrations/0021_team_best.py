@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS leaderboard_team_best (
     metric varchar(20) NOT NULL,
     edition_id bigint NOT NULL,
     submission_id uuid NOT NULL,
+    is_baseline boolean NOT NULL,
     value double precision NULL,
     submitted_at timestamp with time zone NOT NULL,
     PRIMARY KEY (team_id, metric)

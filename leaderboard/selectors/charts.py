@@ -23,6 +23,10 @@ from leaderboard.models import ActivityDay, ActivitySummary, Edition, day_totals
 from .ranking import Ranking, edition_phase, ranked_plain_rows
 
 DAY_FIELDS = ("day", "submissions", "scored", "best")
+# The efficiency charts of a crowded edition draw its first EFFICIENCY_CAP teams by top-1 (and
+# every baseline): 10,000 teams' points cost about a second a request, and make no readable
+# chart.
+EFFICIENCY_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -93,21 +97,34 @@ def _stored_days(*, edition: Edition) -> list[dict] | None:
     return rows
 
 
+class EfficiencyPoints(list):
+    """The points, with ``teams``: how many teams the edition's top-1 board holds (more than
+    were drawn once it has more than ``EFFICIENCY_CAP``)."""
+
+    teams: int = 0
+
+    @property
+    def capped(self) -> bool:
+        return self.teams > sum(not point.is_baseline for point in self)
+
+
 def edition_efficiency(
-    *, edition: Edition, now: dt.datetime | None = None
-) -> list[EfficiencyPoint]:
+    *, edition: Edition, now: dt.datetime | None = None, cap: int = EFFICIENCY_CAP
+) -> EfficiencyPoints:
     """Each team's most accurate entry and every baseline, with top-1 accuracy, size and speed.
 
-    One point per team keeps the chart bounded by teams, not submissions. A team's point is its
-    best by top-1 error on the part the edition shows (``ranking.edition_phase``), whatever it
-    chose as finals: the one ranking with ``finals=False``, one index probe per team, each
-    entry's record in the same query, as plain rows (``ranked_plain_rows``). Hidden and
-    disqualified entries are left out.
+    One point per team keeps the chart bounded by teams, not submissions, and ``cap`` bounds
+    it by the first teams of that board. A team's point is its best by top-1 error on the part
+    the edition shows (``ranking.edition_phase``), whatever it chose as finals: the one ranking
+    with ``finals=False`` (each team's stored best), each entry's record in the same query, as
+    plain rows (``ranked_plain_rows``). Hidden and disqualified entries are left out.
     """
     phase = edition_phase(edition=edition, now=now)
     ranking = Ranking.of(edition=edition, phase=phase, metric=TOP1, finals=False, now=now)
-    rows = ranked_plain_rows(ranking=ranking, score_columns=("record",))
-    points = []
+    rows = ranked_plain_rows(ranking=ranking, places=cap, score_columns=("record",))
+    points = EfficiencyPoints()
+    baselines = sum(bool(row.is_baseline) for row in rows)
+    points.teams = rows[0].total_rows - baselines if rows else 0
     for row in sorted(rows, key=lambda r: (r.created_at, str(r.pk))):
         record = _record(row.score_record)
         counted = _params_counted(record, is_baseline=row.is_baseline)

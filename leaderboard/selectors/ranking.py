@@ -211,7 +211,6 @@ def _rows_query(
     """The SQL and parameters of ``ranked_rows``; no SQL when there is nothing to rank."""
     if not ranking.parts:
         return "", {}
-    sql = _board_sql(ranking, bests=bests, extra=extra)
     params = {
         **_RANKABLE_PARAMS,
         "yes": True,
@@ -225,6 +224,7 @@ def _rows_query(
         where = "board.row_index > %(first)s AND board.row_index <= %(last)s"
         params["first"] = max(0, offset)
         params["last"] = _ALL_ROWS if limit is None else params["first"] + max(0, limit)
+    sql = _board_sql(ranking, bests=bests, extra=extra, where=where)
     rows = _ROWS if entries else _ROWS_UNCOUNTED
     sql = rows.format(board=sql, where=where, counted=_present(ranking, "c"), **_tables(ranking))
     return sql, params
@@ -361,7 +361,11 @@ ORDER BY board.row_index
 """
 
 
-def _board_sql(ranking: Ranking, *, bests: bool, extra: tuple[str, ...] = ()) -> str:
+def _board_sql(
+    ranking: Ranking, *, bests: bool, extra: tuple[str, ...] = (), where: str = "TRUE"
+) -> str:
+    """The whole board; ``where`` (on ``board.``'s ranks) is applied again around it, and
+    before the joins where the board is ranked on the stored keys."""
     metric, parts = ranking.metric, ranking.parts
     tables = _tables(ranking)
     private = any(part == PRIVATE for part in parts.values())
@@ -387,12 +391,15 @@ def _board_sql(ranking: Ranking, *, bests: bool, extra: tuple[str, ...] = ()) ->
     )
     stored = _stored(ranking)
     if stored and not bests and _ranks_as_stored(ranking):
+        # The live score table: each extra column from the row's own score, no lookup.
+        values[len(values) - len(extra) :] = [f"sc.{column} AS score_{column}" for column in extra]
         return _STORED_BOARD.format(
             metric=metric.key,
             editions=", ".join(str(int(pk)) for pk in sorted(parts)),
             value=_value(metric, parts, "sc"),
             present=_present(ranking, "sc"),
             values=", ".join(values),
+            where=where.replace("board.is_baseline", "e.baseline").replace("board.", "e."),
             n_images=_per_part(parts, "sc", "sc.public_n_images", "sc.private_n_images"),
             by_edition="k.edition_id, " if len(parts) > 1 else "",
             order=_order(metric, "k.value", "k"),
@@ -434,19 +441,21 @@ _STORED_JOIN = """
 # _TEAM_BEST's: each team's stored pick has the value, and a baseline is a row as there.
 _STORED_BOARD = """
 WITH keys AS (
-    SELECT tb.submission_id, %(no)s AS is_baseline, t.edition_id, tb.value, tb.submitted_at
+    SELECT tb.submission_id, %(no)s AS is_baseline, tb.is_baseline AS baseline, t.edition_id,
+           tb.value, tb.submitted_at
     FROM {team} t
     JOIN leaderboard_team_best tb ON tb.team_id = t.id AND tb.metric = '{metric}'
     WHERE t.edition_id IN ({editions})
     UNION ALL
-    SELECT sc.submission_id, sc.is_baseline, sc.edition_id, {value} AS value, sc.submitted_at
+    SELECT sc.submission_id, sc.is_baseline, sc.is_baseline, sc.edition_id, {value} AS value,
+           sc.submitted_at
     FROM {score} sc
     JOIN {submission} v ON v.id = sc.submission_id
     WHERE sc.edition_id IN ({editions}) AND sc.is_baseline = %(yes)s AND {present}
       AND {rankable} AND v.moderation IN ({ranked}) AND v.hidden_by_host = %(no)s
 ),
 ranked AS (
-    SELECT k.submission_id,
+    SELECT k.submission_id, k.baseline,
            ROW_NUMBER() OVER (PARTITION BY {by_edition}k.is_baseline ORDER BY {order}) AS position,
            ROW_NUMBER() OVER (ORDER BY {order}) AS row_index,
            COUNT(*) OVER () AS total_rows
@@ -458,6 +467,7 @@ FROM ranked e
 JOIN {score} sc ON sc.submission_id = e.submission_id
 JOIN {submission} s ON s.id = e.submission_id
 LEFT JOIN {team} t ON t.id = s.team_id
+WHERE {where}
 ORDER BY e.row_index
 """
 

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     metric varchar(20) NOT NULL,
     edition_id bigint NOT NULL,
     submission_id uuid NOT NULL,
+    is_baseline boolean NOT NULL,
     value double precision NULL,
     submitted_at timestamp with time zone NOT NULL,
     PRIMARY KEY (team_id, metric)
@@ -93,8 +94,9 @@ BEGIN
     END IF;
     PERFORM 1 FROM {team} t WHERE t.id = ANY(teams) ORDER BY t.id FOR NO KEY UPDATE;
     DELETE FROM {table} WHERE team_id = ANY(teams);
-    INSERT INTO {table} (team_id, metric, edition_id, submission_id, value, submitted_at)
-    SELECT p.team_id, p.metric, p.edition_id, p.submission_id,
+    INSERT INTO {table} (team_id, metric, edition_id, submission_id, is_baseline, value,
+                         submitted_at)
+    SELECT p.team_id, p.metric, p.edition_id, p.submission_id, sc.is_baseline,
            CASE p.metric """
         + value
         + """ END, sc.submitted_at

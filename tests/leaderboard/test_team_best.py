@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leaderboard import selectors, services
+from leaderboard import charts, selectors, services
 from leaderboard.metrics import LAST, PUBLIC
 from leaderboard.models import Score, Submission, Team
 from leaderboard.selectors import ranking
@@ -318,3 +318,25 @@ def test_parallel_scores_of_one_team_leave_its_best_exact(challenge, monkeypatch
     assert results == [None] * 6, results
     check(edition, monkeypatch)
     assert stored(edition)[(team.pk, "top5")] == str(made[4].pk)
+
+
+def test_a_crowded_editions_efficiency_charts_draw_its_most_accurate_teams(edition, monkeypatch):
+    teams = [make_team(edition=edition, name=f"t{i}") for i in range(5)]
+    record = {"params": 1000, "params_source": "file"}
+    for i, team in enumerate(teams):
+        make_scored(edition=edition, team=team, top1=0.5 - i / 20, top5=0.1, record=record)
+    make_scored(edition=edition, team=None, baseline=True, top1=0.9, top5=0.5, record=record)
+    points = selectors.edition_efficiency(edition=edition, cap=3)
+    assert points.teams == 5 and points.capped
+    drawn = {p.team for p in points if not p.is_baseline}
+    assert drawn == {"t4", "t3", "t2"}  # the lowest top-1 errors
+    assert sum(p.is_baseline for p in points) == 1
+    assert points == live(monkeypatch, lambda: selectors.edition_efficiency(edition=edition, cap=3))
+    chart = charts.efficiency_chart(edition=edition, points=points, x_field="params", phase=PUBLIC)
+    assert "The 3 most accurate of 5 teams are drawn." in chart.subtitle
+    everyone = selectors.edition_efficiency(edition=edition)
+    assert everyone.teams == 5 and not everyone.capped
+    chart = charts.efficiency_chart(
+        edition=edition, points=everyone, x_field="params", phase=PUBLIC
+    )
+    assert "most accurate of" not in chart.subtitle
