@@ -75,6 +75,8 @@ def load_onnx(*, path: Path, spec: InputSpec, num_classes: int, device: str) -> 
     options = ort.SessionOptions()
     options.intra_op_num_threads = available_cores()
     options.inter_op_num_threads = 1
+    # No spinning between operators, as OMP_WAIT_POLICY=PASSIVE for torch (sandbox.process).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:

@@ -258,6 +258,9 @@ def base_env(*, cuda: bool) -> dict[str, str]:
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "OMP_NUM_THREADS": threads,
+        # Idle OpenMP threads sleep instead of spinning: on a node shared with anything else a
+        # spinning pool made LeNet-5's forward pass 3 to 6 times slower (README, Speed).
+        "OMP_WAIT_POLICY": "PASSIVE",
         "MKL_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -121,6 +121,7 @@ def test_sandbox_sees_images_only_no_env_no_network_no_writes(
     assert "DATABASE_URL" not in found["env"] and "DJANGO_SECRET_KEY" not in found["env"]
     assert "secret" not in json.dumps(found["env"])
     assert found["env"]["HOME"] == "/tmp"
+    assert found["env"]["OMP_WAIT_POLICY"] == "PASSIVE"  # no spinning pool on a shared node
     assert found["root"] == ["images", "lib", "out"]
     assert found["images"] == sorted([layout.IMAGES_FILE, layout.META_FILE])
     assert found["labels_visible"] is False
@@ -375,3 +376,18 @@ def test_baseline_architectures_load_inside_the_sandbox(tiny_dataset: Path, tmp_
     images = np.load(images_dir / layout.IMAGES_FILE)
     expected = models.reference_logits(module, images, InputSpec(channels=1, height=28, width=28))
     np.testing.assert_allclose(result.logits, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_onnx_sessions_do_not_spin_between_operators(tmp_path: Path) -> None:
+    """A spinning onnxruntime pool halved LeNet-5's speed on a busy node (README, Speed)."""
+    from evaluator.bench.tiny import tiny_onnx
+    from evaluator.formats.loaders import load_onnx
+    from evaluator.spec import InputSpec
+
+    model = tmp_path / "tiny.onnx"
+    model.write_bytes(tiny_onnx())
+    loaded = load_onnx(
+        path=model, spec=InputSpec(channels=1, height=8, width=8), num_classes=4, device="cpu"
+    )
+    entries = loaded.session.get_session_options().get_session_config_entry
+    assert entries("session.intra_op.allow_spinning") == "0"
