@@ -50,7 +50,9 @@ DEFAULT_MAX_AGE_S = 600.0
 READY_WAIT_S = 120.0  # a claimed child still importing gets this long to be ready
 TAKEN_WAIT_S = 10.0  # from the hand-over to the child's "G"
 COPY_MAX_BYTES = 64 * 2**20  # inputs up to this size are brought per job, larger ones bound
-KINDS_KEPT = 2  # kinds of job with children kept: a scoring run and its insights run
+# Kinds of job with children kept: a submission's clean scoring run, its insights run and its
+# robustness run (each asks for another memory cap or outputs, so each is its own kind).
+KINDS_KEPT = 3
 
 
 @dataclass(frozen=True)
@@ -237,8 +239,8 @@ class WarmPool:
     def claim(self, key: WarmKey) -> WarmChild | None:
         """The oldest live child for ``key``, removed from the pool; the unusable discarded.
 
-        Children for the ``KINDS_KEPT`` kinds of job asked for last are kept (a scoring run and
-        the insights run after it); a child for any other kind is discarded.
+        Children for the ``KINDS_KEPT`` kinds of job asked for last are kept (a scoring run, the
+        insights run and the robustness run after it); a child for any other kind is discarded.
         """
         self.recent = [key, *(k for k in self.recent if k != key)][:KINDS_KEPT]
         self._drop(lambda c: c.key not in self.recent or not self._fresh(c))

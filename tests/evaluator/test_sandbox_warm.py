@@ -262,27 +262,32 @@ def _without_timings(value: object) -> object:
     return value
 
 
-def test_the_robustness_and_insights_phases_run_in_warm_children_as_cold(
+def test_a_submissions_three_runs_each_keep_a_warm_child_and_give_the_cold_results(
     tiny_dataset: Path, model_files: ModelFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The clean score, its insights, then the robustness run (the worker's order): each kind
+    keeps a child waiting, so the next submission's clean score starts warm too."""
     from evaluator.robustness.scoring import score_robust
+    from evaluator.scoring import score
     from tests.evaluator.test_insights import _insights
 
-    def both() -> tuple[dict, dict]:
-        robust = score_robust(dataset_dir=tiny_dataset, model_path=model_files.onnx)
-        return robust, _insights(model_files.onnx)
+    def three() -> tuple[dict, dict, dict]:
+        clean = score(dataset_dir=tiny_dataset, model_path=model_files.onnx)
+        insights = _insights(model_files.onnx)
+        return clean, insights, score_robust(dataset_dir=tiny_dataset, model_path=model_files.onnx)
 
-    cold = both()
+    cold = three()
     with host_left_clean(tmp_path, monkeypatch):
         active = pool.configure(size=1)
         try:
-            first = both()  # each kind of job: a child started for it, the next one behind
+            first = three()  # each kind of job: a child started for it, the next one behind
+            assert len(active.children) == 3
             for child in active.children:
                 assert child.ready(wait_s=120)
-            again = both()  # both kinds kept: each served by a child waiting for it
+            again = three()  # all three kinds kept: each served by a child waiting for it
         finally:
             pool.configure(size=0)
-    assert active.served == {"warm": 2, "on_demand": 2, "cold": 0}
+    assert active.served == {"warm": 3, "on_demand": 3, "cold": 0}
     for warm in (first, again):
         for before, after in zip(cold, warm, strict=True):
             assert _without_timings(after) == _without_timings(before)
