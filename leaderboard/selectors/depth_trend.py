@@ -84,7 +84,7 @@ class Trend:
         best = self.best
         return (
             f"{_cap(self.label)}: deeper was not better at every step here: {worse}. "
-            f"The lowest is {best.name}'s ({best.depth} layers), {_pct(best.value)}. "
+            f"The lowest: {_named(best)}. "
             f"In order of depth: {chain}."
         )
 

@@ -43,7 +43,9 @@ def test_a_deeper_network_that_does_worse_is_named_with_both_numbers() -> None:
     assert sentence.startswith("Robust error: deeper was not better at every step here: ")
     assert "LeNet-5 (5 layers) 44.30% against MLP (2 layers) 39.61%" in sentence
     assert "ResNet-20 (20 layers) 46.66% against AlexNet small (8 layers) 42.95%" in sentence
-    assert "The lowest is MLP's (2 layers), 39.61%." in sentence
+    assert "The lowest: MLP (2 layers) 39.61%. In order of depth: MLP (2 layers) 39.61%, " in (
+        sentence
+    )
 
 
 def test_same_depth_keeps_the_better_network_and_missing_values_are_left_out() -> None:
