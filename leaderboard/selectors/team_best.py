@@ -72,9 +72,26 @@ def _tables() -> dict[str, str]:
     }
 
 
+def value_column(metric: RankedMetric) -> str:
+    """The stored best's column holding its entry's public value of ``metric`` (every stored
+    metric's, whichever one picked it: a history's best per metric reads them)."""
+    assert metric.key.isalnum()
+    return f"v_{metric.key}"
+
+
+def _columns_sql() -> str:
+    """The value columns of this registry's metrics, added where missing."""
+    return "".join(
+        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {value_column(m)} double precision NULL;\n"
+        for m in stored_metrics()
+    )
+
+
 def _refresh_sql() -> str:
     """The function that stores again the best entries of the given teams."""
     metrics = stored_metrics()
+    columns = "".join(f", {value_column(m)}" for m in metrics)
+    values = "".join(f", sc.{m.column(PUBLIC)}" for m in metrics)
     picks = "\n        UNION ALL\n".join(
         f"        SELECT t.id AS team_id, t.edition_id, '{metric.key}' AS metric,\n"
         f"               {public_best_sql(metric)} AS submission_id\n"
@@ -95,11 +112,15 @@ BEGIN
     PERFORM 1 FROM {team} t WHERE t.id = ANY(teams) ORDER BY t.id FOR NO KEY UPDATE;
     DELETE FROM {table} WHERE team_id = ANY(teams);
     INSERT INTO {table} (team_id, metric, edition_id, submission_id, is_baseline, value,
-                         submitted_at)
+                         submitted_at"""
+        + columns
+        + """)
     SELECT p.team_id, p.metric, p.edition_id, p.submission_id, sc.is_baseline,
            CASE p.metric """
         + value
-        + """ END, sc.submitted_at
+        + """ END, sc.submitted_at"""
+        + values
+        + """
     FROM (
 """
         + picks
@@ -183,7 +204,7 @@ CREATE TRIGGER leaderboard_team_best_truncated AFTER TRUNCATE ON {on}
 
 def _install_sql() -> str:
     tables = _tables()
-    parts = [_refresh_sql(), _CLEANUP.format(**tables)]
+    parts = [_columns_sql(), _refresh_sql(), _CLEANUP.format(**tables)]
     for table, events in _TRIGGER_TEAMS.items():
         for event, teams in events.items():
             referencing = {

@@ -105,6 +105,7 @@ def pages(edition) -> dict[str, object]:
     board after the close), the charts' points, the robustness board, the history's cloud."""
     history = selectors.challenge_history(challenge=edition.challenge)
     return {
+        "years": history.years,
         "page": board(edition, page=1),
         "all": board(edition),
         "public": board(edition, phase=PUBLIC),
@@ -271,8 +272,9 @@ def test_a_frozen_board_ranks_live_as_at_the_freeze(edition, monkeypatch):
     check(edition, monkeypatch)
 
 
-def test_many_teams_and_the_history_of_several_editions(challenge, monkeypatch):
-    old = make_edition(challenge=challenge, year=2024, open_now=False)
+@pytest.mark.parametrize("old_closed", [True, False])
+def test_many_teams_and_the_history_of_several_editions(challenge, monkeypatch, old_closed):
+    old = make_edition(challenge=challenge, year=2024, open_now=not old_closed)
     edition = make_edition(challenge=challenge, year=2025)
     start = timezone.now() - dt.timedelta(days=3)
     for year, ed in enumerate((old, edition)):
