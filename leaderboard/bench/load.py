@@ -10,7 +10,8 @@ session, cycling for ``--duration`` seconds through the pages a visitor and a st
 home, challenge, leaderboard, charts, robustness board, a submission, the API's leaderboard.
 Prints per page the requests, the errors (the first one shown) and p50/p95/p99, the requests
 per second, the load average before and after, and each level's ratios to the one-user run of
-the same invocation. Then stops gunicorn and removes the seeded rows. ``--locust`` drives the
+the same invocation. Then stops gunicorn and removes the seeded rows (``--keep`` leaves them,
+and a later ``--reuse`` measures them again without seeding). ``--locust`` drives the
 levels with Locust (``bench/locustfile.py``, the same pages) instead of the threads, e.g.
 ``--users 50,200,500``.
 
@@ -357,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30, help="seconds per number of users")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--keep", action="store_true", help="leave the seeded rows in place")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the edition of --slug as it is if there is one (seeded with --keep), "
+        "instead of seeding it again",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--locust",
@@ -383,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     from leaderboard.bench.leaderboard_page import challenge_remove, seed_edition
+    from leaderboard.models import Challenge
 
     def out(line: str) -> None:
         print(line, flush=True)
@@ -393,17 +401,20 @@ def main(argv: list[str] | None = None) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     out(f"static files collected in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    seed_edition(
-        slug=args.slug,
-        submissions=args.submissions,
-        teams=args.teams,
-        baselines=args.baselines,
-        seed=args.seed,
-    )
-    out(
-        f"seeded {args.submissions:,} scored submissions, {args.teams} teams "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+    if args.reuse and Challenge.objects.filter(slug=args.slug).exists():
+        out(f"reusing the edition seeded before under {args.slug!r}")
+    else:
+        seed_edition(
+            slug=args.slug,
+            submissions=args.submissions,
+            teams=args.teams,
+            baselines=args.baselines,
+            seed=args.seed,
+        )
+        out(
+            f"seeded {args.submissions:,} scored submissions, {args.teams} teams "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
     proc = None
     stack = contextlib.ExitStack()
     try:
