@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from leaderboard.models import Challenge, RobustnessRun, Submission
+from leaderboard.models import RANKED_MODERATION, Challenge, Edition, RobustnessRun, Submission
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,13 @@ def submission_robustness(
 def robustness_run_of(*, submission: Submission) -> RobustnessRun | None:
     """The track's run of the entry's current score, if the track measures it separately."""
     return RobustnessRun.objects.filter(submission=submission).first()
+
+
+def robustness_runs_waiting(*, edition: Edition) -> int:
+    """How many of the edition's scored entries wait for their robustness run (not hidden)."""
+    return RobustnessRun.objects.filter(
+        submission__edition=edition,
+        submission__status=Submission.Status.SCORED,
+        submission__moderation__in=RANKED_MODERATION,
+        status__in=(RobustnessRun.Status.PENDING, RobustnessRun.Status.RUNNING),
+    ).count()

@@ -12,7 +12,11 @@ from leaderboard import charts, selectors
 from leaderboard.models import Challenge, Submission
 from leaderboard.selectors.ranking import board_freezes
 from leaderboard.selectors.robustness import robustness_board
-from leaderboard.selectors.robustness_panel import robustness_run_of, submission_robustness
+from leaderboard.selectors.robustness_panel import (
+    robustness_run_of,
+    robustness_runs_waiting,
+    submission_robustness,
+)
 
 
 @require_GET
@@ -33,6 +37,7 @@ def edition_robustness(request: HttpRequest, slug: str, edition: str) -> HttpRes
         "board": board,
         "closed": found.is_closed(now=now),
         "frozen": {"frozen_at": frozen_at},
+        "measuring": robustness_runs_waiting(edition=found),
     }
     return render(request, "leaderboard/robustness_board.html", context)
 

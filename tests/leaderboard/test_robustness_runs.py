@@ -48,6 +48,16 @@ def scored(robust_challenge, user, gpu_queue) -> Submission:
     return Submission.objects.select_related("score").get(pk=submission.pk)
 
 
+def test_the_robustness_board_counts_the_entries_still_waiting(scored, client):
+    url = reverse("edition_robustness", args=[scored.edition.challenge.slug, scored.edition.slug])
+    html = client.get(url).content.decode()
+    assert 'id="robustness-measuring"' in html
+    assert "1 scored entry is waiting for its robustness run" in html
+    assert score_robustness.apply(args=[str(scored.pk)], throw=True).get() == "measured"
+    html = client.get(url).content.decode()
+    assert 'id="robustness-measuring"' not in html and "linear" in html
+
+
 def test_a_time_limit_on_the_copies_keeps_the_clean_score(scored, user, client, settings):
     before = {f: getattr(scored.score, f) for f in ("top1_error", "top5_error", "n_images")}
     settings.SCORING_TIMEOUT_S = 0.01  # no sandbox starts this fast: the evaluator's own limit
