@@ -4,9 +4,11 @@ its record says through the sandboxed scorer, and comes again from its recipe an
 The scorer and retraining tests read Fashion-MNIST's training split (the data they were
 trained on) from /usr/share/datasets/fashion-mnist and are skipped where it is not installed.
 Retraining is checked over the recipe's first epoch (a full run of the three takes about half
-an hour on one core): the state digest after it must equal the recorded one bit for bit; the
-training loop seeds every draw from the recipe's seed and epoch, so the later epochs follow
-the same way on the same kind of CPU and library versions.
+an hour on one core): on the CPU kind the record names, the state digest after it must equal
+the recorded one bit for bit (the training loop seeds every draw from the recipe's seed and
+epoch, so the later epochs follow the same way on the same kind of CPU and library versions);
+on another kind, whose kernels add in another order, the epoch's loss and validation accuracy
+must be within the tolerances stated below.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 
 from baselines import catalogue, shipped
 from baselines.data import TrainingData, prepare, read_split
-from baselines.ship import compile_validation
+from baselines.ship import compile_validation, machine_description
 from baselines.train import train
 from evaluator.scoring import score
 from evaluator.spec import InputSpec
@@ -100,11 +102,26 @@ def test_scored_in_the_sandbox_each_file_gives_its_recorded_validation_error(
         assert result["top5_error"] == record["validation"]["top5_error"], weights.arch
 
 
+# Where this CPU is not the kind the weights were trained on, its matrix kernels add in another
+# order (AVX-512 against AVX2), and one epoch of SGD drifts a little: measured on an Intel Xeon
+# against the AMD EPYC records, LeNet-5's first-epoch loss 0.7623 against 0.7606 and validation
+# accuracy 83.50% against 82.86%, the MLP's 0.6602 against 0.6530 and 80.82% against 80.72%.
+# There the first epoch must land within these tolerances of the recorded one instead.
+LOSS_TOLERANCE = 0.03  # relative
+ACCURACY_TOLERANCE = 0.015  # absolute
+
+
+def same_cpu_kind(record: dict) -> bool:
+    """Whether this machine's CPU model is the one the record's training ran on."""
+    return machine_description().split(",")[0] == record["training"]["machine"].split(",")[0]
+
+
 @needs_fashion
 @pytest.mark.parametrize("arch", FAST_SHIPPED)
-def test_the_recipes_first_epoch_gives_the_recorded_weights_bit_for_bit(
+def test_the_recipes_first_epoch_gives_the_recorded_weights(
     arch: str, fashion_data: TrainingData, tmp_path: Path
 ) -> None:
+    """Bit for bit on the CPU kind that trained them; within the stated tolerances elsewhere."""
     record = shipped.get(arch).record
     assert record["recipe"] == catalogue.get(arch).recipe.to_dict()
     result = train(
@@ -116,7 +133,13 @@ def test_the_recipes_first_epoch_gives_the_recorded_weights_bit_for_bit(
         threads=1,
         checkpoint_path=tmp_path / "checkpoint.pt",
     )
-    assert shipped.state_digest(result.model) == record["training"]["first_epoch_state_sha256"]
+    digest = shipped.state_digest(result.model)
+    if same_cpu_kind(record):
+        assert digest == record["training"]["first_epoch_state_sha256"]
+        return
+    recorded, here = record["training"]["epochs"][0], result.history[0]
+    assert here["train_loss"] == pytest.approx(recorded["train_loss"], rel=LOSS_TOLERANCE)
+    assert here["val_acc"] == pytest.approx(recorded["val_acc"], abs=ACCURACY_TOLERANCE)
 
 
 def test_shipping_a_run_writes_the_file_its_record_describes(
