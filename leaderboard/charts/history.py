@@ -109,6 +109,7 @@ def history_chart(
     )
 
     baselines = [entry for row in history.years for entry in row.baselines]
+    reported_years = [r.year for row in history.years for r in row.reported]
     for metric, _ in metrics:
         ys[metric].append([percent(getattr(b, metric)) for b in baselines])
     traces.append(
@@ -117,8 +118,12 @@ def history_chart(
             x=[b.year for b in baselines],
             mode="markers+text",
             text=[b.method for b in baselines],
-            # Neighbouring papers (VGG 2014, ResNet 2015) would print over each other.
-            textposition=["top left" if i % 2 else "top right" for i in range(len(baselines))],
+            # Neighbouring papers (VGG 2014, ResNet 2015) would print over each other; at the
+            # axis ends the labels lean inwards, so the chart's edge cuts none off.
+            textposition=_label_sides(
+                [b.year for b in baselines],
+                every=[*(p.year for p in points), *(b.year for b in baselines), *reported_years],
+            ),
             textfont={"size": 12, "color": GREEN},
             marker={
                 "symbol": "diamond",
@@ -202,6 +207,19 @@ def history_chart(
     for button, metric in zip(switch, order, strict=True):
         button["args"][0]["y"][0] = cloud_ys[metric]
     return built
+
+
+def _label_sides(years: list[int], *, every: list[int]) -> list[str]:
+    """Each baseline label's side: right of its marker in the first quarter of the years
+    plotted (``every``), left in the last quarter, alternating between (neighbours apart)."""
+    first = min(every, default=0)
+    span = (max(every, default=0) - first) or 1
+    sides = []
+    for i, year in enumerate(years):
+        at = (year - first) / span
+        side = "right" if at < 0.25 else "left" if at > 0.75 else "left" if i % 2 else "right"
+        sides.append(f"top {side}")
+    return sides
 
 
 def _subtitle(points: list[HistoryPoint]) -> str:

@@ -156,6 +156,9 @@ def test_the_history_chart_marks_each_baseline_with_its_size_and_scored_speed(cl
             f"{network.depth} layers · {params:,} parameters · {speed:,.0f} images/s scored here"
         )
     assert "%{customdata[2]}" in diamonds["hovertemplate"]
+    # At the axis ends the labels lean inwards: the chart's edge cuts none off.
+    sides = dict(zip(diamonds["x"], diamonds["textposition"], strict=True))
+    assert sides[min(sides)] == "top right" and sides[max(sides)] == "top left"
 
 
 def test_a_closed_edition_shows_its_private_part(client, demo) -> None:
