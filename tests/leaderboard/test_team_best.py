@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from leaderboard import charts, selectors, services
 from leaderboard.metrics import LAST, PUBLIC
-from leaderboard.models import Score, Submission, Team
+from leaderboard.models import Edition, Score, Submission, Team
 from leaderboard.selectors import ranking
 from leaderboard.selectors.robustness import robustness_board
 from leaderboard.selectors.team_best import (
@@ -342,3 +342,18 @@ def test_a_crowded_editions_efficiency_charts_draw_its_most_accurate_teams(editi
         edition=edition, points=everyone, x_field="params", phase=PUBLIC
     )
     assert "most accurate of" not in chart.subtitle
+
+
+@pytest.mark.django_db(transaction=True)  # the seeding ends with VACUUM, outside a transaction
+def test_the_bench_seeds_with_the_bests_stored_and_times_a_kept_edition_again(capsys, monkeypatch):
+    common = ["--requests=1", "--slug=bench-tb", "--pages", "leaderboard"]
+    call_command("bench_leaderboard", "--submissions=200", "--teams=9", "--keep", *common)
+    edition = Edition.objects.get(challenge__slug="bench-tb")
+    assert len(stored(edition)) == 9 * 3  # every team: top-1, top-5 and per-class (ranked last)
+    check(edition, monkeypatch)
+    capsys.readouterr()
+    call_command("bench_leaderboard", "--reuse", *common)
+    out = capsys.readouterr().out
+    assert "reusing the edition seeded under 'bench-tb'" in out and "load average" in out
+    assert "seeded" not in out.replace("seeded under", "")
+    assert Edition.objects.get(challenge__slug="bench-tb").pk == edition.pk  # not seeded again
