@@ -3,6 +3,7 @@
     python -m baselines train --data-format idx --data-source DIR --model NAME [--size H W]
     python -m baselines ship --data-format idx --data-source DIR --model NAME [--test-source DIR]
     python -m baselines list
+    python -m baselines shipped        # the README's table of the shipped weights, from records
 
 Nothing but files is written: the safetensors and ONNX exports (``ship``: the network's file
 and record under baselines/weights/, trained or reused from the cache first). Training for a
@@ -29,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         for b in catalogue.CATALOGUE:
             print(f"{b.arch:24} {b.year}  {catalogue.speed_label(b):4}  {b.method_name}")
+        return 0
+    if args.command == "shipped":
+        from baselines.shipped import available
+        from baselines.shipped_table import shipped_markdown
+
+        print("\n".join(shipped_markdown(available(weights_dir=args.weights_dir))))
         return 0
     try:
         baseline = catalogue.get(args.model)
@@ -119,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m baselines", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the networks, their years and which are fast")
+    table = commands.add_parser("shipped", help="the README's table of the shipped weights")
+    table.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)
     train = commands.add_parser("train", help="train one network (or reuse its cached weights)")
     ship = commands.add_parser(
         "ship", help="train (or reuse), then write baselines/weights/<arch>.safetensors and .json"

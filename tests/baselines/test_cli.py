@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from baselines import shipped
 from baselines.cli import main
 
 
@@ -32,3 +33,19 @@ def test_list_and_unknown_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert listed["baseline-resnet18"] == "gpu"
     assert main(["train", "--model", "lenet7", "--data-format", "npz", "--data-source", "x"]) == 2
     assert main(["train", "--model", "lenet5"]) == 2  # neither a challenge nor files
+
+
+def test_shipped_prints_the_readme_table_from_the_records(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["shipped"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    weights = shipped.available()
+    assert lines[0].startswith("| network | file | dtype | size | SHA-256 |")
+    for w in weights:
+        row = next(line for line in lines if f"`{w.record['file']}`" in line)
+        assert f"`{w.sha256[:12]}…`" in row and f"| {w.record['dtype']} |" in row
+        assert f"| {w.record['bytes'] / 1000:,.0f} kB |" in row
+        assert f"| {100 * w.val_error:.2f}% |" in row
+    total = sum(w.path.stat().st_size for w in weights)
+    assert lines[-1] == f"Total size: {total / 1000:,.0f} kB ({len(weights)} files)."
