@@ -2,8 +2,10 @@
 
 The live board (``selectors.ranking``) finds a team's best public entry with one index probe per
 team: 0.4 to 0.9 s for 10,000 teams. ``leaderboard_team_best`` keeps the result of that same
-probe (its SQL text, ``ranking.public_best_sql``) per team and indexed metric, with the
-entry's value and time. It is PostgreSQL's alone: a SQLite site ranks live.
+probe (its SQL text, ``ranking.public_best_sql``) per team and indexed metric, with what the
+board orders and cuts by (the entry's value, time, id and baseline flag) and its public value of
+every stored metric (a history's best per metric). It is PostgreSQL's alone: a SQLite site
+ranks live.
 
 The rows are kept by the database itself, so that no path that changes a board can miss them:
 statement triggers on the score, submission and team tables run the probe again, in the
