@@ -19,6 +19,7 @@ from baselines import catalogue, shipped
 from evaluator.spec import InputSpec
 from leaderboard import services
 from leaderboard.management.commands.create_demo import FASHION_CLASSES
+from leaderboard.metrics import percent
 from leaderboard.models import Submission
 from leaderboard.selectors.baseline_zoo import duration
 from leaderboard.workflows.scoring import score_submission
@@ -95,7 +96,7 @@ def test_the_shipped_weights_go_in_in_seconds_without_training(
 
 
 def test_the_worker_scores_each_entry_at_its_recorded_test_error(
-    fashion_challenge, enqueued: list[str], django_capture_on_commit_callbacks
+    fashion_challenge, enqueued: list[str], django_capture_on_commit_callbacks, client
 ) -> None:
     """The worker's scoring path (what the Celery task calls) on the demo's hidden set gives
     exactly the error recorded when the weights were shipped, from the same file."""
@@ -120,6 +121,15 @@ def test_the_worker_scores_each_entry_at_its_recorded_test_error(
         seconds = training["training"]["wall_seconds"]
         assert f"{training['epochs']} epochs in {duration(seconds)}" in row
         assert row.endswith(", shipped weights |")
+
+    # The challenge page's baselines table shows what the worker measured, on the part of the
+    # hidden set the open edition's boards show (its public half).
+    page = client.get(fashion_challenge.get_absolute_url()).content.decode()
+    for entry in Submission.objects.filter(is_baseline=True).select_related("score"):
+        row = page[page.index(f'<tr data-network="{entry.arch}" data-state="scored">') :]
+        row = row[: row.index("</tr>")]
+        assert f"<b>{percent(entry.score.public_top1_error, 2)}</b>" in row
+        assert f"{entry.score.record['throughput_img_s']:,.0f}</td>" in row
 
 
 def test_shipped_weights_stay_off_another_data_set(
