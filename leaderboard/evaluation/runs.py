@@ -30,10 +30,10 @@ def score(job: ScoringJob, *, config: ScoringConfig) -> dict:
     )
 
 
-def score_robustness(job: ScoringJob, *, config: ScoringConfig) -> dict:
+def score_robustness(job: ScoringJob, *, config: ScoringConfig, timeout_s: float) -> dict:
     """The robustness track's run: the clean set again (the baseline of each copy's increase,
-    from the same child), then every transformed copy, within one time limit. Raises the
-    evaluator's errors."""
+    from the same child), then every transformed copy, within ``timeout_s`` together. Raises
+    the evaluator's errors."""
     from evaluator import robustness
 
     return robustness.score_robust(
@@ -42,7 +42,7 @@ def score_robustness(job: ScoringJob, *, config: ScoringConfig) -> dict:
         arch=job.arch,
         precision=job.precision,
         batch_size=config.batch_size,
-        **config.sandbox(),
+        **config.sandbox(timeout_s=timeout_s),
     )
 
 

@@ -26,22 +26,44 @@ from leaderboard.evaluation import ScoringJob
 from leaderboard.models import RobustnessRun, Score, Submission
 
 from .placement import submission_placement
-from .robustness import robust_score_fields
+from .robustness import TRANSFORM_NAMES, robust_score_fields
 
 logger = logging.getLogger(__name__)
 
 ROBUSTNESS_TASK = "leaderboard.tasks.score_robustness"
+CELERY_MARGIN_S = 120
 Status = RobustnessRun.Status
 _RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 
 @dataclass(frozen=True)
 class RobustnessJob:
-    """A claimed run: the model and set to score, and the claim that guards its record."""
+    """A claimed run: the model and set to score, its limit, and the claim that guards its
+    record."""
 
     scoring: ScoringJob
     generation: int
     attempt: int
+    timeout_s: float
+
+
+def robustness_time_limit(*, record: dict) -> float:
+    """The run's limit from the clean run's measured wall time (``ROBUSTNESS_*`` settings):
+    the clean set and every copy at that pace, times the factor, within the bounds."""
+    sets = 1 + len(TRANSFORM_NAMES)
+    try:
+        clean_s = max(0.0, float(record.get("wall_seconds") or 0.0))
+    except (TypeError, ValueError):
+        clean_s = 0.0
+    wanted = settings.ROBUSTNESS_TIME_FACTOR * sets * clean_s
+    low, high = settings.ROBUSTNESS_MIN_TIMEOUT_S, settings.ROBUSTNESS_MAX_TIMEOUT_S
+    return float(min(high, max(low, wanted)))
+
+
+def _score_record(submission_id: uuid.UUID | str) -> dict:
+    record = Score.objects.filter(submission_id=submission_id).values_list("record", flat=True)
+    found = record.first()
+    return found if isinstance(found, dict) else {}
 
 
 def robustness_run_open(*, submission_id: uuid.UUID | str, now: dt.datetime) -> None:
@@ -72,6 +94,7 @@ def robustness_run_enqueue(*, submission_id: uuid.UUID | str) -> bool:
     False when the broker refused (logged): the sweeper sends it later.
     """
     queue = submission_placement(submission_id=submission_id).queue
+    limit = robustness_time_limit(record=_score_record(submission_id))
     try:
         with app.connection_for_write() as connection:
             app.send_task(
@@ -81,6 +104,9 @@ def robustness_run_enqueue(*, submission_id: uuid.UUID | str) -> bool:
                 connection=connection,
                 retry=True,
                 retry_policy=_RETRY_POLICY,
+                # Celery's limits above the run's own, as for scoring: past them, a hung worker.
+                soft_time_limit=limit + CELERY_MARGIN_S,
+                time_limit=limit + 2 * CELERY_MARGIN_S,
             )
     except (OperationalError, OSError):
         logger.exception("could not enqueue the robustness run of %s", submission_id)
@@ -119,11 +145,13 @@ def robustness_run_start(
         attempts=F("attempts") + 1,
         worker=worker[:200],
         started_at=now,
-        deadline=now + _task_window(),
+        deadline=now + _task_window(settings.ROBUSTNESS_MAX_TIMEOUT_S),
     )
     if not claimed:
         return None
     challenge = submission.edition.challenge
+    limit = robustness_time_limit(record=_score_record(submission.pk))
+    RobustnessRun.objects.filter(pk=run.pk).update(deadline=now + _task_window(limit))
     return RobustnessJob(
         scoring=ScoringJob(
             submission_id=str(submission.pk),
@@ -136,6 +164,7 @@ def robustness_run_start(
         ),
         generation=run.generation,
         attempt=run.attempts + 1,
+        timeout_s=limit,
     )
 
 
@@ -233,7 +262,6 @@ def _held(job: RobustnessJob):
     )
 
 
-def _task_window() -> dt.timedelta:
-    return dt.timedelta(
-        seconds=settings.CELERY_TASK_TIME_LIMIT + settings.SCORING_DEADLINE_MARGIN_S
-    )
+def _task_window(limit_s: float) -> dt.timedelta:
+    """Until the sweeper may call the worker gone: past Celery's hard limit for the run."""
+    return dt.timedelta(seconds=limit_s + 2 * CELERY_MARGIN_S + settings.SCORING_DEADLINE_MARGIN_S)

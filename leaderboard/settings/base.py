@@ -247,6 +247,13 @@ SWEEP_INTERVAL_S = env.int("SWEEP_INTERVAL_S", default=60)
 # sample images) is computed after each score in its own sandboxed run, within this limit;
 # 0 turns it off.
 INSIGHTS_TIMEOUT_S = env.int("INSIGHTS_TIMEOUT_S", default=120)
+# The robustness track's run scores the clean set again and 13 copies: 14 times the images. Its
+# limit is ROBUSTNESS_TIME_FACTOR times what those would take at the clean run's measured pace,
+# at least ROBUSTNESS_MIN_TIMEOUT_S and at most ROBUSTNESS_MAX_TIMEOUT_S (default: 14 clean
+# limits), so an honest slow network finishes and a model stalling on the copies is stopped.
+ROBUSTNESS_TIME_FACTOR = env.float("ROBUSTNESS_TIME_FACTOR", default=3.0)
+ROBUSTNESS_MIN_TIMEOUT_S = env.int("ROBUSTNESS_MIN_TIMEOUT_S", default=300)
+ROBUSTNESS_MAX_TIMEOUT_S = env.int("ROBUSTNESS_MAX_TIMEOUT_S", default=14 * SCORING_TIMEOUT_S)
 
 # --- Fleet: queues by capability, sharded scoring, worker heartbeats (docs/fleet.md) ---------
 # Work goes to the queue of the workers that can do it (leaderboard.fleet.routing): models of

@@ -29,7 +29,7 @@ def score_robustness(*, submission_id: str, worker: str) -> str:
         return "skipped"
     config = ScoringConfig.from_settings()
     try:
-        result = runs.score_robustness(job.scoring, config=config)
+        result = runs.score_robustness(job.scoring, config=config, timeout_s=job.timeout_s)
     except Exception as exc:
         outcome = outcome_of(exc)
         if outcome.action is Action.RECORD:

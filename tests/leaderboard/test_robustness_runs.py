@@ -18,6 +18,7 @@ from leaderboard.services.robustness_runs import (
     robustness_run_open,
     robustness_run_record,
     robustness_run_start,
+    robustness_time_limit,
 )
 from leaderboard.tasks import score_robustness, score_submission
 
@@ -48,6 +49,31 @@ def scored(robust_challenge, user, gpu_queue) -> Submission:
     return Submission.objects.select_related("score").get(pk=submission.pk)
 
 
+def test_the_time_limit_follows_the_clean_runs_pace_within_bounds(settings):
+    settings.SCORING_TIMEOUT_S, settings.ROBUSTNESS_TIME_FACTOR = 600, 3.0
+    settings.ROBUSTNESS_MIN_TIMEOUT_S, settings.ROBUSTNESS_MAX_TIMEOUT_S = 300, 8400
+    # ResNet-20's clean run on the demo's set took 46.5 s on a busy 2-core box; the clean set and
+    # the 13 copies at that pace, three times over:
+    assert robustness_time_limit(record={"wall_seconds": 46.5}) == pytest.approx(3 * 14 * 46.5)
+    assert robustness_time_limit(record={"wall_seconds": 0.4}) == 300  # at least the minimum
+    assert robustness_time_limit(record={"wall_seconds": 590}) == 8400  # at most the maximum
+    assert robustness_time_limit(record={"wall_seconds": "soon"}) == 300  # never trusted blindly
+    assert robustness_time_limit(record={}) == 300
+
+
+def test_the_queued_run_carries_celery_limits_above_its_own(scored, gpu_queue):
+    import json
+
+    (raw,) = [
+        m
+        for m in gpu_queue.lrange("gpu", 0, -1)
+        if json.loads(m)["headers"]["task"] == ROBUSTNESS_TASK
+    ]
+    hard, soft = json.loads(raw)["headers"]["timelimit"]
+    limit = robustness_time_limit(record=scored.score.record)
+    assert limit < soft < hard
+
+
 def test_the_robustness_board_counts_the_entries_still_waiting(scored, client):
     url = reverse("edition_robustness", args=[scored.edition.challenge.slug, scored.edition.slug])
     html = client.get(url).content.decode()
@@ -60,7 +86,7 @@ def test_the_robustness_board_counts_the_entries_still_waiting(scored, client):
 
 def test_a_time_limit_on_the_copies_keeps_the_clean_score(scored, user, client, settings):
     before = {f: getattr(scored.score, f) for f in ("top1_error", "top5_error", "n_images")}
-    settings.SCORING_TIMEOUT_S = 0.01  # no sandbox starts this fast: the evaluator's own limit
+    settings.ROBUSTNESS_MAX_TIMEOUT_S = 0.01  # no sandbox starts this fast: the evaluator's limit
     assert score_robustness.apply(args=[str(scored.pk)], throw=True).get() == "timeout"
 
     run = RobustnessRun.objects.get(submission=scored)
