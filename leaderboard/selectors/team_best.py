@@ -261,6 +261,11 @@ def team_best_ready() -> bool:
     return True
 
 
+def team_best_forget() -> None:
+    """Ask the database again at the next board (its table was just made or dropped)."""
+    _READY.clear()
+
+
 def team_best_install(*, force: bool = False) -> bool:
     """Install (or replace) the function and triggers and store every team's best again, if
     what is installed is not this code's (or ``force``); True if it did. PostgreSQL only."""
