@@ -1,10 +1,12 @@
 """What limits the site under load, from the operating system and the database.
 
 ``CpuSampler`` reads every process's own CPU seconds (user and system) from ``/proc`` twice a
-second from a thread of its own, and sums what each process used while it ran by role, told
-from the command line: gunicorn, the Celery worker and its sandboxes, PostgreSQL, Redis,
-Locust, any process at a lower priority (``niced``: background jobs that only take what is
-left), everything else. Sampling, not two readings and a difference, because a sandbox lives a
+second from a thread of its own, and sums what each process used while it ran by role: the
+benchmark's gunicorn and its Celery worker (every process descended from them, the worker's
+sandboxes included), the backends of the benchmark's database, PostgreSQL's other processes
+(other databases, its own background work), Redis, Locust, any process at a lower priority
+(``niced``: background jobs that only take what is left), everything else (on a shared box:
+other people's work). Sampling, not two readings and a difference, because a sandbox lives a
 second or two and is reaped by a process outside the worker (its time would vanish from a
 parent's children's count); what a process used after its last sample, or a process that
 lived less than the interval, is missed and shows as ``unseen`` (the box's busy time from
@@ -21,25 +23,30 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.db import connection
 
 from .load import box_cpu_s
 
-ROLES = ("gunicorn", "worker", "postgres", "redis", "locust", "niced", "other")
+ROLES = ("gunicorn", "worker", "postgres", "postgres, other", "redis", "locust", "niced", "other")
 
 
 class CpuSampler:
     """CPU seconds by role between ``__enter__`` and ``__exit__``, sampled every
-    ``interval_s``."""
+    ``interval_s``. ``trees``: role -> the pid whose descendants have that role (gunicorn's
+    master, the worker); ``database``: whose PostgreSQL backends count as ``postgres``."""
 
-    def __init__(self, *, interval_s: float = 0.5) -> None:
+    def __init__(self, *, trees: Mapping[str, int], database: str, interval_s: float = 0.5) -> None:
         self.interval_s = interval_s
+        self._trees = {pid: role for role, pid in trees.items()}
+        self._database = database
         self._tick = os.sysconf("SC_CLK_TCK")
         self._first: dict[int, float] = {}  # pid -> CPU seconds at its first sample
         self._last: dict[int, float] = {}
         self._role: dict[int, str] = {}
+        self._tree_of: dict[int, str | None] = {}
         self._box = (0.0, 0.0)
         self.box_busy_s = 0.0
         self._stop = threading.Event()
@@ -81,7 +88,7 @@ class CpuSampler:
             try:
                 stat = (entry / "stat").read_text()
                 if pid not in self._role:
-                    self._role[pid] = _role(entry=entry, stat=stat)
+                    self._role[pid] = self._classify(pid=pid, entry=entry, stat=stat)
             except OSError:  # gone meanwhile
                 continue
             fields = stat.rsplit(")", 1)[1].split()
@@ -90,23 +97,38 @@ class CpuSampler:
                 self._first[pid] = seconds
             self._last[pid] = seconds
 
+    def _classify(self, *, pid: int, entry: Path, stat: str) -> str:
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[16]) > 0:  # stat(5) field 19, nice: e.g. 19
+            return "niced"
+        tree = self._tree(pid=pid, ppid=int(fields[1]))
+        if tree is not None:
+            return tree
+        cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        if name == "postgres" or cmdline.startswith("postgres"):
+            return "postgres" if f" {self._database} " in f"{cmdline} " else "postgres, other"
+        if name.startswith("redis"):
+            return "redis"
+        if "locust" in cmdline:
+            return "locust"
+        return "other"
 
-def _role(*, entry: Path, stat: str) -> str:
-    name = stat[stat.index("(") + 1 : stat.rindex(")")]
-    if int(stat.rsplit(")", 1)[1].split()[16]) > 0:  # stat(5) field 19, nice: e.g. 19
-        return "niced"
-    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    if "gunicorn" in cmdline:
-        return "gunicorn"
-    if "celery" in cmdline or "evaluator" in cmdline or name == "bwrap":
-        return "worker"
-    if name == "postgres" or cmdline.startswith("postgres"):
-        return "postgres"
-    if name.startswith("redis"):
-        return "redis"
-    if "locust" in cmdline:
-        return "locust"
-    return "other"
+    def _tree(self, *, pid: int, ppid: int) -> str | None:
+        """The role of the tree ``pid`` belongs to, if any (its ancestors, walked once)."""
+        if pid in self._trees:
+            return self._trees[pid]
+        if pid not in self._tree_of:
+            role = None
+            if ppid > 1:
+                try:
+                    parent = Path(f"/proc/{ppid}/stat").read_text()
+                    grandparent = int(parent.rsplit(")", 1)[1].split()[1])
+                    role = self._tree(pid=ppid, ppid=grandparent)
+                except OSError:
+                    role = None
+            self._tree_of[pid] = role
+        return self._tree_of[pid]
 
 
 class WaitSampler:

@@ -36,6 +36,7 @@ class StudentSide:
     plan: StudentPlan
     students: Students
     files: Path
+    worker_pid: int
 
     def locust_env(self, *, users: int) -> tuple[dict[str, str], list[str]]:
         """The environment and the user classes of one Locust level."""
@@ -103,7 +104,7 @@ def students_running(
             f"(concurrency {plan.concurrency}) on queue {plan.queue}; "
             f"uploads to {students.submit_path}"
         )
-        yield StudentSide(plan=plan, students=students, files=files)
+        yield StudentSide(plan=plan, students=students, files=files, worker_pid=worker.pid)
     finally:
         if worker is not None:
             processes.stop(worker, grace_s=20)

@@ -133,12 +133,16 @@ def locust_levels(
     out: Callable[[str], None],
 ) -> None:
     """Each ``--users`` level through Locust, in the order given, with its evidence."""
+    from django.db import connection
+
     from .upload_timing import report_uploads
 
+    trees = {"gunicorn": server_pid} | ({"worker": side.worker_pid} if side else {})
+    database = connection.settings_dict["NAME"]
     levels = []
     for users in args.users:
         extra_env, classes = side.locust_env(users=users) if side else ({}, ["Visitor"])
-        with CpuSampler() as cpu, WaitSampler() as waits:
+        with CpuSampler(trees=trees, database=database) as cpu, WaitSampler() as waits:
             level = run_locust_level(
                 base=base,
                 urls=urls,
