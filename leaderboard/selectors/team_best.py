@@ -306,7 +306,12 @@ def team_best_rebuild(*, edition_ids: Iterable[int] | None = None) -> int:
 
 
 def _refresh_all(cursor, *, edition_ids: Iterable[int] | None) -> None:
+    """Every team's refresh at once, after a bulk load or a rebuild. The tables' statistics
+    first: on tables never analysed the planner scanned per team (over 13 minutes for 100,000
+    freshly seeded submissions, against 38 s once analysed)."""
     team = connection.ops.quote_name(Team._meta.db_table)
+    tables = (Score._meta.db_table, Submission._meta.db_table, Team._meta.db_table)
+    cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
     cursor.execute(f"SET LOCAL {DEFER} = 'off'")
     if edition_ids is None:
         cursor.execute(f"SELECT {REFRESH}(ARRAY(SELECT id FROM {team}))")
