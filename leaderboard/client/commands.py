@@ -315,9 +315,25 @@ def _describe(s: dict) -> str:
                 f"{error(part['top5_error'])} ({part['n_images']} images)",
             )
         )
+    if isinstance(s.get("robustness"), dict):
+        rows.append(("robustness", _robustness(s["robustness"])))
     rows.append(("page", s["url"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _robustness(run: dict) -> str:
+    """The robustness track's run of the score (its errors are in the parts above once in)."""
+    waiting = "the clean score above is final; the copies' errors follow on the page"
+    return {
+        "pending": f"waiting for a worker ({waiting})",
+        "running": f"being measured ({waiting})",
+        "done": "measured (see the page for each transform)",
+    }.get(
+        run.get("status"),
+        f"not measured ({run.get('error_code') or 'failed'}): {run.get('error_message') or ''}"
+        " The clean score above is not affected.",
+    )
 
 
 def _named(edition: dict) -> str:

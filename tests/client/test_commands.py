@@ -17,7 +17,7 @@ from leaderboard import selectors
 from leaderboard.api import tokens
 from leaderboard.client.errors import CliError
 from leaderboard.client.transport import Api
-from leaderboard.models import ApiToken, Submission
+from leaderboard.models import ApiToken, RobustnessRun, Submission
 from tests.leaderboard.factories import (
     make_challenge,
     make_edition,
@@ -231,6 +231,22 @@ def test_status_of_own_and_of_others_submissions(cli, logged_in, user, edition):
     run = cli("status", mine.pk)
     assert run.code == 0, run.err
     assert "scored: top-1 error 0.2500, top-5 error 0.1250 (public part" in run.out
+    assert "robustness" not in run.out  # no track, no line
+    RobustnessRun.objects.create(
+        submission=mine,
+        status="failed",
+        error_code="timeout",
+        error_message="The model ran past its time limit.",
+        opened_at=mine.created_at,
+    )
+    run = cli("status", mine.pk)
+    (line,) = [line for line in run.out.splitlines() if line.startswith("robustness ")]
+    assert line.endswith(
+        "not measured (timeout): The model ran past its time limit. The clean "
+        "score above is not affected."
+    )
+    RobustnessRun.objects.filter(submission=mine).update(status="pending")
+    assert "waiting for a worker (the clean score above is final" in cli("status", mine.pk).out
     assert "public part  top-1 error 0.2500" in run.out
     assert "private" not in run.out.replace("(public part", "")  # edition still open
     body = json.loads(cli("status", mine.pk, "--json").out)
