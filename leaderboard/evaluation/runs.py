@@ -20,14 +20,7 @@ def score(job: ScoringJob, *, config: ScoringConfig) -> dict:
     evaluator's errors."""
     from evaluator import scoring
 
-    return scoring.score(
-        dataset_dir=job.dataset_dir,
-        model_path=job.model_path,
-        arch=job.arch,
-        precision=job.precision,
-        batch_size=config.batch_size,
-        **config.sandbox(),
-    )
+    return _whole_set(scoring.score, job, config=config, timeout_s=None)
 
 
 def score_robustness(job: ScoringJob, *, config: ScoringConfig, timeout_s: float) -> dict:
@@ -36,7 +29,11 @@ def score_robustness(job: ScoringJob, *, config: ScoringConfig, timeout_s: float
     the evaluator's errors."""
     from evaluator import robustness
 
-    return robustness.score_robust(
+    return _whole_set(robustness.score_robust, job, config=config, timeout_s=timeout_s)
+
+
+def _whole_set(run, job: ScoringJob, *, config: ScoringConfig, timeout_s: float | None) -> dict:
+    return run(
         dataset_dir=job.dataset_dir,
         model_path=job.model_path,
         arch=job.arch,

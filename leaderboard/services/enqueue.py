@@ -26,19 +26,8 @@ def submission_enqueue(*, submission_id: uuid.UUID | str) -> bool:
     Runs after the creating transaction commits, so the worker always finds the row. On
     success ``enqueued_at`` is stamped; on failure it is left alone so the sweeper retries.
     """
-    # The queue of the workers that can score it (leaderboard.fleet.routing); one query.
-    queue = submission_placement(submission_id=submission_id).queue
     try:
-        # A fresh connection per call picks up the broker URL as configured right now.
-        with app.connection_for_write() as connection:
-            app.send_task(
-                SCORE_TASK,
-                args=[str(submission_id)],
-                queue=queue,
-                connection=connection,
-                retry=True,
-                retry_policy=_RETRY_POLICY,
-            )
+        scoring_task_send(task=SCORE_TASK, submission_id=submission_id)
     except (OperationalError, OSError):
         logger.exception("could not enqueue submission %s; the sweeper will retry", submission_id)
         return False
@@ -46,6 +35,26 @@ def submission_enqueue(*, submission_id: uuid.UUID | str) -> bool:
         enqueued_at=timezone.now()
     )
     return True
+
+
+def scoring_task_send(*, task: str, submission_id: uuid.UUID | str, **options: object) -> None:
+    """Send ``task(submission_id)`` to the queue of the workers that can run the submission's
+    model (``leaderboard.fleet.routing``; one query); ``options`` go to Celery (time limits).
+
+    Raises kombu's OperationalError (or OSError) when the broker is down: the caller decides.
+    """
+    queue = submission_placement(submission_id=submission_id).queue
+    # A fresh connection per call picks up the broker URL as configured right now.
+    with app.connection_for_write() as connection:
+        app.send_task(
+            task,
+            args=[str(submission_id)],
+            queue=queue,
+            connection=connection,
+            retry=True,
+            retry_policy=_RETRY_POLICY,
+            **options,
+        )
 
 
 def default_queue_send(*, task: str, arg: str) -> None:

@@ -21,11 +21,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from leaderboard.celery import app
 from leaderboard.evaluation import ScoringJob
 from leaderboard.models import RobustnessRun, Score, Submission
 
-from .placement import submission_placement
+from .enqueue import scoring_task_send
 from .robustness import TRANSFORM_NAMES, robust_score_fields
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,6 @@ logger = logging.getLogger(__name__)
 ROBUSTNESS_TASK = "leaderboard.tasks.score_robustness"
 CELERY_MARGIN_S = 120
 Status = RobustnessRun.Status
-_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 
 @dataclass(frozen=True)
@@ -93,21 +91,15 @@ def robustness_run_enqueue(*, submission_id: uuid.UUID | str) -> bool:
 
     False when the broker refused (logged): the sweeper sends it later.
     """
-    queue = submission_placement(submission_id=submission_id).queue
     limit = robustness_time_limit(record=_score_record(submission_id))
     try:
-        with app.connection_for_write() as connection:
-            app.send_task(
-                ROBUSTNESS_TASK,
-                args=[str(submission_id)],
-                queue=queue,
-                connection=connection,
-                retry=True,
-                retry_policy=_RETRY_POLICY,
-                # Celery's limits above the run's own, as for scoring: past them, a hung worker.
-                soft_time_limit=limit + CELERY_MARGIN_S,
-                time_limit=limit + 2 * CELERY_MARGIN_S,
-            )
+        scoring_task_send(
+            task=ROBUSTNESS_TASK,
+            submission_id=submission_id,
+            # Celery's limits above the run's own, as for scoring: past them, a hung worker.
+            soft_time_limit=limit + CELERY_MARGIN_S,
+            time_limit=limit + 2 * CELERY_MARGIN_S,
+        )
     except (OperationalError, OSError):
         logger.exception("could not enqueue the robustness run of %s", submission_id)
         return False

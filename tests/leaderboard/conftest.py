@@ -89,3 +89,17 @@ def compiled_challenge(db, settings, tmp_path: Path):
         train_source=source,
     )
     return challenge
+
+
+@pytest.fixture
+def robust_challenge(compiled_challenge, tmp_path: Path):
+    """The tiny compiled challenge with training-split samples and the track turned on."""
+    from leaderboard import services
+    from leaderboard.models import Challenge
+    from leaderboard.services.robustness import challenge_robustness_enable
+
+    services.challenge_samples_from_training(
+        challenge=compiled_challenge, fmt="npz", source=tmp_path / "source"
+    )
+    challenge_robustness_enable(challenge=compiled_challenge)
+    return Challenge.objects.get(pk=compiled_challenge.pk)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from leaderboard import services
 from leaderboard.models import Challenge, RobustnessRun, Submission
 from leaderboard.selectors.robustness_panel import submission_robustness
 from leaderboard.services.robustness import (
-    challenge_robustness_enable,
     robust_score_fields,
 )
 from leaderboard.tasks import score_robustness, score_submission
@@ -27,16 +25,6 @@ from .conftest import queued_ids
 from .factories import make_edition, onnx_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def robust_challenge(compiled_challenge, tmp_path: Path) -> Challenge:
-    """The tiny compiled challenge with training-split samples and the track turned on."""
-    services.challenge_samples_from_training(
-        challenge=compiled_challenge, fmt="npz", source=tmp_path / "source"
-    )
-    challenge_robustness_enable(challenge=compiled_challenge)
-    return Challenge.objects.get(pk=compiled_challenge.pk)
 
 
 def decode_png(data: bytes) -> np.ndarray:

@@ -4,16 +4,14 @@ score refuses the old measurement, and the sweeper sends again what the queue lo
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from leaderboard import services
-from leaderboard.models import Challenge, RobustnessRun, Submission
+from leaderboard.models import RobustnessRun, Submission
 from leaderboard.services.host_control import submissions_rerun
-from leaderboard.services.robustness import challenge_robustness_enable
 from leaderboard.services.robustness_runs import (
     robustness_run_open,
     robustness_run_record,
@@ -27,15 +25,6 @@ from .factories import make_edition, make_user, onnx_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROBUSTNESS_TASK = "leaderboard.tasks.score_robustness"
-
-
-@pytest.fixture
-def robust_challenge(compiled_challenge, tmp_path: Path) -> Challenge:
-    services.challenge_samples_from_training(
-        challenge=compiled_challenge, fmt="npz", source=tmp_path / "source"
-    )
-    challenge_robustness_enable(challenge=compiled_challenge)
-    return Challenge.objects.get(pk=compiled_challenge.pk)
 
 
 @pytest.fixture
