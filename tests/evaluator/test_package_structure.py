@@ -108,10 +108,14 @@ def test_the_top_level_holds_entry_points_and_packages() -> None:
     assert packages == PACKAGES
 
 
+# The benchmarks, and the bridge through which the site's own benchmarks reach theirs.
+BENCHMARKS = ("evaluator.bench", "leaderboard.evaluation.bench")
+
+
 def test_nothing_but_the_benchmarks_imports_the_benchmarks() -> None:
     for root in (PACKAGE, ROOT / "leaderboard", ROOT / "baselines"):
         for name, path in _modules(root).items():
-            if name.startswith("evaluator.bench"):
+            if name.startswith(BENCHMARKS):
                 continue
             known = {"evaluator.bench"}
             imported = [m for m in _imports(path, known) if m.startswith("evaluator.bench")]
