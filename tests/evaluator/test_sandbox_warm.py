@@ -170,26 +170,29 @@ def test_a_child_for_another_set_or_too_old_is_discarded(
 ) -> None:
     other = write_compiled_dataset(tmp_path / "other", seed=1)
     third = write_compiled_dataset(tmp_path / "third", seed=2)
+    fourth = write_compiled_dataset(tmp_path / "fourth", seed=3)
     pool.COPY_MAX_BYTES, saved = 0, pool.COPY_MAX_BYTES  # every set bound, keyed by its path
     try:
         run(model_files.onnx, tiny_dataset, fmt=ModelFormat.ONNX)
         stale = wait_until_ready(warm_pool)
         run(model_files.onnx, other, fmt=ModelFormat.ONNX)  # the tiny set's child waits on
+        run(model_files.onnx, third, fmt=ModelFormat.ONNX)  # ... as three kinds are kept
         assert stale in warm_pool.children and not stale.confined.released
-        run(model_files.onnx, third, fmt=ModelFormat.ONNX)  # a third kind: the oldest goes
+        run(model_files.onnx, fourth, fmt=ModelFormat.ONNX)  # a fourth kind: the oldest goes
         assert stale.confined.released and stale not in warm_pool.children
         assert {c.key.inputs for c in warm_pool.children} == {
             pool.key_of_inputs(other / layout.IMAGES_DIR),
             pool.key_of_inputs(third / layout.IMAGES_DIR),
+            pool.key_of_inputs(fourth / layout.IMAGES_DIR),
         }
         warm_pool.max_age_s = 0.5
         for child in warm_pool.children:
             assert child.ready(wait_s=120)
         time.sleep(1)
-        run(model_files.onnx, third, fmt=ModelFormat.ONNX)  # aged out: started on demand
+        run(model_files.onnx, fourth, fmt=ModelFormat.ONNX)  # aged out: started on demand
     finally:
         pool.COPY_MAX_BYTES = saved
-    assert warm_pool.served == {"warm": 0, "on_demand": 4, "cold": 0}
+    assert warm_pool.served == {"warm": 0, "on_demand": 5, "cold": 0}
 
 
 def test_the_time_limit_counts_from_the_hand_over(
