@@ -72,15 +72,87 @@ def test_the_site_uses_the_whole_message_transport():
         assert type(c.transport) is fsqueue.Transport
 
 
-@pytest.mark.slow
-def test_kombus_own_transport_shows_torn_messages(tmp_path):
-    """The check below can fail: the stock transport is caught by it. (Each test has a queue
-    name of its own: kombu keeps exchange bindings in a class-wide state across connections.)"""
-    # A race, rarer on a quiet machine: give it up to 40 rounds (stopping at the first torn
-    # read) before calling the check blind; 5 rounds missed it once in a full run.
-    assert any(
-        torn_reads(tmp_path, filesystem.Transport, queue_name=f"stock{k}") > 0 for k in range(40)
+def visible_while_half_written(
+    root: Path, transport, module, monkeypatch: pytest.MonkeyPatch, *, queue_name: str
+) -> list[bytes]:
+    """Publish one message through ``transport`` whose write stops half way; meanwhile list the
+    queue folder as a consumer does and return what each visible message file holds.
+
+    The pause is made, not waited for: ``module``'s ``open`` hands out files whose first write
+    puts down half the bytes, then waits until the folder has been read.
+    """
+    half_written, inspected = threading.Event(), threading.Event()
+    real_open = open
+
+    class Paused:
+        def __init__(self, handle) -> None:
+            self.handle = handle
+
+        def write(self, data: bytes) -> int:
+            middle = len(data) // 2
+            self.handle.write(data[:middle])
+            half_written.set()
+            inspected.wait(10)
+            return middle + self.handle.write(data[middle:])
+
+        def __getattr__(self, name: str):
+            return getattr(self.handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.handle.close()
+
+    def paused_open(path, mode="r", *args, **kwargs):
+        handle = real_open(path, mode, *args, **kwargs)
+        return Paused(handle) if "w" in mode else handle
+
+    monkeypatch.setattr(module, "open", paused_open, raising=False)
+    folders = options(root)
+
+    def produce() -> None:
+        with Connection("filesystem://", transport=transport, transport_options=folders) as c:
+            c.SimpleQueue(queue_name).put({"pad": PAD})
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    try:
+        assert half_written.wait(30), "the producer never wrote"
+        folder = root / "queue"
+        seen = [
+            (folder / name).read_bytes()
+            for name in os.listdir(folder)
+            if name.partition(".")[2] == f"{queue_name}.msg"  # the consumer's own filter
+        ]
+    finally:
+        inspected.set()
+        producer.join(30)
+    return seen
+
+
+def test_kombus_own_transport_shows_a_half_written_message(tmp_path, monkeypatch):
+    """The check can fail: the stock transport writes the message under the name consumers
+    take, so a consumer listing the folder mid-write reads half a message (the worker then died
+    with "Unrecoverable error: JSONDecodeError")."""
+    (seen,) = visible_while_half_written(
+        tmp_path, filesystem.Transport, filesystem, monkeypatch, queue_name="stock"
     )
+    with pytest.raises(ValueError):
+        json.loads(seen)
+
+
+def test_ours_shows_no_message_until_it_is_whole(tmp_path, monkeypatch):
+    seen = visible_while_half_written(
+        tmp_path, fsqueue.Transport, fsqueue, monkeypatch, queue_name="ours"
+    )
+    assert seen == []  # mid-write, the message is under a name no consumer takes
+    with Connection(
+        "filesystem://", transport=fsqueue.Transport, transport_options=options(tmp_path)
+    ) as c:
+        message = c.SimpleQueue("ours").get(block=False)
+        assert message.payload == {"pad": PAD}
+        message.ack()
 
 
 @pytest.mark.slow
