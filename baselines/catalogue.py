@@ -91,6 +91,8 @@ CATALOGUE: tuple[Baseline, ...] = (
             "Recognition, arXiv:1409.1556, 2014"
         ),
         recipe=Recipe(epochs=15, batch_size=256, lr=0.1),
+        cpu_ok=True,
+        cpu_threads=1,
     ),
     Baseline(
         arch="baseline-googlenet",
