@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -63,3 +65,15 @@ def test_architectures_import_only_torch_the_registry_and_themselves() -> None:
                 continue
             for name in names:
                 assert name.startswith(allowed) or name in ("math",), f"{path.name}: {name}"
+
+
+def test_vgg_starts_near_chance_so_the_recipe_rate_does_not_kill_its_classifier() -> None:
+    """With He's fan-out init on its fully connected layers, VGG-11's first loss on Fashion-MNIST
+    was about 16 and its recipe's first epoch ended at chance, the loss stuck at ln 10 (a real
+    run, val accuracy 10.0%). Small fully connected weights start it at ln 10 instead."""
+    torch.manual_seed(0)
+    model = registry.build("baseline-vgg11", in_channels=1, num_classes=10).train()
+    with torch.no_grad():
+        logits = model(torch.randn(64, 1, 28, 28))
+    loss = torch.nn.functional.cross_entropy(logits, torch.randint(0, 10, (64,)))
+    assert float(loss) == pytest.approx(math.log(10), abs=0.05)
