@@ -138,6 +138,9 @@ def ship(
             "balanced_error": shipped_result["balanced_error"],
             "fp32_top1_error": full_result["top1_error"],
             "fp16_top1_error": half_result["top1_error"],
+            # Every figure fp16 had to match to ship (a top-5 or per-class change keeps fp32).
+            "fp32": {k: full_result[k] for k in COMPARED},
+            "fp16": {k: half_result[k] for k in COMPARED},
             "scorer": "evaluator.scoring.score, sandboxed, cpu, fp32 compute",
         },
         "test": test,
